@@ -1,0 +1,37 @@
+# The everyday commands. `make run` serves the product; `make test` runs the whole suite.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PORT ?= 8501
+export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: uv install run test lint format typecheck api demo-api
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+install: uv
+	$(UV) sync --frozen
+
+run: install
+	$(UV) run faceit-ai run --port $(PORT)
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+format: install
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+typecheck: install
+	$(UV) run mypy
+
+test: lint
+	$(UV) run pytest
+
+api: install
+	$(UV) run faceit-ai api
+
+demo-api: install
+	$(UV) run faceit-ai demo-api

@@ -1,0 +1,37 @@
+"""Streamlit entry point: settings check, navigation and footer. Pages live in app/pages/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.settings import SettingsError, get_settings
+
+PAGES = Path(__file__).with_name("pages")
+
+st.set_page_config(page_title="Faceit AI", page_icon="🎯", layout="wide")
+
+try:
+    settings = get_settings()
+except SettingsError as exc:
+    st.error(f"Faceit AI cannot start because of its configuration.\n\n```\n{exc}\n```")
+    st.stop()
+
+from app.resources import get_resources  # noqa: E402
+
+navigation = st.navigation(
+    {
+        "Players": [
+            st.Page(PAGES / "home.py", title="Home", icon="🏠", default=True),
+        ],
+    }
+)
+navigation.run()
+
+resources = get_resources()
+st.divider()
+st.caption(
+    f"Data: {settings.data_source} · Database: {resources.describe_database()}"
+    + (" · Demo data is simulated, not real FACEIT players." if settings.uses_demo_league else "")
+)

@@ -1,0 +1,13 @@
+"""Process-wide resources for the Streamlit app, built once per process from settings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.resources import Resources
+from core.settings import get_settings
+
+
+@st.cache_resource(show_spinner=False)
+def get_resources() -> Resources:
+    return Resources.from_settings(get_settings())

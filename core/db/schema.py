@@ -1,0 +1,263 @@
+"""The database schema (SQLAlchemy 2.0 typed ORM).
+
+Change it only together with an Alembic migration (core/db/migrations).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.db.types import UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("free", "premium", "admin")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Player(Base):
+    __tablename__ = "players"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nickname: Mapped[str] = mapped_column(String(64), index=True)
+    country: Mapped[str | None] = mapped_column(String(8))
+    avatar: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(16))
+    faceit_elo: Mapped[int | None] = mapped_column(Integer)
+    skill_level: Mapped[int | None] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EloHistory(Base):
+    """A player's Elo after a match: observed at a sync, or estimated backwards.
+
+    FACEIT gives no per-match Elo, only the current value.
+    """
+
+    __tablename__ = "elo_history"
+    __table_args__ = (
+        UniqueConstraint("player_id", "match_id", name="uq_elo_history_player_match"),
+        Index("ix_elo_history_player_time", "player_id", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    player_id: Mapped[str] = mapped_column(ForeignKey("players.id", ondelete="CASCADE"))
+    match_id: Mapped[str | None] = mapped_column(String(64))
+    elo: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime]
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Match(Base):
+    __tablename__ = "matches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    map: Mapped[str | None] = mapped_column(String(32), index=True)
+    region: Mapped[str | None] = mapped_column(String(16))
+    competition_id: Mapped[str | None] = mapped_column(String(64))
+    competition_name: Mapped[str | None] = mapped_column(String(128))
+    game_mode: Mapped[str | None] = mapped_column(String(16))
+    best_of: Mapped[int | None] = mapped_column(SmallInteger)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)
+    score: Mapped[str | None] = mapped_column(String(16))
+    faction1_score: Mapped[int | None] = mapped_column(SmallInteger)
+    faction2_score: Mapped[int | None] = mapped_column(SmallInteger)
+    rounds: Mapped[int | None] = mapped_column(SmallInteger)
+    winner_faction: Mapped[str | None] = mapped_column(String(16))
+    faction1_team_id: Mapped[str | None] = mapped_column(String(64))
+    faction2_team_id: Mapped[str | None] = mapped_column(String(64))
+    faction1_name: Mapped[str | None] = mapped_column(String(128))
+    faction2_name: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MatchPlayer(Base):
+    """One player's stats in one match: every per-player CS2 stat the Data API gives."""
+
+    __tablename__ = "match_players"
+    __table_args__ = (Index("ix_match_players_player_time", "player_id", "finished_at"),)
+
+    match_id: Mapped[str] = mapped_column(
+        ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True
+    )
+    player_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nickname: Mapped[str | None] = mapped_column(String(64))
+    faction: Mapped[str] = mapped_column(String(16))
+    team_name: Mapped[str | None] = mapped_column(String(128))
+    finished_at: Mapped[datetime | None]
+    map: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[bool] = mapped_column(Boolean)
+    # basic stats: present on every match
+    kills: Mapped[int] = mapped_column(SmallInteger)
+    deaths: Mapped[int] = mapped_column(SmallInteger)
+    assists: Mapped[int] = mapped_column(SmallInteger)
+    headshots: Mapped[int] = mapped_column(SmallInteger)
+    headshots_pct: Mapped[float] = mapped_column(Float)
+    mvps: Mapped[int] = mapped_column(SmallInteger)
+    kd_ratio: Mapped[float] = mapped_column(Float)
+    kr_ratio: Mapped[float] = mapped_column(Float)
+    double_kills: Mapped[int] = mapped_column(SmallInteger)
+    triple_kills: Mapped[int] = mapped_column(SmallInteger)
+    quadro_kills: Mapped[int] = mapped_column(SmallInteger)
+    penta_kills: Mapped[int] = mapped_column(SmallInteger)
+    # extended stats: only on matches since about August 2024
+    adr: Mapped[float | None] = mapped_column(Float)
+    damage: Mapped[int | None] = mapped_column(Integer)
+    first_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    entry_count: Mapped[int | None] = mapped_column(SmallInteger)
+    entry_wins: Mapped[int | None] = mapped_column(SmallInteger)
+    match_entry_rate: Mapped[float | None] = mapped_column(Float)
+    match_entry_success_rate: Mapped[float | None] = mapped_column(Float)
+    one_v_one_count: Mapped[int | None] = mapped_column(SmallInteger)
+    one_v_one_wins: Mapped[int | None] = mapped_column(SmallInteger)
+    one_v_two_count: Mapped[int | None] = mapped_column(SmallInteger)
+    one_v_two_wins: Mapped[int | None] = mapped_column(SmallInteger)
+    match_1v1_win_rate: Mapped[float | None] = mapped_column(Float)
+    match_1v2_win_rate: Mapped[float | None] = mapped_column(Float)
+    clutch_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    utility_count: Mapped[int | None] = mapped_column(SmallInteger)
+    utility_successes: Mapped[int | None] = mapped_column(SmallInteger)
+    utility_damage: Mapped[int | None] = mapped_column(Integer)
+    utility_enemies: Mapped[int | None] = mapped_column(SmallInteger)
+    utility_usage_per_round: Mapped[float | None] = mapped_column(Float)
+    utility_success_rate: Mapped[float | None] = mapped_column(Float)
+    utility_damage_per_round: Mapped[float | None] = mapped_column(Float)
+    utility_damage_success_rate: Mapped[float | None] = mapped_column(Float)
+    flash_count: Mapped[int | None] = mapped_column(SmallInteger)
+    flash_successes: Mapped[int | None] = mapped_column(SmallInteger)
+    enemies_flashed: Mapped[int | None] = mapped_column(SmallInteger)
+    flash_success_rate: Mapped[float | None] = mapped_column(Float)
+    flashes_per_round: Mapped[float | None] = mapped_column(Float)
+    enemies_flashed_per_round: Mapped[float | None] = mapped_column(Float)
+    sniper_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    sniper_kill_rate_per_match: Mapped[float | None] = mapped_column(Float)
+    sniper_kill_rate_per_round: Mapped[float | None] = mapped_column(Float)
+    pistol_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    knife_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    zeus_kills: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class IngestState(Base):
+    """Per-player sync state; the watermark moves only after the player's data is committed."""
+
+    __tablename__ = "ingest_state"
+
+    player_id: Mapped[str] = mapped_column(
+        ForeignKey("players.id", ondelete="CASCADE"), primary_key=True
+    )
+    tracked: Mapped[bool] = mapped_column(Boolean, default=True)
+    watermark: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Quarantine(Base):
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(256))
+    payload: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="free")
+    faceit_nickname: Mapped[str | None] = mapped_column(String(64))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default="incomplete")
+    current_period_end: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StripeEvent(Base):
+    """Stripe events already applied; the unique id makes every grant idempotent."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_versions_name_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    artifact: Mapped[bytes] = mapped_column(LargeBinary)
+    metrics: Mapped[dict[str, Any]]
+    feature_version: Mapped[str] = mapped_column(String(32))
+    train_start: Mapped[datetime | None]
+    train_end: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    promoted_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
