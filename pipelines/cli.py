@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from core import crud
 from core.db.migrate import current_revision, head_revision, upgrade
+from core.faceit import FaceitError
+from core.ingest import IngestError, Ingestor, IngestSummary
 from core.resources import Resources
-from core.settings import SettingsError, get_settings
+from core.settings import Settings, SettingsError, get_settings
+from pipelines.ingest import demo_nicknames, ingest_nicknames, run_ingest
+from pipelines.progress import print_summary, progress_bars
 
 app = typer.Typer(help="Faceit AI: analytics for FACEIT CS2 players.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
@@ -22,13 +31,33 @@ console = Console(stderr=True)
 APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "main.py"
 
 
-def open_resources() -> Resources:
+def load() -> Settings:
     try:
-        settings = get_settings()
+        return get_settings()
     except SettingsError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    return Resources.from_settings(settings)
+
+
+def open_resources() -> Resources:
+    return Resources.from_settings(load())
+
+
+def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **options: Any) -> None:
+    """Run an ingest job with progress bars and a summary; errors become one clear line."""
+    settings = load()
+    db_upgrade()
+    console.print(f"Source: {settings.data_source}")
+    started = time.monotonic()
+    try:
+        with progress_bars(console) as progress:
+            summary = asyncio.run(run_ingest(settings, job, progress=progress, **options))
+    except (IngestError, FaceitError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    print_summary(console, summary, time.monotonic() - started)
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -59,12 +88,77 @@ def db_status() -> None:
 
 
 @app.command()
+def ingest(
+    nicknames: list[str] = typer.Argument(..., help="FACEIT nicknames (case-sensitive)."),
+    roster_depth: int = typer.Option(
+        10, help="Also fetch teammates' profiles of the last N matches."
+    ),
+) -> None:
+    """Fetch players by nickname with their whole match history."""
+    run_ingest_job(
+        lambda ingestor: ingest_nicknames(ingestor, nicknames), roster_depth=roster_depth
+    )
+
+
+@app.command()
+def sync() -> None:
+    """Fetch new matches of every tracked player (only those after each player's watermark)."""
+    run_ingest_job(Ingestor.sync_tracked)
+
+
+@app.command("seed-demo")
+def seed_demo(
+    players: int = typer.Option(0, help="Only the first N players of the league (0 = all)."),
+) -> None:
+    """Load the demo league (simulated FACEIT players and matches) into the database."""
+    try:
+        nicknames = demo_nicknames(load(), players or None)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    run_ingest_job(lambda ingestor: ingest_nicknames(ingestor, nicknames), roster_depth=0)
+
+
+def seed_demo_if_empty(resources: Resources) -> None:
+    if not resources.settings.uses_demo_league:
+        return
+    with resources.sessions() as session:
+        empty = crud.count_players(session) == 0
+    if empty:
+        console.print("First start: loading the demo league (one time).")
+        seed_demo(players=0)
+
+
+@app.command("demo-api")
+def demo_api(
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    port: int = typer.Option(8900, help="Port to serve on."),
+    players: int = typer.Option(1000, help="Players in the simulated league."),
+    seed: int = typer.Option(0, help="Seed: the same seed serves byte-identical data."),
+    rate_limit: float | None = typer.Option(None, help="Requests per second per key (429 above)."),
+) -> None:
+    """Serve the demo league as a FACEIT Data API v4 over HTTP (API key: demo-league)."""
+    from core.demo_league import serve
+
+    console.print(
+        f"Demo FACEIT API on http://{host}:{port}/data/v4 "
+        f"({players} players, seed {seed}); send 'Authorization: Bearer demo-league'."
+    )
+    serve(host=host, port=port, players=players, seed=seed, rate_limit=rate_limit)
+
+
+@app.command()
 def run(
     port: int = typer.Option(8501, envvar="PORT", help="Port to serve the app on."),
     host: str = typer.Option("127.0.0.1", envvar="HOST", help="Address to bind."),
 ) -> None:
-    """Migrate the database, then serve the Streamlit app."""
+    """Migrate the database, load the demo league on first start, then serve the Streamlit app."""
     db_upgrade()
+    resources = open_resources()
+    try:
+        seed_demo_if_empty(resources)
+    finally:
+        resources.close()
     console.print(f"Serving Faceit AI on http://{host}:{port}")
     command = [
         sys.executable,

@@ -1,0 +1,421 @@
+"""Ingestion: FACEIT data (real API or demo league) into the database, idempotent and crash-safe.
+
+A player's sync walks their match history newer than the watermark, fetches each new match's
+scoreboard (/matches/{id}/stats: all ten players at once) in batches, and writes every batch in one
+transaction with upserts, so a re-run adds nothing twice. The watermark moves only after all of the
+player's batches are committed: a run killed at any point loses nothing, and the next run skips the
+matches already stored and completes the rest. Payloads that fail validation are quarantined with
+their error and fetched again; a match that stays invalid is left out and the watermark stops
+before it, so a later sync tries again.
+
+FACEIT gives no Elo per match, only the current Elo. Each sync records the current Elo after the
+newest match (observed) and estimates older values backwards with FACEIT's rule between equal
+teams (+-25 per win or loss), marked as estimated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import store
+from core.db.schema import Player
+from core.faceit import (
+    FaceitClient,
+    HistoryMatch,
+    InvalidPayload,
+    MatchStats,
+    NotFound,
+    PlayerProfile,
+)
+
+logger = logging.getLogger(__name__)
+
+ELO_STEP = 25
+PAYLOAD_ATTEMPTS = 3
+Progress = Callable[[str, int, int], None]
+Step = Callable[[Callable[..., Any], str], Callable[..., Any]]
+
+
+def run_directly(function: Callable[..., Any], _name: str) -> Callable[..., Any]:
+    return function
+
+
+class IngestError(Exception):
+    """A user-facing reason why a player could not be ingested."""
+
+
+@dataclass
+class IngestSummary:
+    players: int = 0
+    new_matches: int = 0
+    match_rows: int = 0
+    skipped_matches: int = 0
+    quarantined: int = 0
+    requests: int = 0
+    failed: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, other: IngestSummary) -> None:
+        self.players += other.players
+        self.new_matches += other.new_matches
+        self.match_rows += other.match_rows
+        self.skipped_matches += other.skipped_matches
+        self.quarantined += other.quarantined
+        self.failed += other.failed
+        self.messages += other.messages
+
+
+@dataclass
+class MatchBatch:
+    """Rows of one batch of matches, ready to write in one transaction."""
+
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    match_players: list[dict[str, Any]] = field(default_factory=list)
+    players: dict[str, str] = field(default_factory=dict)
+    failed: list[HistoryMatch] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def profile_row(profile: PlayerProfile) -> dict[str, Any]:
+    return {
+        "id": profile.player_id,
+        "nickname": profile.nickname,
+        "country": profile.country or None,
+        "avatar": profile.avatar or None,
+        "region": profile.region,
+        "faceit_elo": profile.elo,
+        "skill_level": profile.skill_level,
+    }
+
+
+def _faction_by_team(history: HistoryMatch) -> dict[str, str]:
+    return {team.team_id: faction for faction, team in history.teams.items() if team.team_id}
+
+
+def _faction_by_player(history: HistoryMatch) -> dict[str, str]:
+    return {pid: faction for faction, team in history.teams.items() for pid in team.player_ids}
+
+
+def match_rows(
+    history: HistoryMatch, stats: MatchStats
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The matches row and the ten match_players rows of one match (first map of the match)."""
+    played = stats.rounds[0]
+    by_team = _faction_by_team(history)
+    by_player = _faction_by_player(history)
+    team_names: dict[str, str] = {}
+    players: list[dict[str, Any]] = []
+    for team in played.teams:
+        faction = by_team.get(team.team_id)
+        for player in team.players:
+            player_faction = faction or by_player.get(player.player_id) or "faction1"
+            team_names[player_faction] = team.name
+            row: dict[str, Any] = {
+                "match_id": history.match_id,
+                "player_id": player.player_id,
+                "nickname": player.nickname or None,
+                "faction": player_faction,
+                "team_name": team.name or None,
+                "finished_at": history.finished_at,
+                "map": played.map or None,
+            }
+            row.update(player.stats.as_row())
+            players.append(row)
+    score = history.score
+    match = {
+        "id": history.match_id,
+        "map": played.map or None,
+        "region": history.region or played.region or None,
+        "competition_id": history.competition_id or played.competition_id or None,
+        "competition_name": history.competition_name or None,
+        "game_mode": history.game_mode or played.game_mode or None,
+        "best_of": played.best_of,
+        "started_at": history.started_at,
+        "finished_at": history.finished_at,
+        "score": played.score or None,
+        "faction1_score": score.get("faction1"),
+        "faction2_score": score.get("faction2"),
+        "rounds": played.rounds,
+        "winner_faction": history.winner,
+        "faction1_team_id": history.teams["faction1"].team_id
+        if "faction1" in history.teams
+        else None,
+        "faction2_team_id": history.teams["faction2"].team_id
+        if "faction2" in history.teams
+        else None,
+        "faction1_name": team_names.get("faction1"),
+        "faction2_name": team_names.get("faction2"),
+    }
+    return match, players
+
+
+def estimated_elo_rows(
+    player_id: str, current_elo: int | None, newest_first: Sequence[tuple[str, datetime, bool]]
+) -> list[dict[str, Any]]:
+    """Elo after each match, newest first: observed for the newest, estimated backwards after."""
+    if current_elo is None:
+        return []
+    rows = []
+    elo = current_elo
+    for index, (match_id, finished_at, won) in enumerate(newest_first):
+        rows.append(
+            {
+                "player_id": player_id,
+                "match_id": match_id,
+                "elo": elo,
+                "recorded_at": finished_at,
+                "estimated": index > 0,
+            }
+        )
+        elo -= ELO_STEP if won else -ELO_STEP
+    return rows
+
+
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Ingestor:
+    """Pulls players and their matches through a FaceitClient into the database."""
+
+    def __init__(
+        self,
+        client: FaceitClient,
+        sessions: sessionmaker[Session],
+        *,
+        batch_size: int = 50,
+        roster_depth: int = 10,
+        progress: Progress | None = None,
+        step: Step = run_directly,
+    ) -> None:
+        """`step` wraps each unit of work; the Prefect flows pass one that makes it a task."""
+        self.client = client
+        self.step = step
+        self.quarantined = 0
+        self.sessions = sessions
+        self.batch_size = batch_size
+        self.roster_depth = roster_depth
+        self.progress = progress or (lambda stage, done, total: None)
+
+    # -- steps (each is one Prefect task in pipelines/ingest.py) ---------------------------------
+
+    async def refetch_invalid(self, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `fetch`, quarantining each invalid payload and fetching again (a few times)."""
+        for attempt in range(1, PAYLOAD_ATTEMPTS + 1):
+            try:
+                return await fetch()
+            except InvalidPayload as bad:
+                self.quarantine(bad)
+                if attempt == PAYLOAD_ATTEMPTS:
+                    raise
+
+    def quarantine(self, bad: InvalidPayload) -> None:
+        logger.warning("quarantined an invalid payload from %s: %s", bad.endpoint, bad.error[:200])
+        self.quarantined += 1
+        with self.sessions.begin() as session:
+            store.quarantine(session, bad.endpoint, bad.raw_text, bad.error)
+
+    async def fetch_profile(self, nickname: str) -> PlayerProfile:
+        try:
+            return await self.refetch_invalid(lambda: self.client.get_player_by_nickname(nickname))
+        except NotFound:
+            raise IngestError(
+                f"No FACEIT player is called {nickname!r} (nicknames are case-sensitive)."
+            ) from None
+
+    async def fetch_profile_by_id(self, player_id: str) -> PlayerProfile:
+        return await self.refetch_invalid(lambda: self.client.get_player(player_id))
+
+    def store_profile(self, profile: PlayerProfile) -> None:
+        with self.sessions.begin() as session:
+            store.upsert_players(session, [profile_row(profile)])
+
+    def watermark(self, player_id: str) -> datetime | None:
+        with self.sessions() as session:
+            state = store.ingest_state(session, player_id)
+            return state.watermark if state else None
+
+    async def new_matches(
+        self, player_id: str, since: datetime | None
+    ) -> tuple[list[HistoryMatch], list[HistoryMatch]]:
+        """Finished matches since `since` (newest first), and those of them not stored yet."""
+        found: list[HistoryMatch] = await self.refetch_invalid(
+            lambda: self.list_history(player_id, since)
+        )
+        with self.sessions() as session:
+            done: set[str] = set()
+            for part in chunks([m.match_id for m in found], 500):
+                done |= store.complete_match_ids(session, part)
+        return found, [m for m in found if m.match_id not in done]
+
+    async def list_history(self, player_id: str, since: datetime | None) -> list[HistoryMatch]:
+        found: list[HistoryMatch] = []
+        async for page in self.client.iter_history(player_id, since):
+            found.extend(m for m in page.items if m.finished_at is not None)
+            self.progress("history", len(found), 0)
+        return found
+
+    async def fetch_batch(self, history: Sequence[HistoryMatch]) -> MatchBatch:
+        batch = MatchBatch()
+        results = await asyncio.gather(*(self._fetch_stats(batch, m) for m in history))
+        for item, stats in zip(history, results, strict=True):
+            if stats is None:
+                continue
+            match, players = match_rows(item, stats)
+            batch.matches.append(match)
+            batch.match_players.extend(players)
+            for row in players:
+                batch.players.setdefault(row["player_id"], row["nickname"] or row["player_id"])
+        return batch
+
+    async def _fetch_stats(self, batch: MatchBatch, history: HistoryMatch) -> MatchStats | None:
+        for _ in range(PAYLOAD_ATTEMPTS):
+            try:
+                stats = await self.client.get_match_stats(history.match_id)
+            except InvalidPayload as bad:
+                self.quarantine(bad)
+                continue
+            except NotFound:
+                batch.missing.append(history.match_id)
+                return None
+            if stats.rounds and stats.rounds[0].teams:
+                return stats
+            batch.missing.append(history.match_id)
+            return None
+        batch.failed.append(history)
+        return None
+
+    async def ingest_batch(self, history: Sequence[HistoryMatch]) -> MatchBatch:
+        """Fetch and store one batch of matches; safe to retry (upserts)."""
+        batch = await self.fetch_batch(history)
+        self.store_batch(batch)
+        return batch
+
+    def store_batch(self, batch: MatchBatch) -> None:
+        with self.sessions.begin() as session:
+            stubs = [{"id": pid, "nickname": nick} for pid, nick in batch.players.items()]
+            store.add_player_stubs(session, stubs)
+            store.upsert_matches(session, batch.matches)
+            store.upsert_match_players(session, batch.match_players)
+
+    def finish_player(
+        self,
+        profile: PlayerProfile,
+        history: Sequence[HistoryMatch],
+        failed: Sequence[HistoryMatch],
+    ) -> None:
+        """Record Elo and move the watermark, after every batch of the player is committed."""
+        player_id = profile.player_id
+        outcomes = sorted(
+            (
+                (m.match_id, m.finished_at, bool(m.won_by(player_id)))
+                for m in history
+                if m.finished_at
+            ),
+            key=lambda outcome: outcome[1],
+            reverse=True,
+        )
+        watermark = outcomes[0][1] if outcomes else None
+        if failed:
+            oldest_failure = min(m.finished_at for m in failed if m.finished_at is not None)
+            watermark = oldest_failure - timedelta(seconds=1)
+        with self.sessions.begin() as session:
+            store.upsert_elo_history(
+                session,
+                estimated_elo_rows(player_id, profile.elo, outcomes),
+            )
+            store.mark_sync(
+                session,
+                player_id,
+                status="partial" if failed else "ok",
+                watermark=watermark,
+                error=f"{len(failed)} match(es) had invalid payloads" if failed else None,
+            )
+
+    async def refresh_rosters(self, recent: Sequence[HistoryMatch], player_id: str) -> int:
+        """Full profiles (Elo, level) of the other players in the player's last matches."""
+        wanted: list[str] = []
+        for match in recent[: self.roster_depth]:
+            for team in match.teams.values():
+                wanted.extend(p for p in team.player_ids if p != player_id and p not in wanted)
+        if not wanted:
+            return 0
+        with self.sessions() as session:
+            known = set(
+                session.scalars(
+                    select(Player.id).where(Player.id.in_(wanted), Player.faceit_elo.is_not(None))
+                )
+            )
+        missing = [p for p in wanted if p not in known]
+        profiles = await asyncio.gather(
+            *(self.fetch_profile_by_id(p) for p in missing), return_exceptions=True
+        )
+        rows = [profile_row(p) for p in profiles if isinstance(p, PlayerProfile)]
+        with self.sessions.begin() as session:
+            store.upsert_players(session, rows)
+        return len(rows)
+
+    # -- whole jobs ------------------------------------------------------------------------------
+
+    async def ingest_nickname(self, nickname: str) -> IngestSummary:
+        quarantined = self.quarantined
+        profile = await self.step(self.fetch_profile, "fetch-profile")(nickname)
+        summary = await self.sync_profile(profile)
+        summary.quarantined = self.quarantined - quarantined
+        return summary
+
+    async def sync_player_id(self, player_id: str) -> IngestSummary:
+        quarantined = self.quarantined
+        profile = await self.step(self.fetch_profile_by_id, "fetch-profile")(player_id)
+        summary = await self.sync_profile(profile)
+        summary.quarantined = self.quarantined - quarantined
+        return summary
+
+    async def sync_profile(self, profile: PlayerProfile) -> IngestSummary:
+        summary = IngestSummary(players=1)
+        if profile.cs2 is None:
+            raise IngestError(f"{profile.nickname} has no CS2 profile on FACEIT.")
+        self.step(self.store_profile, "store-profile")(profile)
+        since = self.watermark(profile.player_id)
+        history, todo = await self.step(self.new_matches, "list-new-matches")(
+            profile.player_id, since
+        )
+        self.progress("matches", 0, len(todo))
+        failed: list[HistoryMatch] = []
+        done = 0
+        for part in chunks(todo, self.batch_size):
+            batch = await self.step(self.ingest_batch, "ingest-batch")(part)
+            failed += batch.failed
+            summary.new_matches += len(batch.matches)
+            summary.match_rows += len(batch.match_players)
+            summary.skipped_matches += len(batch.missing) + len(batch.failed)
+            done += len(part)
+            self.progress("matches", done, len(todo))
+        self.step(self.finish_player, "finish-player")(profile, history, failed)
+        await self.step(self.refresh_rosters, "refresh-rosters")(todo, profile.player_id)
+        if not history and since is None:
+            summary.messages.append(f"{profile.nickname} has no CS2 matches on FACEIT yet.")
+        return summary
+
+    async def sync_tracked(self) -> IngestSummary:
+        with self.sessions() as session:
+            player_ids = store.tracked_player_ids(session)
+        total = IngestSummary()
+        for index, player_id in enumerate(player_ids):
+            try:
+                total.add(await self.sync_player_id(player_id))
+            except Exception as exc:
+                logger.exception("sync of %s failed", player_id)
+                with self.sessions.begin() as session:
+                    store.mark_sync(session, player_id, status="failed", error=str(exc)[:2000])
+                total.failed.append(player_id)
+            self.progress("players", index + 1, len(player_ids))
+        return total

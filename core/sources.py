@@ -1,0 +1,40 @@
+"""Where FACEIT data comes from: the real Data API with FACEIT_API_KEY, else the demo league.
+
+Both are reached through the same FaceitClient; the demo league is served in-process through an
+httpx ASGI transport, so the embedded default needs no network and no key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.faceit import FaceitClient
+from core.settings import Settings
+
+DEMO_API_KEY = "demo-league"
+DEMO_BASE_URL = "https://demo-league.invalid/data/v4"
+
+
+def demo_league(settings: Settings) -> Any:
+    """The demo league of these settings (generated once per process)."""
+    from core.demo_league import default_league
+
+    return default_league(settings.demo_players, settings.demo_seed)
+
+
+def make_faceit_client(settings: Settings, **options: Any) -> FaceitClient:
+    if settings.uses_demo_league:
+        from core.demo_league import demo_transport
+
+        options.setdefault("rate_limit", 2000.0)
+        options.setdefault("max_concurrency", 16)
+        return FaceitClient(
+            api_key=DEMO_API_KEY,
+            base_url=DEMO_BASE_URL,
+            transport=demo_transport(demo_league(settings)),
+            **options,
+        )
+    options.setdefault("rate_limit", settings.faceit_rate_limit)
+    return FaceitClient(
+        api_key=settings.faceit_api_key, base_url=settings.faceit_api_base, **options
+    )

@@ -1,0 +1,109 @@
+"""Prefect flows that keep FACEIT data in the database fresh.
+
+The flows only orchestrate: each unit of work of core.ingest.Ingestor (fetch a profile, list new
+matches, fetch and store one batch of matches, move the watermark) runs as one retryable task;
+a batch is idempotent, so a retried or re-run task never adds anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from core.ingest import Ingestor, IngestSummary, Progress
+from core.resources import Resources
+from core.settings import Settings, get_settings
+from core.sources import demo_league, make_faceit_client
+
+RETRIES = {"fetch-profile": 2, "list-new-matches": 2, "ingest-batch": 3, "refresh-rosters": 1}
+
+
+def as_prefect_task(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    return task(
+        function,
+        name=name,
+        retries=RETRIES.get(name, 0),
+        retry_delay_seconds=[2, 10, 30],
+        cache_policy=NONE,
+    )
+
+
+async def run_ingest(
+    settings: Settings,
+    job: Callable[[Ingestor], Any],
+    *,
+    progress: Progress | None = None,
+    in_prefect: bool = False,
+    **options: Any,
+) -> Any:
+    """Open the resources, run `job` with an Ingestor, close everything."""
+    resources = Resources.from_settings(settings)
+    try:
+        async with make_faceit_client(settings) as client:
+            ingestor = Ingestor(
+                client,
+                resources.sessions,
+                progress=progress,
+                step=as_prefect_task if in_prefect else (lambda fn, _name: fn),
+                **options,
+            )
+            result = await job(ingestor)
+            if isinstance(result, IngestSummary):
+                result.requests = client.request_count
+            return result
+    finally:
+        resources.close()
+
+
+async def ingest_nicknames(ingestor: Ingestor, nicknames: list[str]) -> IngestSummary:
+    total = IngestSummary()
+    for index, nickname in enumerate(nicknames):
+        total.add(await ingestor.ingest_nickname(nickname))
+        ingestor.progress("players", index + 1, len(nicknames))
+    return total
+
+
+@flow(name="ingest-player")
+async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]:
+    """Profile, full match history with every match's scoreboard, and recent teammates' profiles."""
+    summary = await run_ingest(
+        get_settings(),
+        lambda ingestor: ingestor.ingest_nickname(nickname),
+        in_prefect=True,
+        roster_depth=roster_depth,
+    )
+    get_run_logger().info("ingested %s: %s", nickname, summary)
+    return asdict(summary)
+
+
+@flow(name="sync-tracked-players")
+async def sync_tracked_players() -> dict[str, Any]:
+    """Incremental: only the matches after each tracked player's watermark."""
+    summary = await run_ingest(get_settings(), Ingestor.sync_tracked, in_prefect=True)
+    get_run_logger().info("sync: %s", summary)
+    return asdict(summary)
+
+
+def demo_nicknames(settings: Settings, players: int | None = None) -> list[str]:
+    if not settings.uses_demo_league:
+        raise ValueError("seed-demo loads the demo league; unset FACEIT_API_KEY to use it")
+    nicknames: list[str] = list(demo_league(settings).players_frame()["nickname"])
+    return nicknames[:players] if players else nicknames
+
+
+@flow(name="seed-demo")
+async def seed_demo(players: int | None = None) -> dict[str, Any]:
+    """Ingest the whole demo league (or its first `players` players)."""
+    settings = get_settings()
+    nicknames = demo_nicknames(settings, players)
+    summary = await run_ingest(
+        settings,
+        lambda ingestor: ingest_nicknames(ingestor, nicknames),
+        in_prefect=True,
+        roster_depth=0,
+    )
+    return asdict(summary)

@@ -1,0 +1,56 @@
+"""The Prefect flows run the same ingestion as tasks (one shared temporary Prefect API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db.engine import make_engine
+from core.db.schema import IngestState, MatchPlayer
+from core.settings import get_settings
+from core.sources import demo_league
+from pipelines.ingest import ingest_player, sync_tracked_players
+
+
+@pytest.fixture
+def demo_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'flows.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DEMO_PLAYERS", "40")
+    monkeypatch.delenv("FACEIT_API_KEY", raising=False)
+    get_settings.cache_clear()
+    from core.db.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    get_settings.cache_clear()
+
+
+async def test_ingest_player_flow_then_sync_adds_nothing(
+    prefect_harness: None, demo_settings: str
+) -> None:
+    league = demo_league(get_settings())
+    player = league.players_frame().row(0, named=True)
+
+    result = await ingest_player(player["nickname"], roster_depth=2)
+    assert result["players"] == 1 and result["new_matches"] == player["matches"]
+
+    engine = make_engine(demo_settings)
+    with engine.connect() as conn:
+        rows = conn.scalar(
+            select(func.count())
+            .select_from(MatchPlayer)
+            .where(MatchPlayer.player_id == player["player_id"])
+        )
+        state = conn.execute(select(IngestState.status, IngestState.watermark)).one()
+    engine.dispose()
+    assert rows == player["matches"]
+    assert state.status == "ok" and state.watermark is not None
+
+    again = await sync_tracked_players()
+    assert again["new_matches"] == 0 and again["failed"] == []
