@@ -24,6 +24,10 @@ navigation = st.navigation(
     {
         "Players": [
             st.Page(PAGES / "home.py", title="Home", icon="🏠", default=True),
+            st.Page(PAGES / "player.py", title="Overview", icon="📈"),
+            st.Page(PAGES / "matches.py", title="Matches", icon="🗂️"),
+            st.Page(PAGES / "maps.py", title="Maps", icon="🗺️"),
+            st.Page(PAGES / "compare.py", title="Compare", icon="👥"),
         ],
     }
 )

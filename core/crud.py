@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import desc, func, select
 from sqlalchemy.orm import Session
 
-from core.db.schema import Match, Player
+from core.db.schema import Match, MatchPlayer, Player
 
 
 def count_players(session: Session) -> int:
@@ -14,3 +16,86 @@ def count_players(session: Session) -> int:
 
 def count_matches(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Match)) or 0
+
+
+def find_player(session: Session, nickname: str) -> Player | None:
+    """Exact nickname (FACEIT nicknames are case-sensitive), else a unique case-insensitive one."""
+    exact = session.scalars(select(Player).where(Player.nickname == nickname).limit(1)).first()
+    if exact is not None:
+        return exact
+    loose = session.scalars(
+        select(Player).where(func.lower(Player.nickname) == nickname.lower()).limit(2)
+    ).all()
+    return loose[0] if len(loose) == 1 else None
+
+
+def get_player(session: Session, player_id: str) -> Player | None:
+    return session.get(Player, player_id)
+
+
+def player_nicknames(session: Session, limit: int = 5000) -> list[str]:
+    """Nicknames of players with at least one stored match, most active first."""
+    played = (
+        select(Player.nickname)
+        .join(MatchPlayer, MatchPlayer.player_id == Player.id)
+        .group_by(Player.id, Player.nickname)
+        .order_by(desc(func.count()), Player.nickname)
+        .limit(limit)
+    )
+    return list(session.scalars(played))
+
+
+def recent_matches(
+    session: Session,
+    player_id: str,
+    *,
+    limit: int = 20,
+    maps: list[str] | None = None,
+    result: bool | None = None,
+) -> list[dict[str, Any]]:
+    """A player's matches, newest first, with their own line of the scoreboard."""
+    query = (
+        select(
+            Match.id.label("match_id"),
+            Match.finished_at,
+            Match.map,
+            Match.score,
+            MatchPlayer.faction,
+            MatchPlayer.result,
+            MatchPlayer.kills,
+            MatchPlayer.deaths,
+            MatchPlayer.assists,
+            MatchPlayer.adr,
+            MatchPlayer.headshots_pct,
+            MatchPlayer.kd_ratio,
+        )
+        .join(MatchPlayer, MatchPlayer.match_id == Match.id)
+        .where(MatchPlayer.player_id == player_id)
+        .order_by(desc(MatchPlayer.finished_at))
+        .limit(limit)
+    )
+    if maps:
+        query = query.where(Match.map.in_(maps))
+    if result is not None:
+        query = query.where(MatchPlayer.result.is_(result))
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def scoreboard(session: Session, match_id: str) -> tuple[Match | None, list[MatchPlayer]]:
+    match = session.get(Match, match_id)
+    rows = session.scalars(
+        select(MatchPlayer)
+        .where(MatchPlayer.match_id == match_id)
+        .order_by(MatchPlayer.faction, desc(MatchPlayer.kills))
+    ).all()
+    return match, list(rows)
+
+
+def player_maps(session: Session, player_id: str) -> list[str]:
+    return sorted(
+        m
+        for m in session.scalars(
+            select(MatchPlayer.map).where(MatchPlayer.player_id == player_id).distinct()
+        )
+        if m
+    )

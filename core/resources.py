@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cache import FeatureCache
 from core.db.engine import make_engine, make_session_factory
 from core.settings import Settings
 
@@ -19,6 +20,7 @@ from core.settings import Settings
 class Resources:
     settings: Settings
     engine: Engine
+    cache: FeatureCache
     sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -26,7 +28,11 @@ class Resources:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:
-        return cls(settings=settings, engine=make_engine(settings.effective_database_url))
+        return cls(
+            settings=settings,
+            engine=make_engine(settings.effective_database_url),
+            cache=FeatureCache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds),
+        )
 
     def describe_database(self) -> str:
         """Which database is in use, without credentials."""

@@ -6,9 +6,12 @@ httpx ASGI transport, so the embedded default needs no network and no key.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from core.faceit import FaceitClient
+from core.ingest import Ingestor, IngestSummary, Progress, Step, run_directly
+from core.resources import Resources
 from core.settings import Settings
 
 DEMO_API_KEY = "demo-league"
@@ -38,3 +41,24 @@ def make_faceit_client(settings: Settings, **options: Any) -> FaceitClient:
     return FaceitClient(
         api_key=settings.faceit_api_key, base_url=settings.faceit_api_base, **options
     )
+
+
+async def run_ingest(
+    settings: Settings,
+    job: Callable[[Ingestor], Awaitable[Any]],
+    *,
+    progress: Progress | None = None,
+    step: Step = run_directly,
+    **options: Any,
+) -> Any:
+    """Open a database and a FACEIT client from settings, run `job` with an Ingestor, close both."""
+    resources = Resources.from_settings(settings)
+    try:
+        async with make_faceit_client(settings) as client:
+            ingestor = Ingestor(client, resources.sessions, progress=progress, step=step, **options)
+            result = await job(ingestor)
+            if isinstance(result, IngestSummary):
+                result.requests = client.request_count
+            return result
+    finally:
+        resources.close()

@@ -20,7 +20,8 @@ from core.faceit import FaceitError
 from core.ingest import IngestError, Ingestor, IngestSummary
 from core.resources import Resources
 from core.settings import Settings, SettingsError, get_settings
-from pipelines.ingest import demo_nicknames, ingest_nicknames, run_ingest
+from core.sources import run_ingest
+from pipelines.ingest import demo_nicknames, ingest_nicknames
 from pipelines.progress import print_summary, progress_bars
 
 app = typer.Typer(help="Faceit AI: analytics for FACEIT CS2 players.", no_args_is_help=True)

@@ -14,10 +14,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from core.ingest import Ingestor, IngestSummary, Progress
-from core.resources import Resources
+from core.ingest import Ingestor, IngestSummary
 from core.settings import Settings, get_settings
-from core.sources import demo_league, make_faceit_client
+from core.sources import demo_league, run_ingest
 
 RETRIES = {"fetch-profile": 2, "list-new-matches": 2, "ingest-batch": 3, "refresh-rosters": 1}
 
@@ -30,33 +29,6 @@ def as_prefect_task(function: Callable[..., Any], name: str) -> Callable[..., An
         retry_delay_seconds=[2, 10, 30],
         cache_policy=NONE,
     )
-
-
-async def run_ingest(
-    settings: Settings,
-    job: Callable[[Ingestor], Any],
-    *,
-    progress: Progress | None = None,
-    in_prefect: bool = False,
-    **options: Any,
-) -> Any:
-    """Open the resources, run `job` with an Ingestor, close everything."""
-    resources = Resources.from_settings(settings)
-    try:
-        async with make_faceit_client(settings) as client:
-            ingestor = Ingestor(
-                client,
-                resources.sessions,
-                progress=progress,
-                step=as_prefect_task if in_prefect else (lambda fn, _name: fn),
-                **options,
-            )
-            result = await job(ingestor)
-            if isinstance(result, IngestSummary):
-                result.requests = client.request_count
-            return result
-    finally:
-        resources.close()
 
 
 async def ingest_nicknames(ingestor: Ingestor, nicknames: list[str]) -> IngestSummary:
@@ -73,7 +45,7 @@ async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]
     summary = await run_ingest(
         get_settings(),
         lambda ingestor: ingestor.ingest_nickname(nickname),
-        in_prefect=True,
+        step=as_prefect_task,
         roster_depth=roster_depth,
     )
     get_run_logger().info("ingested %s: %s", nickname, summary)
@@ -83,7 +55,7 @@ async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]
 @flow(name="sync-tracked-players")
 async def sync_tracked_players() -> dict[str, Any]:
     """Incremental: only the matches after each tracked player's watermark."""
-    summary = await run_ingest(get_settings(), Ingestor.sync_tracked, in_prefect=True)
+    summary = await run_ingest(get_settings(), Ingestor.sync_tracked, step=as_prefect_task)
     get_run_logger().info("sync: %s", summary)
     return asdict(summary)
 
@@ -103,7 +75,7 @@ async def seed_demo(players: int | None = None) -> dict[str, Any]:
     summary = await run_ingest(
         settings,
         lambda ingestor: ingest_nicknames(ingestor, nicknames),
-        in_prefect=True,
+        step=as_prefect_task,
         roster_depth=0,
     )
     return asdict(summary)

@@ -1,0 +1,50 @@
+"""Shared pieces of the pages: the selected player, level badges, empty states."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.resources import get_resources
+from core import crud
+
+
+def select_player(player_id: str, nickname: str) -> None:
+    st.session_state["player_id"] = player_id
+    st.query_params["player"] = nickname
+
+
+def selected_player_id() -> str | None:
+    """The player chosen on Home, or named in the URL (?player=NICKNAME)."""
+    resources = get_resources()
+    nickname = st.query_params.get("player")
+    if nickname:
+        with resources.sessions() as session:
+            player = crud.find_player(session, nickname)
+        if player is not None:
+            st.session_state["player_id"] = player.id
+            return player.id
+    return st.session_state.get("player_id")
+
+
+def require_player() -> str:
+    player_id = selected_player_id()
+    if player_id is None:
+        st.info("Search a player on the Home page first.", icon="🔎")
+        st.page_link("pages/home.py", label="Go to Home", icon="🏠")
+        st.stop()
+    return player_id
+
+
+def level_badge(level: int | None) -> str:
+    if not level:
+        return "unranked"
+    colour = "red" if level == 10 else "orange" if level >= 8 else "green" if level >= 4 else "gray"
+    return f":{colour}-background[Level {level}]"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,106 @@
+"""What the free dashboards show, computed once and cached per player and data watermark."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import crud
+from core.cache import FeatureCache
+from models import features
+
+LAST_MATCHES = 10
+
+
+@dataclass
+class PlayerOverview:
+    player: dict[str, Any]
+    summary: dict[str, Any]
+    elo: pl.DataFrame
+    form: pl.DataFrame
+    maps: pl.DataFrame
+    last_matches: list[dict[str, Any]]
+
+    @property
+    def has_matches(self) -> bool:
+        return bool(self.summary) and (self.summary.get("matches_lifetime") or 0) > 0
+
+
+def player_row(session: Session, player_id: str) -> dict[str, Any]:
+    player = crud.get_player(session, player_id)
+    if player is None:
+        raise LookupError(f"unknown player id {player_id}")
+    return {
+        "id": player.id,
+        "nickname": player.nickname,
+        "country": player.country,
+        "avatar": player.avatar,
+        "faceit_elo": player.faceit_elo,
+        "skill_level": player.skill_level,
+        "region": player.region,
+    }
+
+
+def cached_features(
+    sessions: sessionmaker[Session], cache: FeatureCache, player_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Summary, map stats, rolling form and Elo history of one player (cached)."""
+    with sessions() as session:
+        watermark = features.data_watermark(session, player_id)
+
+        def load(name: str, compute: Any) -> pl.DataFrame:
+            return cache.get_or_compute(
+                name, features.FEATURE_VERSION, player_id, watermark, lambda: compute(session)
+            )
+
+        summary = load("summary", lambda s: features.player_summary_for_player(s, player_id))
+        maps = load("maps", lambda s: features.map_stats_for_player(s, player_id))
+        form = load("form", lambda s: features.rolling_form_for_player(s, player_id))
+        elo = load("elo", lambda s: features.load_elo_history(s, [player_id]))
+    return summary, maps, form, elo
+
+
+def player_overview(
+    sessions: sessionmaker[Session], cache: FeatureCache, player_id: str
+) -> PlayerOverview:
+    summary, maps, form, elo = cached_features(sessions, cache, player_id)
+    with sessions() as session:
+        player = player_row(session, player_id)
+        last = crud.recent_matches(session, player_id, limit=LAST_MATCHES)
+    return PlayerOverview(
+        player=player,
+        summary=summary.row(0, named=True) if summary.height else {},
+        elo=elo,
+        form=form,
+        maps=maps,
+        last_matches=last,
+    )
+
+
+def compare_players(
+    sessions: sessionmaker[Session], cache: FeatureCache, player_ids: list[str]
+) -> pl.DataFrame:
+    """Headline lifetime and recent stats of several players, one row each."""
+    rows = []
+    for player_id in player_ids:
+        overview = player_overview(sessions, cache, player_id)
+        s = overview.summary
+        rows.append(
+            {
+                "Player": overview.player["nickname"],
+                "Elo": overview.player["faceit_elo"],
+                "Level": overview.player["skill_level"],
+                "Matches": s.get("matches_lifetime"),
+                "Win rate": s.get("win_rate_lifetime"),
+                "K/D": s.get("kd_lifetime"),
+                "K/D last 10": s.get("kd_last10"),
+                "ADR": s.get("adr_lifetime"),
+                "HS %": s.get("hs_pct_lifetime"),
+                "Rating": s.get("rating_lifetime"),
+                "Form": s.get("form"),
+            }
+        )
+    return pl.DataFrame(rows)
