@@ -1,4 +1,4 @@
-"""Streamlit entry point: settings check, navigation and footer. Pages live in app/pages/."""
+"""Streamlit entry point: settings check, navigation and footer. Pages live in app/views/."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.settings import SettingsError, get_settings
 
-PAGES = Path(__file__).with_name("pages")
+PAGES = Path(__file__).with_name("views")
 
 st.set_page_config(page_title="Faceit AI", page_icon="🎯", layout="wide")
 
@@ -23,11 +23,11 @@ from app.resources import get_resources  # noqa: E402
 navigation = st.navigation(
     {
         "Players": [
-            st.Page(PAGES / "home.py", title="Home", icon="🏠", default=True),
-            st.Page(PAGES / "player.py", title="Overview", icon="📈"),
-            st.Page(PAGES / "matches.py", title="Matches", icon="🗂️"),
-            st.Page(PAGES / "maps.py", title="Maps", icon="🗺️"),
-            st.Page(PAGES / "compare.py", title="Compare", icon="👥"),
+            st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
+            st.Page(PAGES / "player.py", title="Overview", icon=":material/monitoring:"),
+            st.Page(PAGES / "matches.py", title="Matches", icon=":material/history:"),
+            st.Page(PAGES / "maps.py", title="Maps", icon=":material/map:"),
+            st.Page(PAGES / "compare.py", title="Compare", icon=":material/group:"),
         ],
     }
 )

@@ -30,7 +30,7 @@ def require_player() -> str:
     player_id = selected_player_id()
     if player_id is None:
         st.info("Search a player on the Home page first.", icon="🔎")
-        st.page_link("pages/home.py", label="Go to Home", icon="🏠")
+        st.page_link("views/home.py", label="Go to Home", icon="🏠")
         st.stop()
     return player_id
 

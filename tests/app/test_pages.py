@@ -11,7 +11,7 @@ from core.settings import get_settings
 from tests.app.conftest import APP, reset_app_state
 from tests.utils.redis_server import free_port, start_redis, stop_redis
 
-PAGES = ["pages/player.py", "pages/matches.py", "pages/maps.py", "pages/compare.py"]
+PAGES = ["views/player.py", "views/matches.py", "views/maps.py", "views/compare.py"]
 
 
 def open_page(page: str, player_id: str | None = None) -> AppTest:
@@ -35,7 +35,7 @@ def test_every_page_renders_for_a_seeded_player(seeded: dict[str, Any], page: st
 
 
 def test_overview_shows_the_players_numbers(seeded: dict[str, Any]) -> None:
-    at = open_page("pages/player.py", seeded["player_id"])
+    at = open_page("views/player.py", seeded["player_id"])
     assert at.title[0].value == seeded["nickname"]
     shown = metrics(at)
     assert shown["Matches"] == f"{seeded['matches']:,}"
@@ -43,7 +43,7 @@ def test_overview_shows_the_players_numbers(seeded: dict[str, Any]) -> None:
 
 
 def test_pages_without_a_player_point_to_home(app_settings: object) -> None:
-    at = open_page("pages/player.py")
+    at = open_page("views/player.py")
     assert not at.exception
     assert "Search a player on the Home page first" in at.info[0].value
 
@@ -85,9 +85,9 @@ def test_pages_keep_correct_numbers_when_redis_stops(
     try:
         monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
         reset_app_state()
-        with_redis = metrics(open_page("pages/player.py", seeded["player_id"]))
+        with_redis = metrics(open_page("views/player.py", seeded["player_id"]))
         stop_redis(server)
-        without_redis = open_page("pages/player.py", seeded["player_id"])
+        without_redis = open_page("views/player.py", seeded["player_id"])
         assert not without_redis.exception
         assert metrics(without_redis) == with_redis
     finally:

@@ -67,7 +67,7 @@ if submitted:
             player = crud.get_player(session, player_id)
         assert player is not None
         select_player(player.id, player.nickname)
-        st.switch_page("pages/player.py")
+        st.switch_page("views/player.py")
 
 if players == 0:
     st.info(

@@ -15,7 +15,7 @@ overview = player_overview(resources.sessions, resources.cache, require_player()
 player, summary = overview.player, overview.summary
 
 left, right = st.columns([1, 5])
-if player["avatar"]:
+if player["avatar"] and not resources.settings.uses_demo_league:
     left.image(player["avatar"], width=96)
 right.title(player["nickname"])
 right.markdown(
