@@ -26,7 +26,7 @@ if len(chosen) < 2:
 with resources.sessions() as session:
     ids = [p.id for name in chosen if (p := crud.find_player(session, name)) is not None]
 table = compare_players(resources.sessions, resources.cache, ids)
-st.dataframe(table, hide_index=True, use_container_width=True)
+st.dataframe(table, hide_index=True, width="stretch")
 long = table.unpivot(index="Player", on=["K/D", "K/D last 10", "Rating", "Form"]).to_pandas()
 st.altair_chart(
     alt.Chart(long)

@@ -36,6 +36,6 @@ st.altair_chart(
         color=alt.Color("Rating:Q", scale=alt.Scale(scheme="redyellowgreen")),
         tooltip=["Map", "Matches", alt.Tooltip("Win rate:Q", format=".0%"), "K/D", "ADR"],
     ),
-    use_container_width=True,
+    width="stretch",
 )
-st.dataframe(table, hide_index=True, use_container_width=True)
+st.dataframe(table, hide_index=True, width="stretch")

@@ -46,7 +46,7 @@ st.dataframe(
         pl.col("headshots_pct").alias("HS %"),
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )
 
 labels = {
@@ -81,5 +81,5 @@ for faction in ("faction1", "faction2"):
             ]
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )

@@ -60,7 +60,7 @@ if overview.elo.height:
             y=alt.Y("elo:Q", title="Elo", scale=alt.Scale(zero=False)),
             tooltip=["recorded_at:T", "elo:Q", "estimated:N"],
         ),
-        use_container_width=True,
+        width="stretch",
     )
     st.caption("FACEIT publishes only the current Elo; older values are estimated backwards.")
 
@@ -75,7 +75,7 @@ st.altair_chart(
         y=alt.Y("value:Q", title="Rating"),
         color="series:N",
     ),
-    use_container_width=True,
+    width="stretch",
 )
 
 st.subheader("Last matches")
@@ -90,4 +90,4 @@ last = pl.DataFrame(overview.last_matches).select(
     pl.col("adr").alias("ADR"),
     pl.col("kd_ratio").alias("K/D"),
 )
-st.dataframe(last, hide_index=True, use_container_width=True)
+st.dataframe(last, hide_index=True, width="stretch")

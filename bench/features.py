@@ -1,0 +1,235 @@
+"""Benchmark: polars feature build vs the pandas reference, and a warm Redis hit vs a cold build.
+
+    uv run python bench/features.py [--rows 1000000] [--redis-url redis://127.0.0.1:6379/15]
+
+Data: the demo league simulator (core.demo_league) when available, else numpy synthesis.
+Prints the figures, then ONE JSON line with ``pandas_speedup`` and ``cache_speedup``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.cache import FeatureCache
+from models import features as F
+from models import features_pandas as FP
+
+
+def league_frame(rows: int) -> tuple[pl.DataFrame, str]:
+    try:
+        from core.demo_league.sim import generate_league
+    except ImportError:
+        return synthetic_frame(rows), "numpy synthesis"
+    n_matches = -(-rows // 10)
+    league = generate_league(n_players=max(10, n_matches // 10), n_matches=n_matches, seed=7)
+    return F.demo_player_matches(league), "core.demo_league"
+
+
+def synthetic_frame(rows: int, seed: int = 7) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    n_players = max(10, rows // 100)
+    rounds = rng.integers(16, 31, rows)
+    kills = rng.poisson(rounds * 0.7)
+    k2 = rng.binomial(kills // 4, 0.5)
+    ext = rng.random(rows) < 0.6
+    start = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
+
+    def ext_col(values: np.ndarray) -> pl.Series:
+        return pl.Series(values).cast(pl.Int32).set(pl.Series(~ext), None)  # type: ignore[arg-type]
+
+    frame = pl.DataFrame(
+        {
+            "player_id": [f"p{i}" for i in rng.integers(0, n_players, rows)],
+            "match_id": [f"m{i}" for i in range(rows)],
+            "finished_at": pl.from_epoch(
+                pl.Series(start + rng.integers(0, 365 * 86400, rows)), "s"
+            ).dt.replace_time_zone("UTC"),
+            "map": rng.choice(["de_mirage", "de_inferno", "de_nuke", "de_ancient"], rows),
+            "rounds": rounds,
+            "result": rng.random(rows) < 0.5,
+            "kills": kills,
+            "deaths": rng.poisson(rounds * 0.68),
+            "headshots": rng.binomial(kills, 0.45),
+            "double_kills": k2,
+            "triple_kills": rng.binomial(k2, 0.2),
+            "quadro_kills": np.zeros(rows, dtype=np.int64),
+            "penta_kills": np.zeros(rows, dtype=np.int64),
+            "damage": ext_col(rng.poisson(rounds * 78)),
+            "entry_count": ext_col(rng.integers(0, 8, rows)),
+            "entry_wins": ext_col(rng.integers(0, 4, rows)),
+            "utility_damage": ext_col(rng.poisson(rounds * 5)),
+            "sniper_kills": ext_col(rng.binomial(kills, 0.1)),
+        }
+    )
+    return frame.select(
+        pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in F.PLAYER_MATCH_SCHEMA.items()
+    )
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def median_time(fn: Callable[[], Any], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    )
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    frame, source = league_frame(args.rows)
+    print(
+        f"data: {frame.height:,} player-match rows, {frame['player_id'].n_unique():,} players "
+        f"from {source} ({time.perf_counter() - t0:.1f} s)"
+    )
+    pdf = frame.to_pandas()
+
+    def polars_build() -> None:
+        F.player_summary(frame)
+        F.map_stats(frame)
+
+    def pandas_build() -> None:
+        FP.player_summary(pdf)
+        FP.map_stats(pdf)
+
+    polars_build()  # warm-up (thread pool, first allocations)
+    t_polars = timed(polars_build, args.repeat)
+    t_pandas = timed(pandas_build, max(1, args.repeat - 1))
+    t_summary = timed(lambda: F.player_summary(frame), args.repeat)
+    pandas_speedup = t_pandas / t_polars
+    print(f"polars player_summary + map_stats: {t_polars * 1000:,.0f} ms (best of {args.repeat})")
+    print(f"  of which player_summary:         {t_summary * 1000:,.0f} ms")
+    print(f"pandas reference (same outputs):   {t_pandas * 1000:,.0f} ms")
+    print(f"pandas_speedup: {pandas_speedup:.1f}x")
+
+    # one player with 2,000 matches: cold build vs warm Redis hit
+    one = frame.head(2000).with_columns(pl.lit("bench-player").alias("player_id"))
+    watermark = one["finished_at"].max()
+    cache = FeatureCache(args.redis_url, prefix=f"bench-{uuid.uuid4().hex[:8]}")
+
+    def cold() -> pl.DataFrame:
+        return F.player_summary(one)
+
+    try:
+        cache.get_or_compute("summary", F.FEATURE_VERSION, "bench-player", watermark, cold)
+        t_cold = median_time(cold, 30)
+        t_warm = median_time(
+            lambda: cache.get_or_compute(
+                "summary", F.FEATURE_VERSION, "bench-player", watermark, cold
+            ),
+            200,
+        )
+        backend_ok = cache.errors == 0 and cache.hits >= 200
+    finally:
+        cache.clear()
+        cache.close()
+    cache_speedup = t_cold / t_warm
+    print(f"one player, 2,000 matches: cold build {t_cold * 1000:.2f} ms (median)")
+    print(f"warm Redis hit: {t_warm * 1000:.3f} ms (median){'' if backend_ok else ' [REDIS DOWN]'}")
+    print(f"cache_speedup: {cache_speedup:.1f}x")
+    page_cold, page_warm = overview_render_ms(args.redis_url)
+    print(f"Player overview render (server side): cold {page_cold:.0f} ms, warm {page_warm:.0f} ms")
+    print(
+        json.dumps(
+            {
+                "page_cold_ms": round(page_cold, 1),
+                "page_warm_ms": round(page_warm, 1),
+                "rows": frame.height,
+                "data_source": source,
+                "polars_ms": round(t_polars * 1000, 1),
+                "pandas_ms": round(t_pandas * 1000, 1),
+                "pandas_speedup": round(pandas_speedup, 2),
+                "cold_ms": round(t_cold * 1000, 3),
+                "warm_redis_ms": round(t_warm * 1000, 3),
+                "cache_speedup": round(cache_speedup, 2),
+                "redis_ok": backend_ok,
+            }
+        )
+    )
+
+
+def overview_render_ms(redis_url: str) -> tuple[float, float]:
+    """Server-side render of the Player overview (AppTest): cold cache vs warm cache.
+
+    A 40-player demo league is ingested into a temporary SQLite database; the first player
+    (about 40 matches with the default league) is rendered with an empty cache, then again.
+    """
+    import asyncio
+    import tempfile
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from core.db.engine import make_engine
+    from core.db.migrate import upgrade
+    from core.settings import get_settings
+    from core.sources import demo_league, run_ingest
+
+    app = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        os.environ.update(DATABASE_URL=url, DATA_DIR=tmp, DEMO_PLAYERS="40", REDIS_URL=redis_url)
+        get_settings.cache_clear()
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        settings = get_settings()
+        player = demo_league(settings).players_frame().row(0, named=True)
+        asyncio.run(run_ingest(settings, lambda i: i.ingest_nickname(player["nickname"])))
+
+        def render() -> float:
+            at = AppTest.from_file(app, default_timeout=60)
+            at.session_state["player_id"] = player["player_id"]
+            at.run()
+            started = time.perf_counter()
+            at.switch_page("views/player.py").run()
+            elapsed = (time.perf_counter() - started) * 1000
+            assert not at.exception, at.exception
+            return elapsed
+
+        st.cache_resource.clear()
+        FeatureCache(redis_url).clear()
+        cold = render()
+        warm = statistics.median(render() for _ in range(5))
+        FeatureCache(redis_url).clear()
+    return cold, warm
+
+
+if __name__ == "__main__":
+    main()
