@@ -130,6 +130,24 @@ def seed_demo_if_empty(resources: Resources) -> None:
         seed_demo(players=0)
 
 
+@app.command()
+def train() -> None:
+    """Train, evaluate and register the models; promote only those that beat the champion."""
+    from pipelines.train import format_report, run_training
+
+    resources = open_resources()
+    try:
+        upgrade(resources.engine)
+        with progress_bars(console) as progress:
+            report = run_training(resources.sessions, progress=progress)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        resources.close()
+    print(format_report(report))
+
+
 @app.command("demo-api")
 def demo_api(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),

@@ -1,0 +1,892 @@
+"""Pre-match win probability for two 5-player lineups on a map (XGBoost + Platt calibration).
+
+Pipeline
+--------
+1. :func:`normalise_frames` turns a player-match frame (the demo league's
+   ``match_players_frame()`` or the database shape of :func:`load_training_frames`) plus a
+   matches frame into one canonical long frame (``ts`` = match start in epoch seconds).
+2. :func:`player_prior_features` computes, for every player-match row, features from that
+   player's matches strictly BEFORE the row (exclusive cumulative sums over the player's
+   time-ordered history; rolling windows are differences of those sums). No leakage: a row's
+   features never read its own stats or result, nor any later match.
+3. :func:`build_dataset` averages the player features per team and emits one row per match:
+   faction1-minus-faction2 differences (``d_*``) plus a few symmetric sums (``s_*``), the label
+   ``y`` (faction1 won) and both teams' average Elo (for the Elo baseline).
+4. :func:`train` fits an XGBoost booster on both orientations of every training match (as-is
+   with ``y`` and swapped with ``1 - y``) and a slope-only Platt calibration on the next time
+   slice. Predictions are symmetrised: ``p = 0.5 * (p(a, b) + 1 - p(b, a))``, then calibrated
+   with ``sigmoid(slope * logit(p))``, which is odd in the logit, so swapping the teams gives
+   exactly ``1 - p``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+import xgboost as xgb
+from sklearn.metrics import roc_auc_score
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+FEATURE_VERSION = "mo-1"
+"""Bump whenever the feature code below changes (stored with every registered model)."""
+
+MAP_POOL: tuple[str, ...] = (
+    "de_mirage",
+    "de_inferno",
+    "de_nuke",
+    "de_ancient",
+    "de_anubis",
+    "de_dust2",
+    "de_train",
+)
+MAP_LABELS = {m: m.removeprefix("de_").capitalize() for m in MAP_POOL}
+MAP_LABELS["de_dust2"] = "Dust2"
+
+ELO_STEP = 25.0
+NEXT_MATCH_ID = "__next__"
+
+# stat columns of the canonical frame (null-filled with 0; ``ext`` says whether the extended
+# stats of the row are real)
+STATS: tuple[str, ...] = (
+    "kills",
+    "deaths",
+    "assists",
+    "headshots",
+    "damage",
+    "first_kills",
+    "entry_count",
+    "entry_wins",
+    "clutch_count",
+    "utility_damage",
+    "flash_count",
+    "enemies_flashed",
+    "sniper_kills",
+)
+_EXTENDED = {
+    "first_kills",
+    "entry_count",
+    "entry_wins",
+    "clutch_count",
+    "utility_damage",
+    "flash_count",
+    "enemies_flashed",
+    "sniper_kills",
+}
+
+# player-level prior features averaged per team: name -> human label
+PLAYER_FEATURES: dict[str, str] = {
+    "elo": "average Elo",
+    "games": "experience",
+    "win_rate_20": "recent win rate",
+    "kd_10": "recent K/D",
+    "kd_all": "career K/D",
+    "adr_20": "recent ADR",
+    "kpr_20": "recent kills per round",
+    "elo_trend": "Elo trend",
+    "prev_loss": "share of players coming off a loss",
+    "map_win_rate": "{map} win rate",
+    "map_kd_rel": "{map} K/D edge",
+    "map_games": "{map} experience",
+    "entry_rate": "entry activity",
+}
+DIFF_FEATURES: tuple[str, ...] = (
+    *(f"d_{name}" for name in PLAYER_FEATURES),
+    "d_elo_std",
+    "d_awpers",
+)
+SUM_FEATURES: tuple[str, ...] = ("s_elo", "s_games", "s_awpers")
+FEATURES: tuple[str, ...] = (*DIFF_FEATURES, *SUM_FEATURES)
+_LABELS: dict[str, str] = {
+    **{f"d_{k}": v for k, v in PLAYER_FEATURES.items()},
+    "d_elo_std": "Elo spread",
+    "d_awpers": "number of AWPers",
+    "s_elo": "lobby Elo level",
+    "s_games": "lobby experience",
+    "s_awpers": "AWPers in the lobby",
+}
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "binary:logistic",
+    "eval_metric": "logloss",
+    "tree_method": "hist",
+    "max_depth": 4,
+    "eta": 0.05,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 20,
+    "lambda": 2.0,
+    "nthread": 2,
+    "seed": 7,
+}
+DEFAULT_ROUNDS = 300
+
+
+# ---- normalisation ------------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    return int(value)
+
+
+def _epoch_seconds(frame: pl.DataFrame, column: str) -> pl.Expr:
+    dtype = frame.schema[column]
+    col = pl.col(column)
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.epoch("s")
+    if dtype == pl.Date:
+        return col.cast(pl.Datetime("us")).dt.epoch("s")
+    if dtype == pl.String:
+        return col.str.to_datetime(time_zone="UTC").dt.epoch("s")
+    return col.cast(pl.Int64)
+
+
+def _match_time(matches: pl.DataFrame) -> pl.Expr:
+    candidates = [c for c in ("started_at", "finished_at") if c in matches.columns]
+    if not candidates:
+        raise ValueError("matches frame needs started_at or finished_at")
+    exprs = [_epoch_seconds(matches, c) for c in candidates]
+    return pl.coalesce(exprs).alias("ts")
+
+
+def normalise_frames(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """One canonical row per player-match, sorted by player and time.
+
+    Columns: ``player_id``, ``match_id``, ``ts`` (match start, epoch s), ``map``, ``faction``
+    (1/2), ``result`` (1.0/0.0, null for a future match), ``elo_before``, ``elo_after``
+    (nullable), ``rounds``, ``ext`` (1.0 when the extended stats are real) and :data:`STATS`.
+    ``match_players`` needs ``player_id``, ``match_id``, ``faction`` (1/2 or "faction1"/...),
+    ``result`` and either ``elo_before`` or ``elo_after``; ``matches`` needs ``match_id``, a
+    time (``started_at``/``finished_at``) and ``map`` (``rounds`` if the player frame has none).
+    """
+    mp = match_players
+    m_cols: list[pl.Expr] = [pl.col("match_id"), _match_time(matches), pl.col("map")]
+    if "rounds" not in mp.columns and "rounds" in matches.columns:
+        m_cols.append(pl.col("rounds"))
+    mt = matches.select(m_cols)
+    drop: list[str] = [c for c in ("map", "ts", "started_at", "finished_at") if c in mp.columns]
+    if "rounds" in mp.columns and "rounds" in mt.columns:
+        drop.append("rounds")
+    joined = mp.drop(drop).join(mt, on="match_id", how="inner")
+
+    faction = joined.schema["faction"]
+    faction_expr = (
+        pl.col("faction").str.extract(r"(\d+)").cast(pl.Int8)
+        if faction == pl.String
+        else pl.col("faction").cast(pl.Int8)
+    )
+    if "elo_before" in joined.columns:
+        elo_before = pl.col("elo_before").cast(pl.Float64)
+    elif "elo_after" in joined.columns:
+        elo_before = pl.lit(None, pl.Float64)
+    else:
+        raise ValueError("match_players needs an elo_before or elo_after column")
+    elo_after = (
+        pl.col("elo_after").cast(pl.Float64)
+        if "elo_after" in joined.columns
+        else pl.lit(None, pl.Float64)
+    )
+
+    def col(name: str, *alts: str) -> pl.Expr:
+        for c in (name, *alts):
+            if c in joined.columns:
+                return pl.col(c).cast(pl.Float64)
+        return pl.lit(None, pl.Float64)
+
+    clutch = col("clutch_1v1_count", "one_v_one_count").fill_null(0) + col(
+        "clutch_1v2_count", "one_v_two_count"
+    ).fill_null(0)
+    damage = col("damage")
+    if "damage" not in joined.columns and "adr" in joined.columns:
+        damage = col("adr") * pl.col("rounds")
+    ext_source = "entry_count" if "entry_count" in joined.columns else None
+    ext = (
+        pl.col(ext_source).is_not_null().cast(pl.Float64) if ext_source else pl.lit(0.0, pl.Float64)
+    )
+    if "extended_stats" in matches.columns:
+        ext_flags = matches.select("match_id", pl.col("extended_stats").alias("_ext"))
+        joined = joined.join(ext_flags, on="match_id", how="left")
+        ext = ext * pl.col("_ext").fill_null(True).cast(pl.Float64)
+    joined = joined.with_columns(ext.alias("ext"))
+    stat_exprs = {
+        "kills": col("kills"),
+        "deaths": col("deaths"),
+        "assists": col("assists"),
+        "headshots": col("headshots"),
+        "damage": damage,
+        "first_kills": col("first_kills"),
+        "entry_count": col("entry_count"),
+        "entry_wins": col("entry_wins"),
+        "clutch_count": clutch,
+        "utility_damage": col("utility_damage"),
+        "flash_count": col("flash_count"),
+        "enemies_flashed": col("enemies_flashed"),
+        "sniper_kills": col("sniper_kills"),
+    }
+    out = joined.select(
+        pl.col("player_id").cast(pl.String),
+        pl.col("match_id").cast(pl.String),
+        pl.col("ts").cast(pl.Int64),
+        pl.col("map").cast(pl.String),
+        faction_expr.alias("faction"),
+        col("result").alias("result"),
+        elo_before.alias("elo_before"),
+        elo_after.alias("elo_after"),
+        col("rounds").alias("rounds"),
+        pl.col("ext"),
+        *(
+            (expr * pl.col("ext") if name in _EXTENDED else expr).fill_null(0.0).alias(name)
+            for name, expr in stat_exprs.items()
+        ),
+    ).sort("player_id", "ts", "match_id")
+    if "elo_before" not in joined.columns:
+        # Elo before a match = the Elo after the player's previous match (first match: undo a step)
+        out = out.with_columns(
+            pl.col("elo_after")
+            .shift(1)
+            .over("player_id")
+            .fill_null(pl.col("elo_after") - ELO_STEP * (2 * pl.col("result").fill_null(0.5) - 1))
+            .alias("elo_before")
+        )
+    return out.with_columns(pl.col("rounds").fill_null(0.0), pl.col("elo_before").fill_null(1000.0))
+
+
+def load_training_frames(session: Session) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(match_players, matches) frames from the database for :func:`build_dataset`.
+
+    The per-match Elo comes from ``elo_history`` (the Elo after each match, observed or
+    estimated at ingest); ``elo_before`` is derived in :func:`normalise_frames`.
+    """
+    from sqlalchemy import select
+
+    from core.db.schema import EloHistory, Match, MatchPlayer
+
+    mp_cols = [c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")]
+    mp_rows = session.execute(select(*mp_cols)).all()
+    mp = pl.DataFrame(
+        [tuple(r) for r in mp_rows],
+        schema=[c.name for c in mp_cols],
+        orient="row",
+        infer_schema_length=None,
+    )
+    e = EloHistory.__table__.c
+    elo_rows = session.execute(
+        select(e.player_id, e.match_id, e.elo).where(e.match_id.is_not(None))
+    ).all()
+    elo = pl.DataFrame(
+        [tuple(r) for r in elo_rows],
+        schema={"player_id": pl.String, "match_id": pl.String, "elo_after": pl.Int64},
+        orient="row",
+    ).unique(["player_id", "match_id"])
+    mp = mp.join(elo, on=["player_id", "match_id"], how="left")
+    m = Match.__table__.c
+    m_rows = session.execute(
+        select(m.id, m.started_at, m.finished_at, m.map, m.rounds, m.winner_faction)
+    ).all()
+    matches = pl.DataFrame(
+        [tuple(r) for r in m_rows],
+        schema={
+            "match_id": pl.String,
+            "started_at": pl.Datetime("us", "UTC"),
+            "finished_at": pl.Datetime("us", "UTC"),
+            "map": pl.String,
+            "rounds": pl.Int64,
+            "winner_faction": pl.String,
+        },
+        orient="row",
+    )
+    return mp, matches
+
+
+# ---- features -----------------------------------------------------------------------------
+
+
+def _excl(column: str, over: str | list[str]) -> pl.Expr:
+    """Sum of ``column`` over the group's strictly earlier rows (frame sorted by time)."""
+    return (pl.col(column).cum_sum() - pl.col(column)).over(over)
+
+
+def _window(cum: str, n: int) -> pl.Expr:
+    """Sum over the last ``n`` earlier rows, from an exclusive cumulative column."""
+    return pl.col(cum) - pl.col(cum).shift(n).over("player_id").fill_null(0.0)
+
+
+def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
+    """Per player-match features from the player's strictly earlier matches only."""
+    pid = "player_id"
+    pm = ["player_id", "map"]
+    f = canonical.sort(pid, "ts", "match_id").with_columns(
+        pl.lit(1.0).alias("one"),
+        pl.col("result").fill_null(0.0).alias("win"),
+        (pl.col("rounds") * pl.col("ext")).alias("rounds_ext"),
+        (pl.col("kills") * pl.col("ext")).alias("kills_ext"),
+    )
+    cum_cols = [
+        "one",
+        "win",
+        "kills",
+        "deaths",
+        "damage",
+        "rounds",
+        "rounds_ext",
+        "kills_ext",
+        "sniper_kills",
+        "entry_count",
+    ]
+    f = f.with_columns(
+        *(_excl(c, pid).alias(f"c_{c}") for c in cum_cols),
+        _excl("one", pm).alias("cm_one"),
+        _excl("win", pm).alias("cm_win"),
+        _excl("kills", pm).alias("cm_kills"),
+        _excl("deaths", pm).alias("cm_deaths"),
+        (1.0 - pl.col("win").shift(1).over(pid)).fill_null(0.0).alias("prev_loss"),
+        (pl.col("elo_before") - pl.col("elo_before").shift(10).over(pid))
+        .fill_null(0.0)
+        .alias("elo_trend"),
+    )
+    f = f.with_columns(
+        _window("c_one", 20).alias("n20"),
+        _window("c_win", 20).alias("w20"),
+        _window("c_kills", 10).alias("k10"),
+        _window("c_deaths", 10).alias("d10"),
+        _window("c_kills", 20).alias("k20"),
+        _window("c_damage", 20).alias("dmg20"),
+        _window("c_rounds", 20).alias("r20"),
+    )
+    kd_all = (pl.col("c_kills") + 10.0) / (pl.col("c_deaths") + 10.0)
+    f = f.with_columns(kd_all.alias("kd_all"))
+    map_kd = (pl.col("cm_kills") + 20.0 * pl.col("kd_all")) / (pl.col("cm_deaths") + 20.0)
+    sniper_share = pl.col("c_sniper_kills") / (pl.col("c_kills_ext") + 5.0)
+    return f.select(
+        "player_id",
+        "match_id",
+        "ts",
+        "map",
+        "faction",
+        "result",
+        pl.col("elo_before").alias("elo"),
+        pl.col("c_one").log1p().alias("games"),
+        ((pl.col("w20") + 2.5) / (pl.col("n20") + 5.0)).alias("win_rate_20"),
+        ((pl.col("k10") + 7.0) / (pl.col("d10") + 7.0)).alias("kd_10"),
+        "kd_all",
+        ((pl.col("dmg20") + 75.0 * 40.0) / (pl.col("r20") + 40.0)).alias("adr_20"),
+        ((pl.col("k20") + 0.68 * 40.0) / (pl.col("r20") + 40.0)).alias("kpr_20"),
+        "elo_trend",
+        "prev_loss",
+        ((pl.col("cm_win") + 2.5) / (pl.col("cm_one") + 5.0)).alias("map_win_rate"),
+        (map_kd - pl.col("kd_all")).alias("map_kd_rel"),
+        pl.col("cm_one").log1p().alias("map_games"),
+        ((pl.col("c_entry_count") + 0.1 * 20.0) / (pl.col("c_rounds_ext") + 20.0)).alias(
+            "entry_rate"
+        ),
+        ((sniper_share > 0.25) & (pl.col("c_kills_ext") >= 20)).cast(pl.Float64).alias("awper"),
+    )
+
+
+def team_features(players: pl.DataFrame) -> pl.DataFrame:
+    """One row per match from :func:`player_prior_features`: ``d_*``, ``s_*``, ``y``, Elo."""
+    names = list(PLAYER_FEATURES)
+    per_team = players.group_by("match_id", "faction").agg(
+        pl.col("ts").min(),
+        pl.col("map").first(),
+        pl.col("result").mean(),
+        *(pl.col(n).mean() for n in names),
+        pl.col("elo").std(ddof=0).fill_null(0.0).alias("elo_std"),
+        pl.col("awper").sum().alias("awpers"),
+    )
+    cols = [*names, "elo_std", "awpers"]
+    a = per_team.filter(pl.col("faction") == 1).drop("faction")
+    b = per_team.filter(pl.col("faction") == 2).select(
+        "match_id", *(pl.col(c).alias(f"{c}_b") for c in cols)
+    )
+    both = a.join(b, on="match_id", how="inner")
+    return both.select(
+        "match_id",
+        "ts",
+        "map",
+        pl.when(pl.col("result").is_null())
+        .then(None)
+        .otherwise((pl.col("result") > 0.5).cast(pl.Int8))
+        .alias("y"),
+        pl.col("elo").alias("elo_a"),
+        pl.col("elo_b").alias("elo_b"),
+        *((pl.col(c) - pl.col(f"{c}_b")).alias(f"d_{c}") for c in cols),
+        ((pl.col("elo") + pl.col("elo_b")) / 2.0).alias("s_elo"),
+        (pl.col("games") + pl.col("games_b")).alias("s_games"),
+        (pl.col("awpers") + pl.col("awpers_b")).alias("s_awpers"),
+    ).sort("ts", "match_id")
+
+
+def build_dataset(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """One row per match: pre-match team features, label ``y`` (faction1 won), team Elos.
+
+    Columns: ``match_id``, ``ts``, ``map``, ``y``, ``elo_a``, ``elo_b`` and :data:`FEATURES`,
+    sorted by time. Every feature uses only the players' matches before the match.
+    """
+    canonical = normalise_frames(match_players, matches)
+    return team_features(player_prior_features(canonical))
+
+
+# ---- split --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    train: pl.DataFrame
+    calibration: pl.DataFrame
+    evaluation: pl.DataFrame
+
+
+def time_split(dataset: pl.DataFrame, fractions: tuple[float, float] = (0.7, 0.1)) -> Split:
+    """Oldest ``fractions[0]`` for training, the next ``fractions[1]`` to calibrate, the rest
+    (newest) to evaluate. Rows are ordered by (``ts``, ``match_id``): no training row is later
+    than any calibration or evaluation row."""
+    data = dataset.filter(pl.col("y").is_not_null()).sort("ts", "match_id")
+    n = data.height
+    n_train = int(n * fractions[0])
+    n_cal = int(n * fractions[1])
+    return Split(
+        train=data.slice(0, n_train),
+        calibration=data.slice(n_train, n_cal),
+        evaluation=data.slice(n_train + n_cal),
+    )
+
+
+# ---- the model ----------------------------------------------------------------------------
+
+
+def _matrix(frame: pl.DataFrame, features: Sequence[str]) -> np.ndarray:
+    return frame.select(pl.col(f).cast(pl.Float64) for f in features).to_numpy()
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(q) - np.log1p(-q)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def fit_platt_slope(z: np.ndarray, y: np.ndarray, iterations: int = 50) -> float:
+    """Slope ``a`` minimising the log-loss of ``sigmoid(a * z)`` (no intercept: stays odd)."""
+    a = 1.0
+    for _ in range(iterations):
+        p = _sigmoid(a * z)
+        grad = float(np.sum((p - y) * z))
+        hess = float(np.sum(p * (1 - p) * z * z)) + 1e-9
+        step = grad / hess
+        a -= step
+        if abs(step) < 1e-10:
+            break
+    return float(a)
+
+
+@dataclass
+class MatchOutcomeModel:
+    booster: xgb.Booster
+    features: list[str]
+    calibration_slope: float = 1.0
+    feature_version: str = FEATURE_VERSION
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def signs(self) -> np.ndarray:
+        return np.array([-1.0 if f.startswith("d_") else 1.0 for f in self.features])
+
+    def _dmatrix(self, x: np.ndarray) -> xgb.DMatrix:
+        return xgb.DMatrix(x, feature_names=list(self.features))
+
+    def margins(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw booster margins of (a vs b) and of the swapped rows (b vs a)."""
+        m_ab = self.booster.predict(self._dmatrix(x), output_margin=True)
+        m_ba = self.booster.predict(self._dmatrix(x * self.signs), output_margin=True)
+        return m_ab.astype(np.float64), m_ba.astype(np.float64)
+
+    def raw_proba(self, x: np.ndarray) -> np.ndarray:
+        m_ab, m_ba = self.margins(x)
+        return 0.5 * (_sigmoid(m_ab) + 1.0 - _sigmoid(m_ba))
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated P(faction1 / lineup A wins); swapping the teams gives exactly 1 - p."""
+        return _sigmoid(self.calibration_slope * _logit(self.raw_proba(x)))
+
+    def predict_frame(self, dataset: pl.DataFrame) -> np.ndarray:
+        return self.predict_proba(_matrix(dataset, self.features))
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """XGBoost feature contributions of the (a vs b) orientation: ``(n, n_features + 1)``,
+        last column the bias; each row sums to the booster margin."""
+        return np.asarray(self.booster.predict(self._dmatrix(x), pred_contribs=True))
+
+    def symmetric_contributions(self, x: np.ndarray) -> np.ndarray:
+        """0.5 * (contrib(a, b) - contrib(b, a)) per feature (the bias cancels)."""
+        c_ab = self.contributions(x)[:, :-1]
+        c_ba = np.asarray(self.booster.predict(self._dmatrix(x * self.signs), pred_contribs=True))[
+            :, :-1
+        ]
+        return 0.5 * (c_ab - c_ba)
+
+    # -- serialisation (XGBoost's own UBJ format, never pickle) ---------------------------
+    def to_bytes(self) -> bytes:
+        meta = {
+            "kind": "match_outcome",
+            "features": self.features,
+            "calibration_slope": self.calibration_slope,
+            "feature_version": self.feature_version,
+            "info": self.info,
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("model.ubj", bytes(self.booster.save_raw("ubj")))
+            zf.writestr("meta.json", json.dumps(meta, sort_keys=True))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MatchOutcomeModel:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            meta = json.loads(zf.read("meta.json"))
+            raw = zf.read("model.ubj")
+        booster = xgb.Booster()
+        booster.load_model(bytearray(raw))
+        booster.set_param({"nthread": 2})
+        return cls(
+            booster=booster,
+            features=list(meta["features"]),
+            calibration_slope=float(meta["calibration_slope"]),
+            feature_version=str(meta["feature_version"]),
+            info=dict(meta.get("info", {})),
+        )
+
+
+def both_orientations(x: np.ndarray, y: np.ndarray, signs: np.ndarray) -> tuple[Any, Any]:
+    return np.vstack([x, x * signs]), np.concatenate([y, 1.0 - y])
+
+
+def train(
+    split: Split,
+    *,
+    params: Mapping[str, Any] | None = None,
+    num_rounds: int = DEFAULT_ROUNDS,
+    features: Sequence[str] = FEATURES,
+    early_stopping_rounds: int | None = 40,
+) -> MatchOutcomeModel:
+    """Fit on ``split.train`` (both orientations), calibrate on ``split.calibration``."""
+    feats = list(features)
+    signs = np.array([-1.0 if f.startswith("d_") else 1.0 for f in feats])
+    x, y = both_orientations(
+        _matrix(split.train, feats), split.train["y"].to_numpy().astype(np.float64), signs
+    )
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    dtrain = xgb.DMatrix(x, label=y, feature_names=feats)
+    evals: list[tuple[xgb.DMatrix, str]] = []
+    if split.calibration.height and early_stopping_rounds:
+        xc, yc = both_orientations(
+            _matrix(split.calibration, feats),
+            split.calibration["y"].to_numpy().astype(np.float64),
+            signs,
+        )
+        evals = [(xgb.DMatrix(xc, label=yc, feature_names=feats), "calibration")]
+    booster = xgb.train(
+        p,
+        dtrain,
+        num_boost_round=num_rounds,
+        evals=evals,
+        early_stopping_rounds=early_stopping_rounds if evals else None,
+        verbose_eval=False,
+    )
+    if evals:
+        best = booster.best_iteration
+        booster = booster[: best + 1]
+    model = MatchOutcomeModel(booster=booster, features=feats)
+    if split.calibration.height:
+        xc = _matrix(split.calibration, feats)
+        yc = split.calibration["y"].to_numpy().astype(np.float64)
+        z = _logit(model.raw_proba(xc))
+        model.calibration_slope = fit_platt_slope(np.concatenate([z, -z]), np.r_[yc, 1 - yc])
+    model.info = {
+        "trees": int(booster.num_boosted_rounds()),
+        "train_rows": int(x.shape[0]),
+        "train_start": _int(split.train["ts"].min()) if split.train.height else None,
+        "train_end": _int(split.train["ts"].max()) if split.train.height else None,
+    }
+    return model
+
+
+# ---- evaluation ---------------------------------------------------------------------------
+
+
+def elo_expected(elo_a: Any, elo_b: Any) -> np.ndarray:
+    """FACEIT/Elo expected score of team A from the teams' average Elo."""
+    a = np.asarray(elo_a, dtype=np.float64)
+    b = np.asarray(elo_b, dtype=np.float64)
+    return np.asarray(1.0 / (1.0 + 10.0 ** ((b - a) / 400.0)))
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = idx == b
+        if mask.any():
+            total += mask.mean() * abs(float(p[mask].mean()) - float(y[mask].mean()))
+    return float(total)
+
+
+def metrics(y: Any, p: Any) -> dict[str, float]:
+    """log-loss, Brier, AUC, accuracy and ECE (10 bins) of probabilities ``p``."""
+    yy = np.asarray(y, dtype=np.float64)
+    pp = np.clip(np.asarray(p, dtype=np.float64), 1e-15, 1 - 1e-15)
+    logloss = float(-np.mean(yy * np.log(pp) + (1 - yy) * np.log1p(-pp)))
+    auc = float(roc_auc_score(yy, pp)) if 0 < yy.sum() < len(yy) else float("nan")
+    return {
+        "logloss": logloss,
+        "brier": float(np.mean((pp - yy) ** 2)),
+        "auc": auc,
+        "accuracy": float(np.mean((pp > 0.5) == (yy > 0.5))),
+        "ece": expected_calibration_error(yy, pp),
+        "n": float(len(yy)),
+    }
+
+
+def evaluate(
+    model: MatchOutcomeModel,
+    dataset: pl.DataFrame,
+    oracle: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
+) -> dict[str, dict[str, float]]:
+    """Metrics of the model, the Elo baseline and (given true probabilities) the oracle.
+
+    ``oracle`` is either a match_id -> P(faction1 wins) mapping or an array aligned with
+    ``dataset``'s rows.
+    """
+    y = dataset["y"].to_numpy().astype(np.float64)
+    report = {
+        "model": metrics(y, model.predict_frame(dataset)),
+        "elo": metrics(y, elo_expected(dataset["elo_a"].to_numpy(), dataset["elo_b"].to_numpy())),
+    }
+    if oracle is not None:
+        if isinstance(oracle, Mapping):
+            p_oracle = np.array([oracle[m] for m in dataset["match_id"]], dtype=np.float64)
+        else:
+            p_oracle = np.asarray(oracle, dtype=np.float64)
+        report["oracle"] = metrics(y, p_oracle)
+    return report
+
+
+# ---- explanations -------------------------------------------------------------------------
+
+
+def _label(feature: str, map_name: str | None) -> str:
+    label = _LABELS.get(feature, feature)
+    return label.format(map=MAP_LABELS.get(map_name or "", map_name or "this map"))
+
+
+def explain(
+    model: MatchOutcomeModel, x_row: np.ndarray, map_name: str | None = None, top: int = 3
+) -> list[dict[str, Any]]:
+    """Top factors of one prediction (A's point of view), largest absolute effect first.
+
+    Each factor: ``feature``, ``label``, ``contribution`` (symmetric margin units) and
+    ``effect_pct`` (approximate change of the win probability in percentage points).
+    """
+    x = np.atleast_2d(x_row)
+    contrib = model.symmetric_contributions(x)[0]
+    p = float(model.predict_proba(x)[0])
+    scale = model.calibration_slope * p * (1 - p) * 100.0
+    order = np.argsort(-np.abs(contrib))[:top]
+    return [
+        {
+            "feature": model.features[i],
+            "label": _label(model.features[i], map_name),
+            "contribution": float(contrib[i]),
+            "effect_pct": float(contrib[i] * scale),
+        }
+        for i in order
+        if abs(contrib[i]) > 1e-9
+    ]
+
+
+def explanation_sentences(factors: Sequence[Mapping[str, Any]]) -> list[str]:
+    """E.g. "Your team's Mirage win rate is the largest factor, +6%"."""
+    sentences = []
+    for i, f in enumerate(factors):
+        pct = f"{f['effect_pct']:+.0f}%"
+        if i == 0:
+            sentences.append(f"Your team's {f['label']} is the largest factor, {pct}")
+        else:
+            sentences.append(f"Your team's {f['label']}: {pct}")
+    return sentences
+
+
+# ---- serving ------------------------------------------------------------------------------
+
+
+@dataclass
+class Prediction:
+    probability: float
+    elo_probability: float
+    map: str
+    factors: list[dict[str, Any]]
+    sentences: list[str]
+
+
+def lineup_features(
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str,
+    history: pl.DataFrame,
+    *,
+    current_elo: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
+    """The feature row of a next match between two lineups, from the players' histories.
+
+    ``history`` is a :func:`normalise_frames` frame (any superset of the ten players). The
+    next match is appended as a row after each player's latest match, so the features are
+    exactly the training features of that match ("latest state").
+    """
+    players = [*lineup_a, *lineup_b]
+    hist = history.filter(pl.col("player_id").is_in(players))
+    last = (
+        hist.sort("ts")
+        .group_by("player_id")
+        .agg(pl.col("elo_after").last(), pl.col("elo_before").last(), pl.col("result").last())
+    )
+    latest: dict[str, float] = {}
+    for row in last.iter_rows(named=True):
+        if row["elo_after"] is not None:
+            latest[row["player_id"]] = float(row["elo_after"])
+        else:
+            won = row["result"] if row["result"] is not None else 0.5
+            latest[row["player_id"]] = float(row["elo_before"]) + ELO_STEP * (2 * won - 1)
+    if current_elo:
+        latest.update({k: float(v) for k, v in current_elo.items()})
+    ts = _int(hist["ts"].max()) + 1 if hist.height else 0
+    next_rows = pl.DataFrame(
+        {
+            "player_id": players,
+            "match_id": [NEXT_MATCH_ID] * len(players),
+            "ts": [ts] * len(players),
+            "map": [map_name] * len(players),
+            "faction": [1] * len(lineup_a) + [2] * len(lineup_b),
+            "result": [None] * len(players),
+            "elo_before": [latest.get(p, 1000.0) for p in players],
+            "elo_after": [None] * len(players),
+        },
+        schema_overrides={
+            "faction": pl.Int8,
+            "result": pl.Float64,
+            "elo_after": pl.Float64,
+            "elo_before": pl.Float64,
+            "ts": pl.Int64,
+        },
+    )
+    next_rows = next_rows.with_columns(
+        pl.lit(0.0).alias(c) for c in ("rounds", "ext", *STATS)
+    ).select(hist.columns)
+    players_frame = player_prior_features(pl.concat([hist, next_rows], how="vertical_relaxed"))
+    return team_features(players_frame.filter(pl.col("match_id") == NEXT_MATCH_ID))
+
+
+def predict(
+    model: MatchOutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str,
+    match_players: pl.DataFrame,
+    matches: pl.DataFrame,
+    *,
+    current_elo: Mapping[str, float] | None = None,
+    top: int = 3,
+) -> Prediction:
+    """P(lineup A beats lineup B on ``map_name``) with an explanation, from the histories."""
+    history = normalise_frames(match_players, matches)
+    return predict_from_history(
+        model, lineup_a, lineup_b, map_name, history, current_elo=current_elo, top=top
+    )
+
+
+def predict_from_history(
+    model: MatchOutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str,
+    history: pl.DataFrame,
+    *,
+    current_elo: Mapping[str, float] | None = None,
+    top: int = 3,
+) -> Prediction:
+    row = lineup_features(lineup_a, lineup_b, map_name, history, current_elo=current_elo)
+    x = _matrix(row, model.features)
+    factors = explain(model, x[0], map_name, top=top)
+    return Prediction(
+        probability=float(model.predict_proba(x)[0]),
+        elo_probability=float(elo_expected(row["elo_a"][0], row["elo_b"][0])),
+        map=map_name,
+        factors=factors,
+        sentences=explanation_sentences(factors),
+    )
+
+
+def veto_advice(
+    model: MatchOutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    match_players: pl.DataFrame,
+    matches: pl.DataFrame,
+    *,
+    pool: Sequence[str] = MAP_POOL,
+    n_bans: int = 2,
+    current_elo: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Win probability of lineup A per map of the pool; ban the lowest, pick the highest."""
+    history = normalise_frames(match_players, matches)
+    per_map = {
+        m: predict_from_history(model, lineup_a, lineup_b, m, history, current_elo=current_elo)
+        for m in pool
+    }
+    ranked = sorted(pool, key=lambda m: (-per_map[m].probability, m))
+    return {
+        "probabilities": {m: per_map[m].probability for m in ranked},
+        "pick": ranked[0],
+        "bans": list(reversed(ranked[-n_bans:])) if n_bans else [],
+        "reasons": {m: per_map[m].sentences for m in ranked},
+    }
+
+
+def margin_check(model: MatchOutcomeModel, x: np.ndarray) -> float:
+    """Max |sum(contributions) - margin| (a self-check used by tests)."""
+    m_ab, _ = model.margins(x)
+    return float(np.max(np.abs(model.contributions(x).sum(axis=1) - m_ab)))
+
+
+def logloss_of(model: MatchOutcomeModel, dataset: pl.DataFrame) -> float:
+    """The model's log-loss on a dataset (for champion/challenger comparisons)."""
+    return metrics(dataset["y"].to_numpy(), model.predict_frame(dataset))["logloss"]
+
+
+def dataset_window(dataset: pl.DataFrame) -> tuple[int | None, int | None]:
+    if not dataset.height:
+        return None, None
+    return _int(dataset["ts"].min()), _int(dataset["ts"].max())
+
+
+def nan_to_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-safe metrics (NaN -> None), recursively."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, Mapping):
+            out[k] = nan_to_none(v)
+        elif isinstance(v, float) and math.isnan(v):
+            out[k] = None
+        else:
+            out[k] = v
+    return out

@@ -1,0 +1,89 @@
+"""Model registry on both databases: round trip, champion/challenger, process cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import match_outcome as mo
+from models import registry
+
+
+def shuffled_model(split: mo.Split) -> mo.MatchOutcomeModel:
+    rng = np.random.default_rng(0)
+    bad = split.train.with_columns(pl.Series("y", rng.permutation(split.train["y"].to_numpy())))
+    return mo.train(mo.Split(bad, split.calibration, split.evaluation), num_rounds=120)
+
+
+def test_round_trip_and_promotion(
+    sessions: sessionmaker[Session], model: mo.MatchOutcomeModel, split: mo.Split
+) -> None:
+    window = mo.dataset_window(split.train)
+    with sessions.begin() as s:
+        bad = registry.register(
+            s,
+            registry.MATCH_OUTCOME,
+            shuffled_model(split).to_bytes(),
+            {"x": float("nan")},
+            mo.FEATURE_VERSION,
+            window,
+        )
+        first = registry.promote_if_better(s, bad, split.evaluation)
+        assert first.promoted and first.reason == "no champion yet"
+        good = registry.register(
+            s,
+            registry.MATCH_OUTCOME,
+            model.to_bytes(),
+            {"logloss": 0.6},
+            mo.FEATURE_VERSION,
+            window,
+        )
+        assert (bad.version, good.version) == (1, 2)
+        decision = registry.promote_if_better(s, good, split.evaluation)
+        assert decision.promoted, decision.reason
+        assert decision.candidate_score < decision.champion_score
+    with sessions.begin() as s:
+        worse = registry.register(
+            s,
+            registry.MATCH_OUTCOME,
+            shuffled_model(split).to_bytes(),
+            {},
+            mo.FEATURE_VERSION,
+            window,
+        )
+        refused = registry.promote_if_better(s, worse, split.evaluation)
+        assert not refused.promoted and refused.reason.startswith("refused")
+        assert refused.champion_version == 2
+    with sessions() as s:
+        champ = registry.load_champion(s, registry.MATCH_OUTCOME)
+        assert champ is not None and champ.version == 2 and champ.metrics == {"logloss": 0.6}
+        assert champ.train_start is not None and champ.train_end is not None
+        assert int(champ.train_start.timestamp()) == window[0]
+        loaded = mo.MatchOutcomeModel.from_bytes(champ.artifact)
+    x = mo._matrix(split.evaluation, model.features)
+    assert np.array_equal(loaded.predict_proba(x), model.predict_proba(x))
+
+
+def test_champion_cache_picks_up_promotion(
+    sessions: sessionmaker[Session], model: mo.MatchOutcomeModel
+) -> None:
+    now = [0.0]
+    cache = registry.ChampionCache(
+        sessions, "toy", lambda b: b.decode(), ttl=30.0, clock=lambda: now[0]
+    )
+    assert cache.get() is None
+    with sessions.begin() as s:
+        v1 = registry.register(s, "toy", b"one", {}, "1")
+        registry.promote(s, v1)
+    assert cache.get() is None  # within the TTL: no query
+    now[0] = 31.0
+    assert cache.get() == "one" and cache.version == 1
+    with sessions.begin() as s:
+        v2 = registry.register(s, "toy", b"two", {}, "1")
+        registry.promote(s, v2)
+    now[0] = 62.0
+    assert cache.get() == "two" and cache.version == 2
+    with sessions() as s:
+        promoted = [v for v in (registry.champion(s, "toy"),) if v]
+        assert [v.version for v in promoted] == [2]

@@ -1,0 +1,80 @@
+"""The training flow end-to-end on a small ingested demo league (sqlite file from settings)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.schema import ModelVersion
+from core.settings import get_settings
+from core.sources import run_ingest
+from models import match_outcome as mo
+from models import registry
+from pipelines.ingest import demo_nicknames, ingest_nicknames
+from pipelines.train import format_report, run_training, train_models
+
+
+@pytest.fixture
+def ingested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'train.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DEMO_PLAYERS", "40")
+    monkeypatch.delenv("FACEIT_API_KEY", raising=False)
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    settings = get_settings()
+    nicknames = demo_nicknames(settings)
+    asyncio.run(run_ingest(settings, lambda ing: ingest_nicknames(ing, nicknames), roster_depth=0))
+    yield url
+    get_settings.cache_clear()
+
+
+def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
+    report = train_models()
+    assert report["promotion"]["promoted"] and report["promotion"]["version"] == 1
+    assert report["evaluation"]["model"]["logloss"] > 0
+    assert report["playstyle"]["version"] == 1
+
+    engine = make_engine(ingested)
+    sessions = make_session_factory(engine)
+    steps: list[tuple[str, int, int]] = []
+    again = run_training(sessions, progress=lambda *a: steps.append(a))
+    assert steps[-1][1] == steps[-1][2]
+    assert again["promotion"]["version"] == 2
+    text = format_report(again)
+    assert "elo" in text and "logloss" in text and "match_outcome v2" in text
+    with sessions() as s:
+        rows = s.scalars(select(ModelVersion).order_by(ModelVersion.id)).all()
+        assert [(r.name, r.version) for r in rows] == [
+            ("match_outcome", 1),
+            ("playstyle", 1),
+            ("match_outcome", 2),
+            ("playstyle", 2),
+        ]
+        champ = registry.load_champion(s, registry.MATCH_OUTCOME)
+        assert champ is not None and champ.train_start is not None
+        model = mo.MatchOutcomeModel.from_bytes(champ.artifact)
+        frames = mo.load_training_frames(s)
+    engine.dispose()
+    mp, matches = frames
+    ids = mp["player_id"].unique().sort().to_list()
+    pred = mo.predict(model, ids[:5], ids[5:10], "de_nuke", mp, matches)
+    assert 0 < pred.probability < 1
+
+
+def test_deployments_declared() -> None:
+    from pipelines.deployments import deployments
+
+    nightly, sync = deployments()
+    assert nightly.name == "nightly" and sync.name == "sync-tracked-players"
+    assert nightly.schedules[0].schedule.cron == "0 3 * * *"
+    assert sync.schedules[0].schedule.cron == "*/30 * * * *"
