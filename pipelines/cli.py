@@ -21,12 +21,16 @@ from core.ingest import IngestError, Ingestor, IngestSummary
 from core.resources import Resources
 from core.settings import Settings, SettingsError, get_settings
 from core.sources import run_ingest
+from pipelines.cli_api import api as serve_api
+from pipelines.cli_users import users_app
 from pipelines.ingest import demo_nicknames, ingest_nicknames
 from pipelines.progress import print_summary, progress_bars
 
 app = typer.Typer(help="Faceit AI: analytics for FACEIT CS2 players.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users", help="Manage user accounts and roles.")
+app.command(help="Serve the JSON API and Stripe webhooks (FastAPI).")(serve_api)
 console = Console(stderr=True)
 
 APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "main.py"
@@ -128,6 +132,13 @@ def seed_demo_if_empty(resources: Resources) -> None:
     if empty:
         console.print("First start: loading the demo league (one time).")
         seed_demo(players=0)
+        from core.auth import DEMO_PASSWORD, seed_demo_accounts
+
+        with resources.sessions() as session:
+            seed_demo_accounts(session)
+        console.print(
+            f"Demo accounts: demo-free and demo-premium, password {DEMO_PASSWORD!r} (demo only)."
+        )
 
 
 @app.command()

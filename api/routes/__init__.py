@@ -1,0 +1,1 @@
+"""API routers; api.main includes each one."""

@@ -1,0 +1,515 @@
+"""Users, passwords, login lockout, roles, entitlement and signed tokens.
+
+Service functions take a SQLAlchemy ``Session`` and the settings values they need. Functions that
+change state commit their own unit of work (the change and its audit row in one transaction), so
+a failed login's counter survives the ``InvalidCredentials`` it raises.
+
+Rules (documented here, tested in tests/auth):
+
+* Usernames: 3-32 characters of letters, digits, ``_``, ``-`` and ``.``; stored lower-case, so the
+  database's unique index makes them unique case-insensitively. Anything else (SQL, HTML, spaces)
+  is refused with a message, never stored.
+* E-mails: ``local@domain.tld`` without spaces, quotes or angle brackets, at most 254 characters;
+  stored lower-case and unique.
+* Passwords: 10 to 72 bytes (bcrypt's limit, so streamlit-authenticator's bcrypt check verifies our
+  hashes unchanged), at least two character classes (lower, upper, digit, other), not one character
+  repeated, not containing the username, not a well-known password.
+* Lockout: ``max_failures`` wrong passwords in a row lock the account for ``lockout_minutes``; the
+  failure that reaches the limit raises ``AccountLocked``; while locked the password is not even
+  checked. A success resets the counter. Unknown users and wrong passwords get the same message.
+* Entitlement (``is_premium``), read from our tables on every call: role ``admin`` or ``premium``
+  (granted by an operator), or a subscription row whose status is ``active`` or ``trialing``, or
+  ``past_due`` while ``now < current_period_end``. ``canceled``, ``unpaid``, ``incomplete``,
+  ``incomplete_expired``, ``paused`` and anything else are not premium.
+* Tokens: PyJWT HS256 with ``sub`` (user id), ``name``, ``role``, ``purpose``, ``iat``, ``exp``;
+  verification pins the algorithm, requires every claim and checks the purpose.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import bcrypt
+import jwt
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from core.db.schema import ROLES, AuditLog, Subscription, User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_RE = re.compile(r"^[^@\s<>\"'`;,()\[\]\\]{1,64}@" + _LABEL + r"(?:\." + _LABEL + r")+$")
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_BYTES = 72
+COMMON_PASSWORDS = frozenset(
+    {
+        "password123",
+        "password1234",
+        "password12345",
+        "passw0rd123",
+        "qwerty12345",
+        "qwertyuiop1",
+        "1234567890a",
+        "a1234567890",
+        "iloveyou123",
+        "letmein1234",
+        "welcome1234",
+        "admin12345",
+        "administrator1",
+        "changeme123",
+        "faceit12345",
+        "counterstrike1",
+    }
+)
+PREMIUM_STATUSES = frozenset({"active", "trialing"})
+GRACE_STATUSES = frozenset({"past_due"})
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 (documented demo-only password)
+DEMO_ACCOUNTS = (
+    ("demo-free", "demo-free@demo.faceit-ai.invalid", "Demo (free)", "free"),
+    ("demo-premium", "demo-premium@demo.faceit-ai.invalid", "Demo (premium)", "premium"),
+)
+TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name)
+SYSTEM_ACTOR = "system"
+
+BCRYPT_ROUNDS = 12  # tests lower it; streamlit-authenticator verifies any cost
+
+_dummy_hashes: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A real hash to check against when the user does not exist (same cost, same timing)."""
+    if BCRYPT_ROUNDS not in _dummy_hashes:
+        _dummy_hashes[BCRYPT_ROUNDS] = hash_password(secrets.token_urlsafe(16))
+    return _dummy_hashes[BCRYPT_ROUNDS]
+
+
+class AuthError(Exception):
+    """An auth failure; ``str(error)`` is a message that can be shown to the user."""
+
+
+class ValidationFailed(AuthError):
+    """A registration field is invalid."""
+
+
+class InvalidUsername(ValidationFailed):
+    pass
+
+
+class InvalidEmail(ValidationFailed):
+    pass
+
+
+class WeakPassword(ValidationFailed):
+    pass
+
+
+class InvalidRole(ValidationFailed):
+    pass
+
+
+class DuplicateUser(AuthError):
+    pass
+
+
+class UnknownUser(AuthError):
+    pass
+
+
+class InvalidCredentials(AuthError):
+    def __init__(self) -> None:
+        super().__init__("Wrong username or password.")
+
+
+class AccountLocked(AuthError):
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(
+            "Too many failed logins: this account is locked until "
+            f"{until.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
+        )
+
+
+class InvalidToken(AuthError):
+    def __init__(self, reason: str = "invalid") -> None:
+        self.reason = reason
+        super().__init__("Your session is invalid or has expired; please log in again.")
+
+
+# ---------------------------------------------------------------------------------------------
+# audit
+
+
+def audit(
+    session: Session, actor: str, action: str, subject: str | None, **details: Any
+) -> AuditLog:
+    """Add an audit row to the session's transaction (committed with the change it records)."""
+    row = AuditLog(
+        actor=actor[:128],
+        action=action[:64],
+        subject=None if subject is None else subject[:255],
+        details={key: _jsonable(value) for key, value in details.items()},
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# validation and hashing
+
+
+def normalize_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def validate_username(username: str) -> str:
+    value = normalize_username(username)
+    if not USERNAME_RE.fullmatch(value):
+        raise InvalidUsername(
+            "Username must be 3-32 characters: letters, digits, '_', '-' or '.' only."
+        )
+    return value
+
+
+def validate_email(email: str) -> str:
+    value = email.strip().lower()
+    if len(value) > 254 or not EMAIL_RE.fullmatch(value):
+        raise InvalidEmail("Please enter a valid e-mail address such as name@example.com.")
+    return value
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Why a password is too weak (empty list when it is acceptable)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"use at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        problems.append(f"use at most {MAX_PASSWORD_BYTES} bytes")
+    classes = sum(
+        [
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        ]
+    )
+    if classes < 2:
+        problems.append("mix at least two of: lower-case, upper-case, digits, symbols")
+    if password and len(set(password)) == 1:
+        problems.append("do not repeat a single character")
+    lowered = password.lower()
+    if username and len(username) >= 3 and username.lower() in lowered:
+        problems.append("do not include your username")
+    if lowered in COMMON_PASSWORDS:
+        problems.append("this password is too common")
+    return problems
+
+
+def validate_password(password: str, username: str = "") -> str:
+    problems = password_problems(password, username)
+    if problems:
+        raise WeakPassword("Password too weak: " + "; ".join(problems) + ".")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode(
+        "ascii"
+    )
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    encoded = password.encode("utf-8")
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        return False
+    try:
+        return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidRole(f"Unknown role {role!r}: expected one of {', '.join(ROLES)}.")
+    return role
+
+
+# ---------------------------------------------------------------------------------------------
+# users
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalize_username(username)))
+
+
+def register_user(
+    session: Session,
+    username: str,
+    email: str,
+    password: str,
+    role: str = "free",
+    *,
+    name: str | None = None,
+    faceit_nickname: str | None = None,
+    is_demo: bool = False,
+    actor: str | None = None,
+) -> User:
+    """Create a user after validating every field; commits. Raises ``AuthError`` subclasses."""
+    username = validate_username(username)
+    email = validate_email(email)
+    validate_password(password, username)
+    validate_role(role)
+    taken = session.scalar(
+        select(User.id).where(
+            (func.lower(User.username) == username) | (func.lower(User.email) == email)
+        )
+    )
+    if taken is not None:
+        raise DuplicateUser("That username or e-mail is already registered.")
+    user = User(
+        username=username,
+        email=email,
+        name=(name or username)[:128],
+        password_hash=hash_password(password),
+        role=role,
+        faceit_nickname=faceit_nickname,
+        failed_logins=0,
+        is_demo=is_demo,
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    try:
+        session.flush()
+        audit(session, actor or username, "register", username, role=role, is_demo=is_demo)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise DuplicateUser("That username or e-mail is already registered.") from None
+    return user
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    max_failures: int,
+    lockout_minutes: int,
+    now: datetime | None = None,
+) -> User:
+    """The user for these credentials; commits the counter and audit row either way."""
+    now = now or datetime.now(UTC)
+    name = normalize_username(username)
+    user = get_user(session, name) if USERNAME_RE.fullmatch(name) else None
+    if user is None:
+        check_password(password, _dummy_hash())  # same time as a real check
+        audit(session, name or "?", "login_failed", name, reason="unknown_user")
+        session.commit()
+        raise InvalidCredentials()
+
+    if user.locked_until is not None and now < user.locked_until:
+        until = user.locked_until
+        audit(session, user.username, "login_refused_locked", user.username, until=until)
+        session.commit()
+        raise AccountLocked(until)
+
+    if not check_password(password, user.password_hash):
+        failures = session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(
+                failed_logins=func.coalesce(User.failed_logins, 0) + 1
+                if user.locked_until is None
+                else 1,
+                locked_until=None,
+            )
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        set_committed_value(user, "failed_logins", failures)
+        set_committed_value(user, "locked_until", None)
+        audit(session, user.username, "login_failed", user.username, failures=failures)
+        if failures >= max_failures:
+            until = now + timedelta(minutes=lockout_minutes)
+            user.locked_until = until
+            audit(
+                session,
+                user.username,
+                "lockout",
+                user.username,
+                failures=failures,
+                until=until,
+            )
+            session.commit()
+            raise AccountLocked(until)
+        session.commit()
+        raise InvalidCredentials()
+
+    user.failed_logins = 0
+    user.locked_until = None
+    audit(session, user.username, "login", user.username)
+    session.commit()
+    return user
+
+
+def set_role(session: Session, username: str, role: str, actor: str) -> User:
+    validate_role(role)
+    user = get_user(session, username)
+    if user is None:
+        raise UnknownUser(f"No user named {normalize_username(username)!r}.")
+    previous = user.role
+    user.role = role
+    audit(session, actor, "role_change", user.username, previous=previous, role=role)
+    session.commit()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def seed_demo_accounts(session: Session, password: str = DEMO_PASSWORD) -> list[User]:
+    """The labelled demo accounts (is_demo=True); idempotent. Only for the default set-up.
+
+    ``demo-premium`` is premium through an active subscription row (as a paying user would be)
+    and carries the ``premium`` role for display.
+    """
+    users = []
+    for username, email, name, role in DEMO_ACCOUNTS:
+        user = get_user(session, username)
+        if user is None:
+            user = register_user(
+                session,
+                username,
+                email,
+                password,
+                role,
+                name=name,
+                is_demo=True,
+                actor=SYSTEM_ACTOR,
+            )
+        if role == "premium":
+            sub = session.scalar(select(Subscription).where(Subscription.user_id == user.id))
+            if sub is None:
+                session.add(
+                    Subscription(
+                        user_id=user.id,
+                        status="active",
+                        last_event_at=datetime.now(UTC),
+                        updated_at=datetime.now(UTC),
+                    )
+                )
+                audit(session, SYSTEM_ACTOR, "grant_premium", user.username, source="demo_seed")
+                session.commit()
+        users.append(user)
+    return users
+
+
+# ---------------------------------------------------------------------------------------------
+# entitlement
+
+
+def subscription_is_premium(sub: Subscription | None, now: datetime | None = None) -> bool:
+    if sub is None:
+        return False
+    if sub.status in PREMIUM_STATUSES:
+        return True
+    if sub.status in GRACE_STATUSES and sub.current_period_end is not None:
+        return (now or datetime.now(UTC)) < sub.current_period_end
+    return False
+
+
+def is_premium(session: Session, user_id: int, now: datetime | None = None) -> bool:
+    """Whether the user may use premium analyses now (see the module docstring for the rule)."""
+    role = session.scalar(select(User.role).where(User.id == user_id))
+    if role is None:
+        return False
+    if role in {"admin", "premium"}:
+        return True
+    sub = session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+    return subscription_is_premium(sub, now)
+
+
+# ---------------------------------------------------------------------------------------------
+# tokens
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    username: str
+    role: str
+    purpose: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue_token(
+    secret_key: str,
+    user: User,
+    ttl_seconds: int,
+    purpose: str,
+    *,
+    now: datetime | None = None,
+) -> str:
+    if not secret_key:
+        raise ValueError("a secret key is required to sign tokens")
+    now = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user.id),
+        "name": user.username,
+        "role": user.role,
+        "purpose": purpose,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+    }
+    return jwt.encode(claims, secret_key, algorithm=TOKEN_ALGORITHM)
+
+
+def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
+    """The claims of a valid token for ``purpose``; raises ``InvalidToken`` otherwise."""
+    if not secret_key or not token:
+        raise InvalidToken("missing")
+    try:
+        claims = jwt.decode(
+            token,
+            secret_key,
+            algorithms=[TOKEN_ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "purpose", "role"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("expired") from None
+    except jwt.PyJWTError:
+        raise InvalidToken("invalid") from None
+    if claims.get("purpose") != purpose:
+        raise InvalidToken("wrong purpose")
+    try:
+        user_id = int(claims["sub"])
+    except (TypeError, ValueError):
+        raise InvalidToken("invalid subject") from None
+    return TokenClaims(
+        user_id=user_id,
+        username=str(claims.get("name", "")),
+        role=str(claims["role"]),
+        purpose=str(claims["purpose"]),
+        issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+    )

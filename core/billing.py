@@ -1,0 +1,611 @@
+"""Stripe billing: checkout, confirmation, billing portal and webhooks.
+
+Premium is granted only by something verified with Stripe: a webhook whose signature checks out
+(``stripe.Webhook.construct_event``) or a checkout session we retrieved from the Stripe API.
+Every grant is idempotent: the Stripe event id (webhooks) and the checkout session id (grants from
+a completed checkout, by either path) are inserted into ``stripe_events`` in the same transaction as
+the change, so a replay or a race is a no-op. Every grant, revocation and change is audited.
+
+Ordering: Stripe does not deliver events in order. ``subscriptions.last_event_at`` holds the
+``created`` time of the newest event applied to the row; an older event is recorded (so it is not
+retried) but does not change the row, so the row always reflects the newest event.
+
+Entitlement itself is read by ``core.auth.is_premium`` from the subscriptions table.
+Service methods commit their own unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.auth import audit, is_premium, subscription_is_premium
+from core.db.schema import StripeEvent, Subscription, User
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHECKOUT_ID_RE = re.compile(r"^cs_[A-Za-z0-9_]{1,250}$")
+HANDLED_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.payment_failed",
+    }
+)
+PAID_STATUSES = frozenset({"paid", "no_payment_required"})
+ACTOR = "stripe"
+
+
+class BillingError(Exception):
+    """A billing failure; ``str(error)`` can be shown to the user."""
+
+
+class BillingDisabled(BillingError):
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            "Payments are disabled: set "
+            + ", ".join(missing)
+            + " to enable Stripe checkout (premium stays available to demo and operator-granted "
+            "accounts)."
+        )
+
+
+class CheckoutRefused(BillingError):
+    """A checkout session that is unknown or belongs to someone else."""
+
+
+class WebhookRejected(BillingError):
+    """A webhook that failed verification or is malformed; nothing was changed."""
+
+
+def _ts(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return datetime.fromtimestamp(value, UTC)
+
+
+def subscription_period_end(sub: dict[str, Any]) -> datetime | None:
+    """``current_period_end`` of a subscription: top level (older API versions) or its items."""
+    top = _ts(sub.get("current_period_end"))
+    if top is not None:
+        return top
+    items = (sub.get("items") or {}).get("data") or []
+    ends = [_ts(item.get("current_period_end")) for item in items if isinstance(item, dict)]
+    found = [end for end in ends if end is not None]
+    return max(found) if found else None
+
+
+def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
+    sub = invoice.get("subscription")
+    if isinstance(sub, dict):
+        sub = sub.get("id")
+    if isinstance(sub, str):
+        return sub
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    sub = details.get("subscription")
+    if isinstance(sub, dict):
+        sub = sub.get("id")
+    return sub if isinstance(sub, str) else None
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+class BillingService:
+    """Stripe operations for the product; construct from Settings or explicit values."""
+
+    def __init__(
+        self,
+        *,
+        secret_key: str | None = None,
+        webhook_secret: str | None = None,
+        price_id: str | None = None,
+        api_base: str | None = None,
+        http_client: stripe.HTTPClient | None = None,
+        max_network_retries: int = 2,
+    ) -> None:
+        self.secret_key = secret_key or None
+        self.webhook_secret = webhook_secret or None
+        self.price_id = price_id or None
+        self.api_base = api_base or None
+        self.http_client = http_client
+        self.max_network_retries = max_network_retries
+        self._client: stripe.StripeClient | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, http_client: stripe.HTTPClient | None = None
+    ) -> BillingService:
+        return cls(
+            secret_key=settings.stripe_secret_key.get_secret_value()
+            if settings.stripe_secret_key
+            else None,
+            webhook_secret=settings.stripe_webhook_secret.get_secret_value()
+            if settings.stripe_webhook_secret
+            else None,
+            price_id=settings.stripe_price_id,
+            api_base=settings.stripe_api_base,
+            http_client=http_client,
+        )
+
+    # -- configuration -------------------------------------------------------------------------
+
+    @property
+    def missing(self) -> list[str]:
+        names = {
+            "STRIPE_SECRET_KEY": self.secret_key,
+            "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
+            "STRIPE_PRICE_ID": self.price_id,
+        }
+        return [name for name, value in names.items() if not value]
+
+    @property
+    def enabled(self) -> bool:
+        return not self.missing
+
+    @property
+    def disabled_message(self) -> str | None:
+        return None if self.enabled else str(BillingDisabled(self.missing))
+
+    def _require(self) -> stripe.StripeClient:
+        if not self.enabled:
+            raise BillingDisabled(self.missing)
+        if self._client is None:
+            assert self.secret_key is not None
+            bases: dict[str, str] = {"api": self.api_base} if self.api_base else {}
+            self._client = stripe.StripeClient(
+                self.secret_key,
+                base_addresses=bases,  # type: ignore[arg-type]
+                http_client=self.http_client,
+                max_network_retries=self.max_network_retries,
+            )
+        return self._client
+
+    # -- checkout ------------------------------------------------------------------------------
+
+    def create_checkout_session(
+        self, session: Session, user: User, success_url: str, cancel_url: str
+    ) -> str:
+        """The Stripe-hosted checkout URL of a new subscription checkout for ``user``."""
+        client = self._require()
+        if "{CHECKOUT_SESSION_ID}" not in success_url:
+            sep = "&" if "?" in success_url else "?"
+            success_url = f"{success_url}{sep}session_id={{CHECKOUT_SESSION_ID}}"
+        row = self._subscription_row(session, user.id, create=True)
+        assert row is not None
+        if subscription_is_premium(row):
+            raise BillingError(
+                "You already have an active subscription; manage it from the billing portal."
+            )
+        try:
+            if not row.stripe_customer_id:
+                customer = client.v1.customers.create(
+                    params={
+                        "email": user.email,
+                        "name": user.name or user.username,
+                        "metadata": {"user_id": str(user.id), "username": user.username},
+                    }
+                )
+                row.stripe_customer_id = customer.id
+                session.commit()
+            checkout = client.v1.checkout.sessions.create(
+                params={
+                    "mode": "subscription",
+                    "line_items": [{"price": self.price_id or "", "quantity": 1}],
+                    "customer": row.stripe_customer_id,
+                    "client_reference_id": str(user.id),
+                    "success_url": success_url,
+                    "cancel_url": cancel_url,
+                    "metadata": {"user_id": str(user.id)},
+                    "subscription_data": {"metadata": {"user_id": str(user.id)}},
+                }
+            )
+        except stripe.StripeError as exc:
+            session.rollback()
+            log.warning("stripe checkout creation failed: %s", type(exc).__name__)
+            raise BillingError("The payment provider is unavailable; please try again.") from exc
+        audit(
+            session,
+            user.username,
+            "checkout_started",
+            user.username,
+            checkout_session=checkout.id,
+            customer=row.stripe_customer_id,
+        )
+        session.commit()
+        if not checkout.url:
+            raise BillingError("The payment provider returned no checkout page.")
+        return str(checkout.url)
+
+    def confirm_checkout(self, session: Session, checkout_session_id: str, user: User) -> bool:
+        """Verify a checkout session with Stripe and grant premium once; True when premium now.
+
+        Raises ``CheckoutRefused`` for an unknown session or one that is not this user's; returns
+        False while the session is not complete and paid.
+        """
+        client = self._require()
+        if not CHECKOUT_ID_RE.fullmatch(checkout_session_id or ""):
+            raise CheckoutRefused("That is not a checkout session id.")
+        try:
+            checkout = client.v1.checkout.sessions.retrieve(
+                checkout_session_id, params={"expand": ["subscription"]}
+            ).to_dict()
+        except stripe.InvalidRequestError as exc:
+            raise CheckoutRefused("Unknown checkout session.") from exc
+        except stripe.StripeError as exc:
+            log.warning("stripe checkout retrieval failed: %s", type(exc).__name__)
+            raise BillingError("The payment provider is unavailable; please try again.") from exc
+
+        row = self._subscription_row(session, user.id, create=False)
+        customer = _id_of(checkout.get("customer"))
+        if checkout.get("client_reference_id") != str(user.id) or (
+            row is not None
+            and row.stripe_customer_id
+            and customer
+            and customer != row.stripe_customer_id
+        ):
+            audit(
+                session,
+                user.username,
+                "checkout_refused",
+                user.username,
+                checkout_session=checkout_session_id,
+                reason="belongs to another account",
+            )
+            session.commit()
+            raise CheckoutRefused("This checkout session belongs to another account.")
+        if checkout.get("status") != "complete" or checkout.get("payment_status") not in (
+            PAID_STATUSES
+        ):
+            return False
+
+        sub_obj = checkout.get("subscription")
+        if isinstance(sub_obj, str):
+            sub_obj = client.v1.subscriptions.retrieve(sub_obj).to_dict()
+        sub = sub_obj if isinstance(sub_obj, dict) else {}
+        try:
+            self._grant(
+                session,
+                user,
+                checkout_session_id=checkout_session_id,
+                customer_id=customer,
+                subscription_id=_id_of(sub),
+                status=str(sub.get("status") or "active"),
+                period_end=subscription_period_end(sub),
+                at=datetime.now(UTC),
+                source="checkout_confirm",
+            )
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # the webhook (or another tab) granted it at the same moment
+        return is_premium(session, user.id)
+
+    def portal_url(self, session: Session, user: User, return_url: str) -> str:
+        client = self._require()
+        row = self._subscription_row(session, user.id, create=False)
+        if row is None or not row.stripe_customer_id:
+            raise BillingError("There is no billing account yet: subscribe first.")
+        try:
+            portal = client.v1.billing_portal.sessions.create(
+                params={"customer": row.stripe_customer_id, "return_url": return_url}
+            )
+        except stripe.StripeError as exc:
+            log.warning("stripe portal creation failed: %s", type(exc).__name__)
+            raise BillingError("The payment provider is unavailable; please try again.") from exc
+        return str(portal.url)
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def handle_webhook(
+        self,
+        session: Session,
+        payload: bytes,
+        sig_header: str | None,
+        webhook_secret: str | None = None,
+        tolerance: int = 300,
+    ) -> str:
+        """Verify and apply one webhook; returns processed/duplicate/ignored/stale/unmatched.
+
+        Raises ``WebhookRejected`` (nothing changed) for a bad signature, a timestamp outside the
+        tolerance or a malformed body.
+        """
+        secret = webhook_secret or self.webhook_secret
+        if not secret:
+            raise BillingDisabled(["STRIPE_WEBHOOK_SECRET"])
+        try:
+            stripe.Webhook.construct_event(payload, sig_header, secret, tolerance)
+        except stripe.SignatureVerificationError as exc:
+            raise WebhookRejected(f"Signature verification failed: {exc.user_message}") from None
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # signed but not an event (not JSON, not an object...): the stripe library chokes
+            raise WebhookRejected(f"Malformed payload: {type(exc).__name__}") from None
+        timestamp = int(str(sig_header).split("t=", 1)[1].split(",", 1)[0])
+        if timestamp > time.time() + tolerance:
+            raise WebhookRejected("Signature timestamp is in the future.")
+        event = self._parse_event(payload)
+        event_id, etype, created, obj = event
+        if etype not in HANDLED_EVENTS:
+            return "ignored"
+        if session.get(StripeEvent, event_id) is not None:
+            return "duplicate"
+        try:
+            session.add(StripeEvent(id=event_id, type=etype, created_at=created))
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            return "duplicate"
+        try:
+            if etype == "checkout.session.completed":
+                outcome = self._on_checkout_completed(session, obj, created)
+            elif etype == "invoice.payment_failed":
+                outcome = self._on_payment_failed(session, obj, created, event_id)
+            else:
+                outcome = self._on_subscription(session, etype, obj, created, event_id)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return "duplicate"
+        except Exception:
+            session.rollback()
+            raise
+        return outcome
+
+    @staticmethod
+    def _parse_event(payload: bytes) -> tuple[str, str, datetime, dict[str, Any]]:
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            raise WebhookRejected("Malformed payload: not JSON.") from None
+        if not isinstance(event, dict):
+            raise WebhookRejected("Malformed payload: not an event object.")
+        event_id, etype = event.get("id"), event.get("type")
+        created = _ts(event.get("created"))
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if (
+            not isinstance(event_id, str)
+            or not event_id
+            or len(event_id) > 255
+            or not isinstance(etype, str)
+            or created is None
+            or not isinstance(obj, dict)
+        ):
+            raise WebhookRejected("Malformed payload: missing id, type, created or data.object.")
+        return event_id, etype, created, obj
+
+    def _on_checkout_completed(
+        self, session: Session, obj: dict[str, Any], created: datetime
+    ) -> str:
+        if obj.get("mode") != "subscription":
+            return "ignored"
+        if obj.get("status") != "complete" or obj.get("payment_status") not in PAID_STATUSES:
+            return "ignored"
+        checkout_id = _id_of(obj)
+        customer = _id_of(obj.get("customer"))
+        user = None
+        ref = obj.get("client_reference_id")
+        if isinstance(ref, str) and ref.isdigit():
+            user = session.get(User, int(ref))
+        if user is None and customer:
+            row = session.scalar(
+                select(Subscription).where(Subscription.stripe_customer_id == customer)
+            )
+            user = session.get(User, row.user_id) if row else None
+        if user is None or checkout_id is None:
+            log.warning("checkout.session.completed for an unknown user")
+            return "unmatched"
+        granted = self._grant(
+            session,
+            user,
+            checkout_session_id=checkout_id,
+            customer_id=customer,
+            subscription_id=_id_of(obj.get("subscription")),
+            status="active",
+            period_end=None,
+            at=created,
+            source="webhook",
+        )
+        return "processed" if granted else "duplicate"
+
+    def _on_subscription(
+        self, session: Session, etype: str, obj: dict[str, Any], created: datetime, event_id: str
+    ) -> str:
+        sub_id = _id_of(obj)
+        customer = _id_of(obj.get("customer"))
+        status = "canceled" if etype.endswith(".deleted") else str(obj.get("status") or "")
+        row = self._find_row(session, sub_id, customer, obj.get("metadata"))
+        if row is None or not sub_id or not status:
+            log.warning("%s for an unknown subscription", etype)
+            return "unmatched"
+        other = row.stripe_subscription_id and row.stripe_subscription_id != sub_id
+        if other and status not in {"active", "trialing", "past_due"}:
+            # another (older) subscription of the same customer: only a new live one replaces it
+            return "ignored"
+        if row.last_event_at is not None and created < row.last_event_at:
+            return "stale"
+        self._apply(
+            session,
+            row,
+            status=status,
+            period_end=subscription_period_end(obj),
+            customer_id=customer,
+            subscription_id=sub_id,
+            at=created,
+            cause=etype,
+            key=event_id,
+        )
+        return "processed"
+
+    def _on_payment_failed(
+        self, session: Session, obj: dict[str, Any], created: datetime, event_id: str
+    ) -> str:
+        sub_id = _invoice_subscription(obj)
+        customer = _id_of(obj.get("customer"))
+        row = self._find_row(session, sub_id, customer, None)
+        if row is None:
+            return "unmatched"
+        if sub_id and row.stripe_subscription_id and row.stripe_subscription_id != sub_id:
+            return "ignored"
+        if row.last_event_at is not None and created < row.last_event_at:
+            return "stale"
+        if row.status not in {"active", "trialing", "past_due"}:
+            return "ignored"
+        self._apply(
+            session,
+            row,
+            status="past_due",
+            period_end=None,
+            customer_id=customer,
+            subscription_id=sub_id,
+            at=created,
+            cause="invoice.payment_failed",
+            key=event_id,
+        )
+        return "processed"
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _subscription_row(session: Session, user_id: int, *, create: bool) -> Subscription | None:
+        row = session.scalar(select(Subscription).where(Subscription.user_id == user_id))
+        if row is None and create:
+            row = Subscription(user_id=user_id, status="incomplete", updated_at=datetime.now(UTC))
+            session.add(row)
+            session.flush()
+        return row
+
+    @staticmethod
+    def _find_row(
+        session: Session, sub_id: str | None, customer: str | None, metadata: Any
+    ) -> Subscription | None:
+        if sub_id:
+            row = session.scalar(
+                select(Subscription).where(Subscription.stripe_subscription_id == sub_id)
+            )
+            if row is not None:
+                return row
+        if customer:
+            row = session.scalar(
+                select(Subscription).where(Subscription.stripe_customer_id == customer)
+            )
+            if row is not None:
+                return row
+        user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
+        if not (isinstance(user_id, str) and user_id.isdigit()):
+            return None
+        if session.get(User, int(user_id)) is None:
+            return None
+        return BillingService._subscription_row(session, int(user_id), create=True)
+
+    def _grant(
+        self,
+        session: Session,
+        user: User,
+        *,
+        checkout_session_id: str,
+        customer_id: str | None,
+        subscription_id: str | None,
+        status: str,
+        period_end: datetime | None,
+        at: datetime,
+        source: str,
+    ) -> bool:
+        """Apply a completed checkout once (keyed by its session id); False when already done."""
+        if session.get(StripeEvent, checkout_session_id) is not None:
+            return False
+        session.add(
+            StripeEvent(id=checkout_session_id, type="checkout.session.completed", created_at=at)
+        )
+        session.flush()  # IntegrityError here means a concurrent grant won: caller rolls back
+        row = self._subscription_row(session, user.id, create=True)
+        assert row is not None
+        self._apply(
+            session,
+            row,
+            status=status,
+            period_end=period_end,
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+            at=at,
+            cause=source,
+            key=checkout_session_id,
+            force_audit="grant_premium",
+        )
+        return True
+
+    @staticmethod
+    def _apply(
+        session: Session,
+        row: Subscription,
+        *,
+        status: str,
+        period_end: datetime | None,
+        customer_id: str | None,
+        subscription_id: str | None,
+        at: datetime,
+        cause: str,
+        key: str,
+        force_audit: str | None = None,
+    ) -> None:
+        now = datetime.now(UTC)
+        before = subscription_is_premium(row, now)
+        previous = row.status
+        newer = row.last_event_at is None or at >= row.last_event_at
+        if customer_id and not row.stripe_customer_id:
+            row.stripe_customer_id = customer_id
+        if subscription_id and newer:
+            clash = session.scalar(
+                select(Subscription.id).where(
+                    Subscription.stripe_subscription_id == subscription_id,
+                    Subscription.id != row.id,
+                )
+            )
+            if clash is None:
+                row.stripe_subscription_id = subscription_id
+        if newer:
+            row.status = status
+            if period_end is not None:
+                row.current_period_end = period_end
+            row.last_event_at = at
+        row.updated_at = now
+        after = subscription_is_premium(row, now)
+        username = session.scalar(select(User.username).where(User.id == row.user_id)) or str(
+            row.user_id
+        )
+        if force_audit:
+            action = force_audit
+        elif after and not before:
+            action = "grant_premium"
+        elif before and not after:
+            action = "revoke_premium"
+        else:
+            action = "subscription_update"
+        audit(
+            session,
+            ACTOR,
+            action,
+            username,
+            cause=cause,
+            key=key,
+            previous_status=previous,
+            status=row.status,
+            applied=newer,
+            current_period_end=row.current_period_end,
+        )
