@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,6 +15,7 @@ from polars.testing import assert_frame_equal
 from prometheus_client import CollectorRegistry
 
 from core.cache import FeatureCache, deserialize_frame, serialize_frame
+from tests.utils.redis_server import free_port, start_redis, stop_redis
 
 WM = datetime(2025, 5, 1, 12, tzinfo=UTC)
 
@@ -205,48 +204,10 @@ def test_redis_corrupt_entry_recomputed(
     assert compute.calls == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_redis(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--daemonize", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.2)
-    try:
-        while True:
-            try:
-                if client.ping():
-                    return proc
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    raise
-                time.sleep(0.02)
-    finally:
-        client.close()
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.mark.redis
 def test_redis_outage_and_recovery(caplog: pytest.LogCaptureFixture) -> None:
-    port = _free_port()
-    proc = _start_redis(port)
+    port = free_port()
+    proc = start_redis(port)
     try:
         cache = FeatureCache(
             f"redis://127.0.0.1:{port}/0",
@@ -260,7 +221,7 @@ def test_redis_outage_and_recovery(caplog: pytest.LogCaptureFixture) -> None:
         cache.get_or_compute("s", "1", "p1", WM, compute)
         assert (cache.hits, cache.misses, cache.errors) == (1, 1, 0)
 
-        _stop(proc)
+        stop_redis(proc)
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="core.cache"):
             started = time.monotonic()
@@ -281,7 +242,7 @@ def test_redis_outage_and_recovery(caplog: pytest.LogCaptureFixture) -> None:
         hits_during_outage = cache.hits
         assert hits_during_outage == 1
 
-        proc = _start_redis(port)
+        proc = start_redis(port)
         time.sleep(0.25)  # the back-off elapses
         with caplog.at_level(logging.INFO, logger="core.cache"):
             cache.get_or_compute("s", "1", "p1", WM, compute)  # miss: fresh server, stores
@@ -291,4 +252,4 @@ def test_redis_outage_and_recovery(caplog: pytest.LogCaptureFixture) -> None:
         assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
         cache.close()
     finally:
-        _stop(proc)
+        stop_redis(proc)
