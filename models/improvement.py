@@ -37,6 +37,11 @@ MATCH_STATS: dict[str, str] = {
 }
 
 
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def elo_level(elo: Any) -> np.ndarray:
     """FACEIT skill level 1-10 from Elo."""
     return np.searchsorted(LEVEL_THRESHOLDS, np.asarray(elo, dtype=np.float64), side="right") + 1
@@ -216,7 +221,8 @@ def improvement_plan(
         key=lambda kv: (kv[1], kv[0]),
     )
     focus = [
-        f"{HEADLINE[s]} is at the {pct:.0f}th percentile of level {percentiles['level']} players"
+        f"{HEADLINE[s].capitalize()} is at the {ordinal(round(pct))} percentile of "
+        f"level {percentiles['level']} players"
         for s, pct in ranked[:2]
     ]
     for d in drivers[:1]:

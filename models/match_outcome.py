@@ -260,18 +260,24 @@ def normalise_frames(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.D
     return out.with_columns(pl.col("rounds").fill_null(0.0), pl.col("elo_before").fill_null(1000.0))
 
 
-def load_training_frames(session: Session) -> tuple[pl.DataFrame, pl.DataFrame]:
+def load_training_frames(
+    session: Session, player_ids: Sequence[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(match_players, matches) frames from the database for :func:`build_dataset`.
 
     The per-match Elo comes from ``elo_history`` (the Elo after each match, observed or
-    estimated at ingest); ``elo_before`` is derived in :func:`normalise_frames`.
+    estimated at ingest); ``elo_before`` is derived in :func:`normalise_frames`. With
+    ``player_ids`` only those players' rows (and their matches) are loaded.
     """
     from sqlalchemy import select
 
     from core.db.schema import EloHistory, Match, MatchPlayer
 
     mp_cols = [c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")]
-    mp_rows = session.execute(select(*mp_cols)).all()
+    mp_query = select(*mp_cols)
+    if player_ids is not None:
+        mp_query = mp_query.where(MatchPlayer.player_id.in_(list(player_ids)))
+    mp_rows = session.execute(mp_query).all()
     mp = pl.DataFrame(
         [tuple(r) for r in mp_rows],
         schema=[c.name for c in mp_cols],
@@ -279,9 +285,10 @@ def load_training_frames(session: Session) -> tuple[pl.DataFrame, pl.DataFrame]:
         infer_schema_length=None,
     )
     e = EloHistory.__table__.c
-    elo_rows = session.execute(
-        select(e.player_id, e.match_id, e.elo).where(e.match_id.is_not(None))
-    ).all()
+    elo_query = select(e.player_id, e.match_id, e.elo).where(e.match_id.is_not(None))
+    if player_ids is not None:
+        elo_query = elo_query.where(e.player_id.in_(list(player_ids)))
+    elo_rows = session.execute(elo_query).all()
     elo = pl.DataFrame(
         [tuple(r) for r in elo_rows],
         schema={"player_id": pl.String, "match_id": pl.String, "elo_after": pl.Int64},
@@ -289,9 +296,14 @@ def load_training_frames(session: Session) -> tuple[pl.DataFrame, pl.DataFrame]:
     ).unique(["player_id", "match_id"])
     mp = mp.join(elo, on=["player_id", "match_id"], how="left")
     m = Match.__table__.c
-    m_rows = session.execute(
-        select(m.id, m.started_at, m.finished_at, m.map, m.rounds, m.winner_faction)
-    ).all()
+    m_query = select(m.id, m.started_at, m.finished_at, m.map, m.rounds, m.winner_faction)
+    if player_ids is not None:
+        m_query = m_query.where(
+            m.id.in_(
+                select(MatchPlayer.match_id).where(MatchPlayer.player_id.in_(list(player_ids)))
+            )
+        )
+    m_rows = session.execute(m_query).all()
     matches = pl.DataFrame(
         [tuple(r) for r in m_rows],
         schema={

@@ -1,0 +1,322 @@
+"""The premium analyses, as services the app pages and the JSON API share.
+
+Every function takes the session factory and the process's model caches, resolves nicknames or
+player ids, loads only the histories it needs and returns plain, JSON-ready data. Problems a
+user can fix (an unknown nickname, no trained model yet) raise AnalysisError with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.cache import FeatureCache
+from core.db.schema import Match, MatchPlayer, Player
+from models import match_outcome as mo
+from models import registry
+from models.dashboard import cached_features
+from models.improvement import improvement_plan
+from models.playstyle import PlaystyleModel, player_rates
+
+MAX_LINEUP = 5
+
+
+class AnalysisError(ValueError):
+    """A reason the analysis cannot be made that the user can act on."""
+
+
+@dataclass
+class AnalysisModels:
+    """The promoted models, cached per process; a promotion is picked up without a restart."""
+
+    match_outcome: registry.ChampionCache[mo.MatchOutcomeModel]
+    playstyle: registry.ChampionCache[PlaystyleModel]
+
+    @classmethod
+    def for_sessions(cls, sessions: sessionmaker[Session], ttl: float = 30.0) -> AnalysisModels:
+        return cls(
+            match_outcome=registry.ChampionCache(
+                sessions, registry.MATCH_OUTCOME, mo.MatchOutcomeModel.from_bytes, ttl=ttl
+            ),
+            playstyle=registry.ChampionCache(
+                sessions, registry.PLAYSTYLE, PlaystyleModel.from_bytes, ttl=ttl
+            ),
+        )
+
+    def outcome_model(self) -> mo.MatchOutcomeModel:
+        model = self.match_outcome.get()
+        if model is None:
+            raise AnalysisError(
+                "No match-outcome model has been trained yet: an operator runs `faceit-ai train`."
+            )
+        return model
+
+
+@dataclass
+class LineupAnalysis:
+    lineup_a: list[str]
+    lineup_b: list[str]
+    map: str
+    probability: float
+    elo_probability: float
+    factors: list[str]
+    per_map: dict[str, float]
+    veto: dict[str, Any]
+    model_version: int | None
+    actual_winner: str | None = None
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_players(session: Session, names: Sequence[str]) -> list[Player]:
+    """Players by nickname (exact, then case-insensitive) or FACEIT id, in the given order."""
+    cleaned = [n.strip() for n in names if n and n.strip()]
+    if not cleaned:
+        raise AnalysisError("Name at least one player.")
+    if len(cleaned) > MAX_LINEUP:
+        raise AnalysisError(f"A lineup has at most {MAX_LINEUP} players, got {len(cleaned)}.")
+    found: list[Player] = []
+    unknown: list[str] = []
+    for name in cleaned:
+        player = session.get(Player, name) or _by_nickname(session, name)
+        if player is None:
+            unknown.append(name)
+        else:
+            found.append(player)
+    if unknown:
+        raise AnalysisError(
+            "Unknown player(s): "
+            + ", ".join(repr(u) for u in unknown)
+            + ". Search them on the Home page first so their matches are fetched."
+        )
+    if len({p.id for p in found}) != len(found):
+        raise AnalysisError("A player appears twice in the lineup.")
+    return found
+
+
+def _by_nickname(session: Session, nickname: str) -> Player | None:
+    from core import crud
+
+    return crud.find_player(session, nickname)
+
+
+def _lineups(
+    session: Session, lineup_a: Sequence[str], lineup_b: Sequence[str]
+) -> tuple[list[Player], list[Player]]:
+    team_a = resolve_players(session, lineup_a)
+    team_b = resolve_players(session, lineup_b)
+    shared = {p.nickname for p in team_a} & {p.nickname for p in team_b}
+    if shared:
+        raise AnalysisError(f"{', '.join(sorted(shared))} cannot play on both teams.")
+    return team_a, team_b
+
+
+def _history(session: Session, players: Sequence[Player]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frames = mo.load_training_frames(session, [p.id for p in players])
+    have = set(frames[0]["player_id"].unique()) if frames[0].height else set()
+    missing = [p.nickname for p in players if p.id not in have]
+    if missing:
+        raise AnalysisError(f"No matches stored yet for: {', '.join(missing)}.")
+    return frames
+
+
+def _analysis(
+    model: mo.MatchOutcomeModel,
+    version: int | None,
+    team_a: list[Player],
+    team_b: list[Player],
+    map_name: str | None,
+    frames: tuple[pl.DataFrame, pl.DataFrame],
+    current_elo: dict[str, float] | None,
+) -> LineupAnalysis:
+    ids_a, ids_b = [p.id for p in team_a], [p.id for p in team_b]
+    veto = mo.veto_advice(model, ids_a, ids_b, *frames, current_elo=current_elo)
+    chosen = map_name or veto["pick"]
+    if chosen not in mo.MAP_POOL:
+        raise AnalysisError(f"Unknown map {chosen!r}; the active pool is {', '.join(mo.MAP_POOL)}.")
+    prediction = mo.predict(model, ids_a, ids_b, chosen, *frames, current_elo=current_elo)
+    return LineupAnalysis(
+        lineup_a=[p.nickname for p in team_a],
+        lineup_b=[p.nickname for p in team_b],
+        map=chosen,
+        probability=prediction.probability,
+        elo_probability=prediction.elo_probability,
+        factors=prediction.sentences,
+        per_map=veto["probabilities"],
+        veto={"pick": veto["pick"], "bans": veto["bans"]},
+        model_version=version,
+        details=prediction.factors,
+    )
+
+
+def analyze_lineups(
+    sessions: sessionmaker[Session],
+    models: AnalysisModels,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str | None = None,
+) -> LineupAnalysis:
+    """Win probability of lineup A against lineup B (on a map, or per map with veto advice)."""
+    model = models.outcome_model()
+    with sessions() as session:
+        team_a, team_b = _lineups(session, lineup_a, lineup_b)
+        frames = _history(session, [*team_a, *team_b])
+    current = {p.id: float(p.faceit_elo) for p in [*team_a, *team_b] if p.faceit_elo}
+    return _analysis(model, models.match_outcome.version, team_a, team_b, map_name, frames, current)
+
+
+def analyze_match(
+    sessions: sessionmaker[Session], models: AnalysisModels, match_id: str
+) -> LineupAnalysis:
+    """The pre-match prediction of a stored match, from what was known before it started."""
+    model = models.outcome_model()
+    with sessions() as session:
+        match = session.get(Match, match_id.strip())
+        if match is None:
+            raise AnalysisError(f"No stored match has the id {match_id!r}.")
+        roster = session.execute(
+            select(MatchPlayer.player_id, MatchPlayer.faction).where(
+                MatchPlayer.match_id == match.id
+            )
+        ).all()
+        teams: dict[str, list[Player]] = {"faction1": [], "faction2": []}
+        for player_id, faction in roster:
+            player = session.get(Player, player_id)
+            if player is not None and faction in teams:
+                teams[faction].append(player)
+        mp, matches = mo.load_training_frames(session, [p.id for t in teams.values() for p in t])
+    kickoff = match.started_at or match.finished_at
+    earlier = matches.filter(
+        pl.coalesce("started_at", "finished_at") < kickoff
+        if kickoff is not None
+        else pl.lit(value=False)
+    )
+    earlier_mp = mp.filter(pl.col("match_id").is_in(earlier["match_id"].implode()))
+    analysis = _analysis(
+        model,
+        models.match_outcome.version,
+        teams["faction1"],
+        teams["faction2"],
+        match.map if match.map in mo.MAP_POOL else None,
+        (earlier_mp, earlier),
+        None,
+    )
+    analysis.actual_winner = match.winner_faction
+    return analysis
+
+
+def playstyle_for(
+    sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
+) -> dict[str, Any]:
+    """Role, affinity to every style, rates, and the players who play most alike."""
+    model = models.playstyle.get()
+    if model is None:
+        raise AnalysisError("No playstyle model has been trained yet: run `faceit-ai train`.")
+    with sessions() as session:
+        player = session.get(Player, player_id)
+        if player is None:
+            raise AnalysisError("Unknown player.")
+        if player_id not in model.player_ids:
+            frames = mo.load_training_frames(session, [player_id])
+            rates = player_rates(*frames, min_matches=1)
+            if not rates.height:
+                raise AnalysisError(f"No matches stored yet for {player.nickname}.")
+            role = model.names[int(model.assign(rates.select(model.features).to_numpy())[0])]
+            return {
+                "nickname": player.nickname,
+                "role": role,
+                "affinity": {},
+                "rates": {},
+                "similar": [],
+                "note": "Profiled against the last trained styles.",
+            }
+        profile = model.profile(player_id)
+        similar = model.players_like(player_id, k=5)
+        names = dict(
+            session.execute(
+                select(Player.id, Player.nickname).where(Player.id.in_([p for p, _ in similar]))
+            ).all()
+        )
+    profile["nickname"] = player.nickname
+    profile["similar"] = [
+        {"nickname": names.get(pid, pid), "distance": round(dist, 3)} for pid, dist in similar
+    ]
+    return profile
+
+
+def improvement_for(
+    sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
+) -> dict[str, Any]:
+    """Peer percentiles, what separates wins from losses, and a 20-match Elo forecast."""
+    with sessions() as session:
+        player = session.get(Player, player_id)
+        if player is None:
+            raise AnalysisError("Unknown player.")
+        frames = mo.load_training_frames(session)
+    if not frames[0].filter(pl.col("player_id") == player_id).height:
+        raise AnalysisError(f"No matches stored yet for {player.nickname}.")
+    plan = improvement_plan(player_id, *frames)
+    plan["nickname"] = player.nickname
+    if player.faceit_elo:
+        plan["elo"] = float(player.faceit_elo)
+    return plan
+
+
+def scouting_report(
+    sessions: sessionmaker[Session],
+    cache: FeatureCache,
+    models: AnalysisModels,
+    lineup: Sequence[str],
+) -> dict[str, Any]:
+    """An opponent team's maps (combined record), roles and recent form."""
+    with sessions() as session:
+        team = resolve_players(session, lineup)
+    playstyle = models.playstyle.get()
+    players: list[dict[str, Any]] = []
+    map_frames: list[pl.DataFrame] = []
+    for player in team:
+        summary, maps, _form, _elo = cached_features(sessions, cache, player.id)
+        s = summary.row(0, named=True) if summary.height else {}
+        role = None
+        if playstyle is not None and player.id in playstyle.player_ids:
+            role = playstyle.role_of(player.id)
+        players.append(
+            {
+                "nickname": player.nickname,
+                "elo": player.faceit_elo,
+                "level": player.skill_level,
+                "role": role,
+                "matches": s.get("matches_lifetime"),
+                "kd_last10": s.get("kd_last10"),
+                "win_rate_last10": s.get("win_rate_last10"),
+                "form": s.get("form"),
+            }
+        )
+        if maps.height:
+            map_frames.append(maps.select("map", "matches", "wins"))
+    team_maps: list[dict[str, Any]] = []
+    if map_frames:
+        combined = (
+            pl.concat(map_frames)
+            .filter(pl.col("map").is_not_null())
+            .group_by("map")
+            .agg(pl.col("matches").sum(), pl.col("wins").sum())
+            .with_columns((pl.col("wins") / pl.col("matches")).alias("win_rate"))
+            .sort("matches", descending=True)
+        )
+        team_maps = combined.to_dicts()
+    comfortable = [m["map"] for m in team_maps if m["matches"] >= 3][:2]
+    weak = sorted((m for m in team_maps if m["matches"] >= 3), key=lambda m: m["win_rate"])[:2]
+    return {
+        "players": players,
+        "maps": team_maps,
+        "expect_them_to_pick": comfortable,
+        "their_weakest_maps": [m["map"] for m in weak],
+    }

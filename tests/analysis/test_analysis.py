@@ -1,0 +1,158 @@
+"""The premium analyses as services, on a seeded demo league with trained models."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.cache import FeatureCache
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
+from core.db.schema import Match, MatchPlayer, Player
+from core.demo_league import generate_league
+from models.analysis import (
+    AnalysisError,
+    AnalysisModels,
+    analyze_lineups,
+    analyze_match,
+    improvement_for,
+    playstyle_for,
+    scouting_report,
+)
+from models.match_outcome import MAP_POOL
+from pipelines.train import run_training
+from tests.ingest.conftest import ingest_league
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = Path(tmp_path_factory.mktemp("analysis")) / "analysis.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    asyncio.run(ingest_league(generate_league(40, 800, seed=21), sessions))
+    run_training(sessions)
+    yield sessions
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def models(trained: sessionmaker[Session]) -> AnalysisModels:
+    return AnalysisModels.for_sessions(trained)
+
+
+def nicknames(sessions: sessionmaker[Session], n: int = 10) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(Player.nickname).order_by(Player.nickname).limit(n)))
+
+
+def test_lineup_analysis_is_a_probability_with_reasons_and_veto(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    names = nicknames(trained)
+    result = analyze_lineups(trained, models, names[:5], names[5:])
+    assert 0 < result.probability < 1 and 0 < result.elo_probability < 1
+    assert set(result.per_map) == set(MAP_POOL)
+    assert result.veto["pick"] == max(result.per_map, key=result.per_map.__getitem__)
+    assert result.map == result.veto["pick"]
+    assert len(result.veto["bans"]) == 2 and result.veto["pick"] not in result.veto["bans"]
+    assert result.factors and all(isinstance(s, str) for s in result.factors)
+    assert result.model_version == 1
+
+
+def test_swapping_the_lineups_gives_the_complement(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    names = nicknames(trained)
+    ab = analyze_lineups(trained, models, names[:5], names[5:], "de_mirage")
+    ba = analyze_lineups(trained, models, names[5:], names[:5], "de_mirage")
+    assert ab.probability + ba.probability == pytest.approx(1.0, abs=1e-9)
+
+
+def test_stored_match_uses_only_what_was_known_before_it(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    with trained() as session:
+        match = session.scalars(select(Match).order_by(Match.finished_at.desc())).first()
+        assert match is not None
+        roster = session.scalars(select(MatchPlayer).where(MatchPlayer.match_id == match.id)).all()
+    result = analyze_match(trained, models, match.id)
+    assert sorted(result.lineup_a + result.lineup_b) == sorted(p.nickname for p in roster)
+    assert result.map == match.map and result.actual_winner == match.winner_faction
+    assert 0 < result.probability < 1
+
+
+@pytest.mark.parametrize(
+    ("lineup_a", "lineup_b", "message"),
+    [
+        (["<script>x</script>"], None, "Unknown player"),
+        (["'; DROP TABLE players;--"], None, "Unknown player"),
+        ([], None, "at least one player"),
+        (None, None, "cannot play on both teams"),
+    ],
+)
+def test_bad_lineups_get_clear_messages(
+    trained: sessionmaker[Session],
+    models: AnalysisModels,
+    lineup_a: list[str] | None,
+    lineup_b: list[str] | None,
+    message: str,
+) -> None:
+    names = nicknames(trained)
+    a = names[:2] if lineup_a is None else lineup_a
+    b = names[1:3] if lineup_b is None and lineup_a is None else names[5:7]
+    with pytest.raises(AnalysisError, match=message):
+        analyze_lineups(trained, models, a, b)
+
+
+def test_unknown_map_and_match_are_refused(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    names = nicknames(trained)
+    with pytest.raises(AnalysisError, match="Unknown map"):
+        analyze_lineups(trained, models, names[:5], names[5:], "de_cache")
+    with pytest.raises(AnalysisError, match="No stored match"):
+        analyze_match(trained, models, "1-not-a-match")
+
+
+def test_no_trained_model_is_explained(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    with pytest.raises(AnalysisError, match="faceit-ai train"):
+        analyze_lineups(sessions, AnalysisModels.for_sessions(sessions), ["a"], ["b"])
+    engine.dispose()
+
+
+def test_playstyle_improvement_and_scouting(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    names = nicknames(trained)
+    with trained() as session:
+        player = session.scalars(select(Player).where(Player.nickname == names[0])).one()
+    profile = playstyle_for(trained, models, player.id)
+    assert profile["role"] in {"AWPer", "Entry", "Support", "Anchor", "Rifler"}
+    assert sum(profile["affinity"].values()) == pytest.approx(1.0)
+    assert profile["similar"] and names[0] not in [s["nickname"] for s in profile["similar"]]
+
+    plan = improvement_for(trained, models, player.id)
+    assert plan["nickname"] == names[0] and plan["elo"] == player.faceit_elo
+    forecast = plan["forecast"]
+    assert len(forecast["p50"]) == forecast["matches"] == 20
+    assert all(
+        lo <= mid <= hi
+        for lo, mid, hi in zip(forecast["p10"], forecast["p50"], forecast["p90"], strict=True)
+    )
+
+    report = scouting_report(trained, FeatureCache(None), models, names[:5])
+    assert [p["nickname"] for p in report["players"]] == names[:5]
+    played = {m["map"]: m["matches"] for m in report["maps"]}
+    with trained() as session:
+        ids = session.scalars(select(Player.id).where(Player.nickname.in_(names[:5]))).all()
+        rows = session.scalars(select(MatchPlayer).where(MatchPlayer.player_id.in_(ids))).all()
+    assert sum(played.values()) == len(rows)
