@@ -166,6 +166,9 @@ def demo_api(
     players: int = typer.Option(1000, help="Players in the simulated league."),
     seed: int = typer.Option(0, help="Seed: the same seed serves byte-identical data."),
     rate_limit: float | None = typer.Option(None, help="Requests per second per key (429 above)."),
+    api_key: list[str] = typer.Option(
+        [], help="Extra accepted API key (repeatable), e.g. a UUID for clients that insist on one."
+    ),
 ) -> None:
     """Serve the demo league as a FACEIT Data API v4 over HTTP (API key: demo-league)."""
     from core.demo_league import serve
@@ -174,7 +177,7 @@ def demo_api(
         f"Demo FACEIT API on http://{host}:{port}/data/v4 "
         f"({players} players, seed {seed}); send 'Authorization: Bearer demo-league'."
     )
-    serve(host=host, port=port, players=players, seed=seed, rate_limit=rate_limit)
+    serve(host, port, players, seed, rate_limit, extra_api_keys=api_key)
 
 
 @app.command()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
 import httpx
 
-from .app import create_app
+from .app import DEFAULT_API_KEYS, create_app
 from .sim import League, generate_league
 
 DEFAULT_PLAYERS = 1000
@@ -35,9 +36,11 @@ def serve(
     players: int = DEFAULT_PLAYERS,
     seed: int = DEFAULT_SEED,
     rate_limit: float | None = None,
+    extra_api_keys: Collection[str] = (),
 ) -> None:
-    """Serve the demo API with uvicorn (blocking). API key: ``demo-league``."""
+    """Serve the demo API with uvicorn (blocking). API keys: ``demo-league`` and any extra."""
     import uvicorn
 
-    app = create_app(default_league(players, seed), rate_limit=rate_limit)
+    keys = {*DEFAULT_API_KEYS, *extra_api_keys}
+    app = create_app(default_league(players, seed), rate_limit=rate_limit, api_keys=keys)
     uvicorn.run(app, host=host, port=port, log_level="info")
