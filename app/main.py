@@ -1,4 +1,9 @@
-"""Streamlit entry point: settings check, navigation and footer. Pages live in app/views/."""
+"""Streamlit entry point: settings check, login state, navigation (with gates) and footer.
+
+Pages live in app/views/. Premium pages are listed for everyone (visitors and free users see the
+login prompt or the upgrade call-to-action) and gate themselves with ``app.auth.require_premium``;
+admin pages are only in the navigation of admins and check ``app.auth.require_admin`` themselves.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,41 @@ import streamlit as st
 
 from core.settings import SettingsError, get_settings
 
-PAGES = Path(__file__).with_name("views")
+APP_DIR = Path(__file__).parent
+PAGES = APP_DIR / "views"
+
+PUBLIC_PAGES: list[tuple[str, str, str]] = [
+    ("views/home.py", "Home", ":material/home:"),
+    ("views/player.py", "Overview", ":material/monitoring:"),
+    ("views/matches.py", "Matches", ":material/history:"),
+    ("views/maps.py", "Maps", ":material/map:"),
+    ("views/compare.py", "Compare", ":material/group:"),
+]
+ACCOUNT_PAGE = ("views/account.py", "Account", ":material/account_circle:")
+PREMIUM_PAGES: list[tuple[str, str, str]] = [
+    ("views/predictor.py", "Match predictor", ":material/psychology:"),
+    ("views/veto.py", "Map veto", ":material/block:"),
+    ("views/playstyle.py", "Playstyle", ":material/person_search:"),
+    ("views/improvement.py", "Improvement plan", ":material/trending_up:"),
+    ("views/scouting.py", "Scouting", ":material/visibility:"),
+]
+ADMIN_PAGES: list[tuple[str, str, str]] = [
+    ("views/admin_users.py", "Users", ":material/manage_accounts:"),
+    ("views/admin_ingest.py", "Ingest", ":material/cloud_sync:"),
+    ("views/admin_models.py", "Models", ":material/model_training:"),
+    ("views/admin_payments.py", "Payments", ":material/payments:"),
+]
+
+
+def page(spec: tuple[str, str, str], *, default: bool = False) -> st.Page:
+    file, title, icon = spec
+    return st.Page(APP_DIR / file, title=title, icon=icon, default=default)
+
+
+def existing(specs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The pages whose file exists (pages still being written are left out)."""
+    return [spec for spec in specs if (APP_DIR / spec[0]).exists()]
+
 
 st.set_page_config(page_title="Faceit AI", page_icon="🎯", layout="wide")
 
@@ -18,19 +57,28 @@ except SettingsError as exc:
     st.error(f"Faceit AI cannot start because of its configuration.\n\n```\n{exc}\n```")
     st.stop()
 
+from app import auth  # noqa: E402
 from app.resources import get_resources  # noqa: E402
 
-navigation = st.navigation(
-    {
-        "Players": [
-            st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
-            st.Page(PAGES / "player.py", title="Overview", icon=":material/monitoring:"),
-            st.Page(PAGES / "matches.py", title="Matches", icon=":material/history:"),
-            st.Page(PAGES / "maps.py", title="Maps", icon=":material/map:"),
-            st.Page(PAGES / "compare.py", title="Compare", icon=":material/group:"),
-        ],
-    }
-)
+auth.sync_session()
+user = auth.current_user()
+
+sections: dict[str, list[st.Page]] = {
+    "Players": [page(spec, default=index == 0) for index, spec in enumerate(PUBLIC_PAGES)],
+}
+if premium := existing(PREMIUM_PAGES):
+    sections["Premium"] = [page(spec) for spec in premium]
+sections["Account"] = [page(ACCOUNT_PAGE)]
+if user is not None and user.role == "admin":
+    sections["Admin"] = [page(spec) for spec in existing(ADMIN_PAGES)]
+
+with st.sidebar:
+    if user is None:
+        st.caption("Not logged in")
+    else:
+        st.caption(f"Logged in as **{user.username}**")
+
+navigation = st.navigation(sections)
 navigation.run()
 
 resources = get_resources()

@@ -6,8 +6,15 @@ import streamlit as st
 
 from core.resources import Resources
 from core.settings import get_settings
+from models.analysis import AnalysisModels
 
 
 @st.cache_resource(show_spinner=False)
 def get_resources() -> Resources:
     return Resources.from_settings(get_settings())
+
+
+@st.cache_resource(show_spinner=False)
+def get_models() -> AnalysisModels:
+    """The promoted models of this process (re-checked every 30 s, so promotions show up)."""
+    return AnalysisModels.for_sessions(get_resources().sessions)

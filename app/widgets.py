@@ -48,3 +48,23 @@ def percent(value: float | None) -> str:
 
 def number(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
+
+
+def known_nicknames() -> list[str]:
+    with get_resources().sessions() as session:
+        return crud.player_nicknames(session, limit=5000)
+
+
+def lineup_picker(label: str, key: str, default: list[str] | None = None) -> list[str]:
+    return st.multiselect(
+        label,
+        known_nicknames(),
+        default=default or [],
+        max_selections=5,
+        key=key,
+        placeholder="Choose up to 5 players",
+    )
+
+
+def map_label(map_name: str) -> str:
+    return map_name.removeprefix("de_").capitalize()

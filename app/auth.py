@@ -1,0 +1,323 @@
+"""Login state, the re-login cookie and the premium/admin gates of the Streamlit app.
+
+Identity vs. entitlement
+    The Streamlit session only remembers *who* is logged in (``st.session_state["auth_user_id"]``).
+    The user row (role, lock state) is loaded fresh from the database on every call of
+    ``current_user()``, and premium is decided by ``core.auth.is_premium`` from our subscriptions
+    table on every render of a premium page: never from a cookie or a session flag.
+
+Passwords
+    Checked by ``core.auth.authenticate`` (bcrypt, lockout after ``LOGIN_MAX_FAILURES`` wrong
+    passwords, audit rows), never by streamlit-authenticator's in-memory credentials, so lockout and
+    audit always apply.
+
+The re-login cookie (``faceit_ai_auth``)
+    The same transport streamlit-authenticator 0.4.2 uses: written and deleted in the browser by
+    extra_streamlit_components' ``CookieManager`` component, read on the server from
+    ``st.context.cookies`` (the cookies of the page's websocket handshake, so a refresh or a new tab
+    sees it on the very first run). Its value is a ``core.auth.issue_token`` JWT (HS256 with
+    ``settings.resolved_secret_key()``, purpose ``web-session``, ``iat``/``exp``); a tampered,
+    expired, wrong-purpose token, or one for a deleted user is ignored.
+
+    streamlit-authenticator's known weak spots and what is done about them:
+
+    * *login lost on refresh / in a new tab*: the cookie write is a browser-side component that can
+      be dropped when the script reruns right after rendering it. Here the write stays pending (and
+      rendered on every run, under a fresh key) until the component reports it done.
+    * *logout undone by a refresh*: the delete is pending in the same way, this session ignores
+      the cookie after a logout, and the logout is recorded (audit ``logout``) so any cookie issued
+      before it is refused by the server even if the browser still sends it. (So logging out in one
+      browser also ends the "remember me" of the others, which is the safe behaviour.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from datetime import datetime, timedelta
+
+import extra_streamlit_components as stx
+import streamlit as st
+from sqlalchemy import select
+from streamlit.errors import StreamlitAPIException
+
+from app.resources import get_resources
+from core import auth as core_auth
+from core.billing import BillingError, BillingService
+from core.db.schema import AuditLog, Subscription, User
+from core.settings import get_settings
+
+COOKIE_NAME = "faceit_ai_auth"
+COOKIE_PURPOSE = "web-session"
+DEFAULT_COOKIE_DAYS = 7.0
+ACCOUNT_PAGE = "views/account.py"
+
+_USER_ID = "auth_user_id"
+_LOGGED_OUT = "auth_logged_out"
+_COOKIE_OP = "auth_cookie_op"  # (op, value, nonce) while a browser-side cookie change is pending
+_CHECKOUT_URL = "auth_checkout_url"
+
+
+def cookie_days() -> float:
+    """Lifetime of the re-login cookie (AUTH_COOKIE_DAYS, default 7 days; 0 disables it)."""
+    raw = os.environ.get("AUTH_COOKIE_DAYS", "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_COOKIE_DAYS
+    except ValueError:
+        return DEFAULT_COOKIE_DAYS
+
+
+def _secret() -> str:
+    return get_settings().resolved_secret_key()
+
+
+# ---------------------------------------------------------------------------------------------
+# the re-login cookie
+
+
+def issue_cookie_token(user: User, *, now: datetime | None = None) -> str:
+    ttl = int(cookie_days() * 86400)
+    return core_auth.issue_token(_secret(), user, ttl, COOKIE_PURPOSE, now=now)
+
+
+def user_id_from_cookie(token: str | None) -> int | None:
+    """The user id of a valid, unrevoked re-login token; None for anything else."""
+    if not token:
+        return None
+    try:
+        claims = core_auth.verify_token(_secret(), token, COOKIE_PURPOSE)
+    except core_auth.InvalidToken:
+        return None
+    with get_resources().sessions() as session:
+        user = session.get(User, claims.user_id)
+        if user is None or user.username != claims.username:
+            return None
+        # a logout after the token's issue second revokes it (server side, whatever the browser
+        # still sends)
+        revoked = session.scalar(
+            select(AuditLog.id)
+            .where(
+                AuditLog.action == "logout",
+                AuditLog.subject == user.username,
+                AuditLog.created_at >= claims.issued_at + timedelta(seconds=1),
+            )
+            .limit(1)
+        )
+        if revoked is not None:
+            return None
+        return user.id
+
+
+def _cookie_from_request() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # no request context (bare script runs)
+        return None
+
+
+def _render_pending_cookie_op() -> None:
+    """Render the pending cookie write/delete until the browser confirms it."""
+    pending = st.session_state.get(_COOKIE_OP)
+    if not pending:
+        return
+    op, value, nonce = pending
+    manager = stx.CookieManager(key=f"auth_cookies_{nonce}")
+    if op == "set":
+        days = cookie_days()
+        manager.set(
+            COOKIE_NAME,
+            value,
+            key=f"auth_cookie_set_{nonce}",
+            expires_at=datetime.now() + timedelta(days=days),
+            max_age=days * 86400,
+            same_site="lax",  # sent on the top-level return from Stripe Checkout
+            secure=True if get_settings().public_url.startswith("https://") else None,
+        )
+        done = st.session_state.get(f"auth_cookie_set_{nonce}")
+    else:
+        # KeyError: the component did not list the cookie (yet); the delete is sent anyway
+        with contextlib.suppress(KeyError):
+            manager.delete(COOKIE_NAME, key=f"auth_cookie_delete_{nonce}")
+        done = st.session_state.get(f"auth_cookie_delete_{nonce}")
+    if done:
+        st.session_state.pop(_COOKIE_OP, None)
+
+
+def sync_session() -> None:
+    """Call once per run, before the navigation: restores a login from the cookie and renders
+    pending cookie changes."""
+    _render_pending_cookie_op()
+    if st.session_state.get(_USER_ID) is None and not st.session_state.get(_LOGGED_OUT):
+        user_id = user_id_from_cookie(_cookie_from_request())
+        if user_id is not None:
+            st.session_state[_USER_ID] = user_id
+
+
+# ---------------------------------------------------------------------------------------------
+# login state
+
+
+def current_user() -> User | None:
+    """The logged-in user, loaded fresh from the database (None for visitors)."""
+    user_id = st.session_state.get(_USER_ID)
+    if user_id is None:
+        return None
+    with get_resources().sessions() as session:
+        user = session.get(User, user_id)
+    if user is None:  # deleted meanwhile
+        st.session_state.pop(_USER_ID, None)
+    return user
+
+
+def login(username: str, password: str) -> User:
+    """Check the password with lockout and audit; on success remember the user and the cookie.
+
+    Raises ``core.auth.AuthError`` (``InvalidCredentials``, ``AccountLocked``) with a message for
+    the user.
+    """
+    settings = get_settings()
+    with get_resources().sessions() as session:
+        user = core_auth.authenticate(
+            session,
+            username,
+            password,
+            max_failures=settings.login_max_failures,
+            lockout_minutes=settings.lockout_minutes,
+        )
+    st.session_state[_USER_ID] = user.id
+    st.session_state.pop(_LOGGED_OUT, None)
+    if cookie_days() > 0:
+        st.session_state[_COOKIE_OP] = ("set", issue_cookie_token(user), secrets.token_hex(4))
+    return user
+
+
+def logout() -> None:
+    """Forget the user in this session, revoke earlier cookies and delete the browser's one."""
+    user = current_user()
+    if user is not None:
+        with get_resources().sessions() as session:
+            core_auth.audit(session, user.username, "logout", user.username)
+            session.commit()
+    st.session_state.pop(_USER_ID, None)
+    st.session_state.pop(_CHECKOUT_URL, None)
+    st.session_state[_LOGGED_OUT] = True
+    st.session_state[_COOKIE_OP] = ("delete", "", secrets.token_hex(4))
+
+
+def user_is_premium(user: User) -> bool:
+    """Entitlement from our tables, read now (core.auth.is_premium)."""
+    with get_resources().sessions() as session:
+        return core_auth.is_premium(session, user.id)
+
+
+def subscription_of(user: User) -> Subscription | None:
+    with get_resources().sessions() as session:
+        return session.scalar(select(Subscription).where(Subscription.user_id == user.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# billing actions
+
+
+def billing() -> BillingService:
+    return BillingService.from_settings(get_settings())
+
+
+def app_url(path: str = "") -> str:
+    return get_settings().public_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def redirect(url: str, label: str) -> None:
+    """Send the browser to ``url`` (script redirect, with a link as a fallback)."""
+    st.link_button(label, url, type="primary")
+    st.html(
+        f"<script>window.location.assign({json.dumps(url)});</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def start_checkout(user: User) -> None:
+    """Create a Stripe Checkout session for ``user`` and send the browser to it."""
+    service = billing()
+    try:
+        with get_resources().sessions() as session:
+            fresh = session.get(User, user.id)
+            assert fresh is not None
+            url = service.create_checkout_session(
+                session,
+                fresh,
+                success_url=app_url("account?session_id={CHECKOUT_SESSION_ID}"),
+                cancel_url=app_url("account?checkout=cancelled"),
+            )
+    except BillingError as exc:
+        st.error(str(exc), icon="💳")
+        return
+    st.session_state[_CHECKOUT_URL] = url
+
+
+def upgrade_call_to_action(user: User, feature: str | None = None, *, key: str = "upgrade") -> None:
+    """Explain premium and offer the Checkout button (or say how to enable payments)."""
+    what = f"{feature[:1].upper()}{feature[1:]} is a premium analysis." if feature else ""
+    st.info(
+        f"{what} Upgrade to premium to unlock the match predictor, map veto advice, playstyle "
+        "profile, improvement plan and opponent scouting.",
+        icon="⭐",
+    )
+    service = billing()
+    if not service.enabled:
+        st.warning(service.disabled_message or "Payments are disabled.", icon="💳")
+        return
+    pending = st.session_state.get(_CHECKOUT_URL)
+    if pending:
+        st.session_state.pop(_CHECKOUT_URL, None)
+        redirect(pending, "Continue to secure checkout")
+        return
+    if st.button("Upgrade to premium", type="primary", icon=":material/star:", key=key):
+        start_checkout(user)
+        if st.session_state.get(_CHECKOUT_URL):
+            st.rerun()
+
+
+# ---------------------------------------------------------------------------------------------
+# gates
+
+
+def login_prompt(what: str) -> None:
+    st.warning(f"Log in to use {what}.", icon="🔒")
+    try:
+        st.page_link(ACCOUNT_PAGE, label="Log in or create an account", icon=":material/login:")
+    except StreamlitAPIException:  # run outside the app's navigation (a bare script)
+        st.markdown("[Log in or create an account](account)")
+
+
+def require_login(what: str = "this page") -> User:
+    user = current_user()
+    if user is None:
+        login_prompt(what)
+        st.stop()
+    return user
+
+
+def require_premium(feature: str) -> User:
+    """Top of every premium page: the premium user, or a login/upgrade prompt and ``st.stop()``."""
+    user = require_login(feature)
+    if not user_is_premium(user):
+        upgrade_call_to_action(user, feature)
+        st.stop()
+    return user
+
+
+def require_admin() -> User:
+    """Top of every admin page: the admin user (role read now), or a refusal and ``st.stop()``."""
+    user = require_login("the admin pages")
+    if user.role != "admin":
+        st.error("This page is for administrators only.", icon="⛔")
+        st.stop()
+    return user
+
+
+def is_admin() -> bool:
+    user = current_user()
+    return user is not None and user.role == "admin"

@@ -1,0 +1,54 @@
+"""Map veto (premium): win probability per map of the pool, with bans and a pick."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from app.auth import require_premium
+from app.resources import get_models, get_resources
+from app.widgets import known_nicknames, lineup_picker, map_label
+from models.analysis import AnalysisError, analyze_lineups
+
+require_premium("map veto advice")
+resources = get_resources()
+st.title("Map veto")
+
+players = known_nicknames()
+team_a = lineup_picker("Your team", "veto_a", players[:5])
+team_b = lineup_picker("Opponents", "veto_b", players[5:10])
+if st.button("Advise", type="primary"):
+    try:
+        analysis = analyze_lineups(resources.sessions, get_models(), team_a, team_b)
+    except AnalysisError as exc:
+        st.error(str(exc))
+        st.stop()
+    pick, bans = analysis.veto["pick"], analysis.veto["bans"]
+    cols = st.columns(2)
+    cols[0].metric("Pick", map_label(pick), f"{analysis.per_map[pick]:.0%} to win")
+    cols[1].metric("Ban first", ", ".join(map_label(b) for b in bans))
+    frame = pl.DataFrame(
+        {
+            "Map": [map_label(m) for m in analysis.per_map],
+            "Win probability": list(analysis.per_map.values()),
+            "Advice": [
+                "pick" if m == pick else "ban" if m in bans else "" for m in analysis.per_map
+            ],
+        }
+    )
+    st.altair_chart(
+        alt.Chart(frame.to_pandas())
+        .mark_bar()
+        .encode(
+            x=alt.X("Win probability:Q", axis=alt.Axis(format="%")),
+            y=alt.Y("Map:N", sort="-x"),
+            color=alt.Color(
+                "Advice:N",
+                scale=alt.Scale(
+                    domain=["pick", "ban", ""], range=["#2e7d32", "#c62828", "#90a4ae"]
+                ),
+            ),
+        ),
+        width="stretch",
+    )
