@@ -1,0 +1,83 @@
+"""Premium pages show the analyses to a premium user (AppTest, trained demo models)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import auth
+from core.db.engine import make_engine, make_session_factory
+from core.settings import get_settings
+from core.sources import demo_league, run_ingest
+from pipelines.ingest import ingest_nicknames
+from pipelines.train import run_training
+from tests.app.conftest import APP
+
+
+@pytest.fixture
+def premium(app_settings: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The whole 30-player demo league ingested, models trained, a premium demo account."""
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    settings = get_settings()
+    league = demo_league(settings)
+    nicknames = list(league.players_frame()["nickname"])
+    asyncio.run(run_ingest(settings, lambda i: ingest_nicknames(i, nicknames), roster_depth=0))
+    engine = make_engine(f"sqlite:///{app_settings}")
+    sessions = make_session_factory(engine)
+    run_training(sessions)
+    with sessions() as session:
+        users = {u.username: u.id for u in auth.seed_demo_accounts(session)}
+    engine.dispose()
+    first = league.players_frame().row(0, named=True)
+    return {"user_id": users["demo-premium"], "player": first, "nicknames": nicknames}
+
+
+def open_as_premium(premium: dict[str, Any], page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["auth_user_id"] = premium["user_id"]
+    at.session_state["player_id"] = premium["player"]["player_id"]
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_predictor_shows_a_probability_and_the_elo_estimate(premium: dict[str, Any]) -> None:
+    at = open_as_premium(premium, "views/predictor.py")
+    at.button(key="predict_lineups").click().run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    label = next(k for k in shown if k.startswith("Win probability on"))
+    assert shown[label].endswith("%") and 0 <= int(shown[label].rstrip("%")) <= 100
+    assert "Elo-only estimate" in shown
+
+
+def test_predictor_refuses_an_unknown_match_id(premium: dict[str, Any]) -> None:
+    at = open_as_premium(premium, "views/predictor.py")
+    at.text_input[0].input("1-not-a-real-match")
+    at.button(key="predict_match").click().run()
+    assert "No stored match" in at.error[0].value
+
+
+def test_veto_names_a_pick_and_two_bans(premium: dict[str, Any]) -> None:
+    at = open_as_premium(premium, "views/veto.py")
+    at.button[0].click().run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Pick"] and len(shown["Ban first"].split(", ")) == 2
+
+
+def test_playstyle_improvement_and_scouting_render(premium: dict[str, Any]) -> None:
+    nickname = premium["player"]["nickname"]
+    at = open_as_premium(premium, "views/playstyle.py")
+    assert at.title[0].value.startswith(f"{nickname} plays like an")
+    at = open_as_premium(premium, "views/improvement.py")
+    assert at.title[0].value == f"Improvement plan for {nickname}"
+    assert at.markdown, "focus points are listed"
+    at = open_as_premium(premium, "views/scouting.py")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert {m.label for m in at.metric} == {"Expect them to pick", "Their weakest maps"}
