@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import desc, func, select
@@ -52,8 +53,9 @@ def recent_matches(
     limit: int = 20,
     maps: list[str] | None = None,
     result: bool | None = None,
+    before: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """A player's matches, newest first, with their own line of the scoreboard."""
+    """A player's matches, newest first (finished strictly before `before`), with their line."""
     query = (
         select(
             Match.id.label("match_id"),
@@ -70,10 +72,12 @@ def recent_matches(
             MatchPlayer.kd_ratio,
         )
         .join(MatchPlayer, MatchPlayer.match_id == Match.id)
-        .where(MatchPlayer.player_id == player_id)
-        .order_by(desc(MatchPlayer.finished_at))
+        .where(MatchPlayer.player_id == player_id, MatchPlayer.finished_at.is_not(None))
+        .order_by(desc(MatchPlayer.finished_at), desc(Match.id))
         .limit(limit)
     )
+    if before is not None:
+        query = query.where(MatchPlayer.finished_at < before)
     if maps:
         query = query.where(Match.map.in_(maps))
     if result is not None:

@@ -30,6 +30,14 @@ class AnalysisError(ValueError):
     """A reason the analysis cannot be made that the user can act on."""
 
 
+class UnknownSubject(AnalysisError, LookupError):
+    """A player or match that is not in the database."""
+
+
+class ModelNotTrained(AnalysisError):
+    """No promoted model yet: an operator has to train one."""
+
+
 @dataclass
 class AnalysisModels:
     """The promoted models, cached per process; a promotion is picked up without a restart."""
@@ -51,7 +59,7 @@ class AnalysisModels:
     def outcome_model(self) -> mo.MatchOutcomeModel:
         model = self.match_outcome.get()
         if model is None:
-            raise AnalysisError(
+            raise ModelNotTrained(
                 "No match-outcome model has been trained yet: an operator runs `faceit-ai train`."
             )
         return model
@@ -91,7 +99,7 @@ def resolve_players(session: Session, names: Sequence[str]) -> list[Player]:
         else:
             found.append(player)
     if unknown:
-        raise AnalysisError(
+        raise UnknownSubject(
             "Unknown player(s): "
             + ", ".join(repr(u) for u in unknown)
             + ". Search them on the Home page first so their matches are fetched."
@@ -180,7 +188,7 @@ def analyze_match(
     with sessions() as session:
         match = session.get(Match, match_id.strip())
         if match is None:
-            raise AnalysisError(f"No stored match has the id {match_id!r}.")
+            raise UnknownSubject(f"No stored match has the id {match_id!r}.")
         roster = session.execute(
             select(MatchPlayer.player_id, MatchPlayer.faction).where(
                 MatchPlayer.match_id == match.id
@@ -218,11 +226,11 @@ def playstyle_for(
     """Role, affinity to every style, rates, and the players who play most alike."""
     model = models.playstyle.get()
     if model is None:
-        raise AnalysisError("No playstyle model has been trained yet: run `faceit-ai train`.")
+        raise ModelNotTrained("No playstyle model has been trained yet: run `faceit-ai train`.")
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
-            raise AnalysisError("Unknown player.")
+            raise UnknownSubject("Unknown player.")
         if player_id not in model.player_ids:
             frames = mo.load_training_frames(session, [player_id])
             rates = player_rates(*frames, min_matches=1)
@@ -258,7 +266,7 @@ def improvement_for(
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
-            raise AnalysisError("Unknown player.")
+            raise UnknownSubject("Unknown player.")
         frames = mo.load_training_frames(session)
     if not frames[0].filter(pl.col("player_id") == player_id).height:
         raise AnalysisError(f"No matches stored yet for {player.nickname}.")

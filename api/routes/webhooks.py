@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api import problems
 from api.deps import get_billing, get_session
 from api.problems import problem
 from core.billing import BillingDisabled, BillingService, WebhookRejected
@@ -18,7 +19,34 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 
 
-@router.post("/webhooks/stripe", response_model=None)
+@router.post(
+    "/webhooks/stripe",
+    response_model=None,
+    summary="Stripe webhook (signature-verified, idempotent)",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "Stripe-Signature",
+                "in": "header",
+                "required": True,
+                "description": "Stripe's signature of the raw body (t=...,v1=...)",
+                "schema": {"type": "string"},
+            }
+        ]
+    },
+    responses={
+        200: {
+            "description": "Event received (or already processed)",
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": {"received": True, "outcome": "granted"},
+                }
+            },
+        },
+        **problems.responses(400, 413, 503),
+    },
+)
 async def stripe_webhook(
     request: Request,
     session: Annotated[Session, Depends(get_session)],

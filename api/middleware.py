@@ -1,0 +1,187 @@
+"""One pure-ASGI middleware for every request: request id, body-size limit, metrics, access log,
+and the catch-all that turns an unexpected exception into a 500 problem (never a stack trace)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.context import reset_request_id, set_request_id
+from api.metrics import ApiMetrics
+from api.problems import PROBLEM_MEDIA_TYPE, problem_body
+
+access_log = logging.getLogger("api.access")
+error_log = logging.getLogger("api.errors")
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _problem_message(status: int, title: str, detail: str, slug: str, path: str) -> bytes:
+    return json.dumps(problem_body(status, title, detail, slug, instance=path)).encode()
+
+
+class RequestContextMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: ApiMetrics,
+        max_body_bytes: int,
+        large_body_paths: dict[str, int] | None = None,
+        log_requests: bool = True,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.large_body_paths = large_body_paths or {}
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = None
+        content_length = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                incoming = value.decode("latin-1")
+            elif name == b"content-length":
+                content_length = value
+            elif name == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+        request_id = incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        token = set_request_id(request_id)
+        rid_header = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
+        status_holder = [500]
+        started_response = [False]
+        path: str = scope.get("path", "")
+        limit = self.large_body_paths.get(path, self.max_body_bytes)
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started_response[0] = True
+                status_holder[0] = message["status"]
+                message["headers"] = [*message.get("headers", []), rid_header]
+            await send(message)
+
+        async def answer(status: int, title: str, detail: str, slug: str) -> None:
+            body = _problem_message(status, title, detail, slug, path)
+            await send_wrapper(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_wrapper({"type": "http.response.body", "body": body})
+
+        self.metrics.in_flight.inc()
+        try:
+            app_receive = receive
+            too_large = False
+            if content_length is not None:
+                try:
+                    too_large = int(content_length) > limit
+                except ValueError:
+                    too_large = False
+            elif chunked:
+                try:
+                    app_receive = await _buffered(receive, limit)
+                except _BodyTooLarge:
+                    too_large = True
+            if too_large:
+                await answer(
+                    413,
+                    "Request body too large",
+                    f"The request body is larger than {limit} bytes.",
+                    "body-too-large",
+                )
+            else:
+                await self.app(scope, app_receive, send_wrapper)
+        except Exception:
+            error_log.exception("unhandled error", extra={"event": "unhandled_error", "path": path})
+            if not started_response[0]:
+                await answer(
+                    500,
+                    "Internal server error",
+                    "Something went wrong on our side; quote the request id if you report it.",
+                    "internal-error",
+                )
+            status_holder[0] = 500
+        finally:
+            self.metrics.in_flight.dec()
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            status = str(status_holder[0])
+            method = scope.get("method", "")
+            self.metrics.requests.labels(method, template, status).inc()
+            self.metrics.latency.labels(method, template, status).observe(elapsed)
+            if self.log_requests:
+                access_log.info(
+                    "request",
+                    extra=_access_fields(scope, method, template, status_holder[0], elapsed),
+                )
+            reset_request_id(token)
+
+
+def _access_fields(
+    scope: Scope, method: str, template: str, status: int, elapsed: float
+) -> dict[str, Any]:
+    client = scope.get("client")
+    fields: dict[str, Any] = {
+        "event": "request",
+        "method": method,
+        "path": scope.get("path", ""),
+        "route": template,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 2),
+        "client": client[0] if client else None,
+    }
+    user = scope.get("state", {}).get("user_id") if isinstance(scope.get("state"), dict) else None
+    if user is not None:
+        fields["user_id"] = user
+    return fields
+
+
+async def _buffered(receive: Receive, limit: int) -> Receive:
+    """Read a chunked body up to ``limit`` bytes, then replay it to the app."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        body = message.get("body", b"")
+        size += len(body)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(body)
+        if not message.get("more_body", False):
+            break
+    data = b"".join(chunks)
+    sent = [False]
+
+    async def replay() -> Message:
+        if not sent[0]:
+            sent[0] = True
+            return {"type": "http.request", "body": data, "more_body": False}
+        return await receive()
+
+    return replay

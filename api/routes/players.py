@@ -1,0 +1,163 @@
+"""GET /api/players/{nickname}[/matches|/maps] (free, any logged-in user) and the premium
+/playstyle and /improvement analyses of one player."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from api import problems, services
+from api.deps import CurrentUser, PremiumUser, ResourcesDep, get_models, limit_by_ip
+from api.problems import ApiProblem
+from api.routes.analysis import run_analysis
+from api.schemas import AnalysisDocument, MatchPage, PlayerMaps, PlayerProfile
+from models import analysis
+
+router = APIRouter(prefix="/api/players", tags=["players"], dependencies=[Depends(limit_by_ip)])
+
+Nickname = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="FACEIT nickname (exact, or a unique case-insensitive match)",
+        examples=["s1mple_fan"],
+    ),
+]
+FREE_ERRORS = problems.responses(401, 404, 422, 429)
+PREMIUM_ERRORS = problems.responses(401, 403, 404, 422, 429, 503)
+
+
+def _unknown(exc: services.UnknownPlayer) -> ApiProblem:
+    return ApiProblem(404, str(exc), "unknown-player")
+
+
+async def _cached(
+    request: Request, kind: str, nickname: str, loader: services.Loader, model: type[BaseModel]
+) -> Response:
+    """The answer as JSON bytes, from the in-process cache (validated and serialized once per
+    ``player_cache_seconds``); concurrent misses for one key share a single computation."""
+    cache: services.TTLCache = request.app.state.player_cache
+    key = (kind, nickname)
+    body = cache.get(key)
+    if body is None:
+        pending: dict[tuple[str, str], asyncio.Future[bytes]] = request.app.state.player_pending
+        future = pending.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            pending[key] = future
+            try:
+                value = await run_in_threadpool(loader, request.app.state.resources, nickname)
+                body = model.model_validate(value).model_dump_json().encode()
+                cache.set(key, body)
+                future.set_result(body)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning without waiters
+                raise
+            finally:
+                pending.pop(key, None)
+        else:
+            body = await asyncio.shield(future)
+    return Response(body, media_type="application/json")
+
+
+async def _answer(
+    request: Request, kind: str, nickname: str, loader: services.Loader, model: type[BaseModel]
+) -> Response:
+    try:
+        return await _cached(request, kind, nickname, loader, model)
+    except services.UnknownPlayer as exc:
+        raise _unknown(exc) from None
+
+
+@router.get(
+    "/{nickname}",
+    response_model=PlayerProfile,
+    summary="A player's profile and headline features",
+    responses=FREE_ERRORS,
+)
+async def player_profile(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
+    return await _answer(request, "profile", nickname, services.profile, PlayerProfile)
+
+
+@router.get(
+    "/{nickname}/matches",
+    response_model=MatchPage,
+    summary="A player's matches, newest first (cursor pagination)",
+    responses=FREE_ERRORS,
+)
+async def player_matches(
+    nickname: Nickname,
+    resources: ResourcesDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    before: Annotated[
+        datetime | None,
+        Query(
+            description="ISO-8601 timestamp: only matches finished strictly before it "
+            "(use the previous page's `next_before`)",
+            examples=["2025-06-01T18:30:00Z"],
+        ),
+    ] = None,
+) -> Any:
+    if before is not None and before.tzinfo is None:
+        before = before.replace(tzinfo=UTC)
+    try:
+        return await run_in_threadpool(services.matches_page, resources, nickname, limit, before)
+    except services.UnknownPlayer as exc:
+        raise _unknown(exc) from None
+
+
+@router.get(
+    "/{nickname}/maps",
+    response_model=PlayerMaps,
+    summary="A player's record and stats per map",
+    responses=FREE_ERRORS,
+)
+async def player_maps(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
+    return await _answer(request, "maps", nickname, services.maps, PlayerMaps)
+
+
+def _player_id(resources: ResourcesDep, nickname: str) -> str:
+    try:
+        return services._player(resources, nickname).id
+    except services.UnknownPlayer as exc:
+        raise _unknown(exc) from None
+
+
+@router.get(
+    "/{nickname}/playstyle",
+    response_model=AnalysisDocument,
+    summary="Premium: role and playstyle profile, and the players who play most alike",
+    responses=PREMIUM_ERRORS,
+)
+async def player_playstyle(
+    nickname: Nickname, request: Request, resources: ResourcesDep, user: PremiumUser
+) -> Any:
+    player_id = await run_in_threadpool(_player_id, resources, nickname)
+    models = get_models(request)
+    return await run_analysis(
+        request, lambda: analysis.playstyle_for(resources.sessions, models, player_id)
+    )
+
+
+@router.get(
+    "/{nickname}/improvement",
+    response_model=AnalysisDocument,
+    summary="Premium: peer percentiles, win/loss drivers and an Elo forecast",
+    responses=PREMIUM_ERRORS,
+)
+async def player_improvement(
+    nickname: Nickname, request: Request, resources: ResourcesDep, user: PremiumUser
+) -> Any:
+    player_id = await run_in_threadpool(_player_id, resources, nickname)
+    models = get_models(request)
+    return await run_analysis(
+        request, lambda: analysis.improvement_for(resources.sessions, models, player_id)
+    )

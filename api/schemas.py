@@ -1,0 +1,263 @@
+"""Request and response bodies of the JSON API (with the examples the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
+
+from models.match_outcome import MAP_POOL
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Scalar = float | int | str | bool | None
+
+
+# --- auth ------------------------------------------------------------------------------------
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"username": "demo-premium", "password": "••••••••••"}]},
+    )
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=1, max_length=4096, examples=["eyJhbGciOiJIUzI1NiIs..."])
+
+
+class TokenPair(BaseModel):
+    access_token: str = Field(examples=["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."])
+    refresh_token: str = Field(examples=["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."])
+    token_type: str = Field(default="bearer", examples=["bearer"])
+    expires_in: int = Field(description="Access-token lifetime in seconds", examples=[900])
+    refresh_expires_in: int = Field(examples=[604800])
+    role: str = Field(examples=["premium"])
+    premium: bool = Field(examples=[True])
+
+
+# --- players ---------------------------------------------------------------------------------
+class PlayerInfo(BaseModel):
+    id: str = Field(examples=["5b1d4c4e-0b1f-4e39-9c55-3f4d2c1b0a99"])
+    nickname: str = Field(examples=["s1mple_fan"])
+    country: str | None = Field(default=None, examples=["ua"])
+    avatar: str | None = None
+    faceit_elo: int | None = Field(default=None, examples=[2150])
+    skill_level: int | None = Field(default=None, examples=[10])
+    region: str | None = Field(default=None, examples=["EU"])
+
+
+class Headline(BaseModel):
+    matches: int | None = Field(default=None, examples=[412])
+    win_rate: float | None = Field(default=None, examples=[0.54])
+    kd: float | None = Field(default=None, examples=[1.21])
+    adr: float | None = Field(default=None, examples=[86.4])
+    hs_pct: float | None = Field(default=None, examples=[48.2])
+    rating: float | None = Field(default=None, examples=[1.08])
+    kd_last10: float | None = Field(default=None, examples=[1.35])
+    win_rate_last10: float | None = Field(default=None, examples=[0.6])
+    form: float | None = Field(default=None, examples=[1.12])
+    consistency: float | None = Field(default=None, examples=[0.21])
+    current_streak: int | None = Field(default=None, examples=[3])
+    longest_win_streak: int | None = Field(default=None, examples=[7])
+    elo_trend: float | None = Field(default=None, examples=[4.5])
+    last_match_at: datetime | None = None
+
+
+class PlayerProfile(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "player": {
+                        "id": "5b1d4c4e-0b1f-4e39-9c55-3f4d2c1b0a99",
+                        "nickname": "s1mple_fan",
+                        "country": "ua",
+                        "avatar": None,
+                        "faceit_elo": 2150,
+                        "skill_level": 10,
+                        "region": "EU",
+                    },
+                    "headline": {"matches": 412, "win_rate": 0.54, "kd": 1.21, "form": 1.12},
+                    "features": {"kd_last20": 1.18, "entry_rate_lifetime": 0.12},
+                }
+            ]
+        }
+    )
+    player: PlayerInfo
+    headline: Headline
+    features: dict[str, Scalar] = Field(
+        description="Every lifetime and last-N feature of the player (models.features)"
+    )
+
+
+class MatchLine(BaseModel):
+    match_id: str = Field(examples=["1-5f2d8a3c-7b9e-4c1d-a2b3-c4d5e6f7a8b9"])
+    finished_at: datetime | None = None
+    map: str | None = Field(default=None, examples=["de_mirage"])
+    score: str | None = Field(default=None, examples=["13 / 9"])
+    faction: str | None = Field(default=None, examples=["faction1"])
+    result: bool | None = Field(default=None, examples=[True])
+    kills: int | None = Field(default=None, examples=[24])
+    deaths: int | None = Field(default=None, examples=[17])
+    assists: int | None = Field(default=None, examples=[5])
+    adr: float | None = Field(default=None, examples=[92.3])
+    headshots_pct: float | None = Field(default=None, examples=[50.0])
+    kd_ratio: float | None = Field(default=None, examples=[1.41])
+
+
+class MatchPage(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    matches: list[MatchLine]
+    next_before: datetime | None = Field(
+        default=None,
+        description="Pass as `before` to get the next (older) page; null on the last page",
+    )
+
+
+class MapLine(BaseModel):
+    map: str | None = Field(default=None, examples=["de_mirage"])
+    matches: int = Field(examples=[58])
+    wins: int = Field(examples=[33])
+    win_rate: float | None = Field(default=None, examples=[0.569])
+    kd: float | None = Field(default=None, examples=[1.24])
+    adr: float | None = Field(default=None, examples=[88.1])
+    rating: float | None = Field(default=None, examples=[1.11])
+
+
+class PlayerMaps(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    maps: list[MapLine]
+
+
+# --- analyses --------------------------------------------------------------------------------
+MapName = Literal[MAP_POOL]  # type: ignore[valid-type]
+
+
+def _unique(names: list[str] | None) -> list[str] | None:
+    if names is not None and len({n.lower() for n in names}) != len(names):
+        raise ValueError("a player appears twice in the lineup")
+    return names
+
+
+Lineup = Annotated[
+    list[Name],
+    Field(min_length=1, max_length=5, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_unique),
+]
+
+
+class LineupsRequest(BaseModel):
+    """Two lineups (1-5 nicknames or FACEIT player ids each) and optionally the map."""
+
+    model_config = ConfigDict(extra="forbid")
+    lineup_a: Lineup = Field(examples=[["alpha", "bravo", "charlie"]])
+    lineup_b: Lineup = Field(examples=[["delta", "echo"]])
+    map: MapName | None = Field(
+        default=None, description="A map of the active pool; omitted: the veto advice's pick"
+    )
+
+
+class MatchRequest(BaseModel):
+    """A stored match: the prediction from what was known before it started."""
+
+    model_config = ConfigDict(extra="forbid")
+    match_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+# Tags of the request-body union; api.problems drops them from error locations.
+UNION_TAGS = frozenset({"lineups", "match"})
+
+
+def _analyze_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "match" if "match_id" in value else "lineups"
+    return "match" if isinstance(value, MatchRequest) else "lineups"
+
+
+AnalyzeRequest = Annotated[
+    Annotated[LineupsRequest, Tag("lineups")] | Annotated[MatchRequest, Tag("match")],
+    Discriminator(_analyze_kind),
+]
+
+
+ANALYZE_EXAMPLES: dict[str, Any] = {
+    "lineups": {
+        "summary": "Two lineups, best map chosen by the veto advice",
+        "value": {"lineup_a": ["alpha", "bravo", "charlie"], "lineup_b": ["delta", "echo"]},
+    },
+    "lineups_on_map": {
+        "summary": "Two lineups on a given map",
+        "value": {"lineup_a": ["alpha"], "lineup_b": ["delta"], "map": "de_mirage"},
+    },
+    "match": {
+        "summary": "The pre-match prediction of a stored match",
+        "value": {"match_id": "1-5f2d8a3c-7b9e-4c1d-a2b3-c4d5e6f7a8b9"},
+    },
+}
+
+
+class Veto(BaseModel):
+    pick: str | None = Field(default=None, examples=["de_mirage"])
+    bans: list[str] = Field(default_factory=list, examples=[["de_nuke", "de_vertigo"]])
+
+
+class AnalysisResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lineup_a": ["alpha", "bravo"],
+                    "lineup_b": ["delta", "echo"],
+                    "map": "de_mirage",
+                    "probability": 0.61,
+                    "elo_probability": 0.55,
+                    "factors": ["Your team's recent form is the largest factor, +6%"],
+                    "per_map": {"de_mirage": 0.61, "de_nuke": 0.48},
+                    "veto": {"pick": "de_mirage", "bans": ["de_nuke"]},
+                    "model_version": 3,
+                    "actual_winner": None,
+                    "details": [],
+                }
+            ]
+        }
+    )
+    lineup_a: list[str]
+    lineup_b: list[str]
+    map: str
+    probability: float = Field(ge=0, le=1, description="Win probability of lineup A")
+    elo_probability: float = Field(ge=0, le=1, description="Elo-only baseline for lineup A")
+    factors: list[str]
+    per_map: dict[str, float]
+    veto: Veto
+    model_version: int | None
+    actual_winner: str | None = None
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AnalysisDocument(BaseModel):
+    """A JSON analysis document (playstyle profile or improvement plan)."""
+
+    model_config = ConfigDict(extra="allow")
+    nickname: str = Field(examples=["s1mple_fan"])
+
+
+class ReadyCheck(BaseModel):
+    ok: bool
+    detail: str | None = None
+    backend: str | None = None
+
+
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    checks: dict[str, ReadyCheck]

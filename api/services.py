@@ -1,0 +1,138 @@
+"""What the player routes answer, assembled from core.crud and models.dashboard (cached).
+
+``matches_page`` holds the one query the API needs that core.crud does not have yet
+(``recent_matches`` with a ``before`` cursor); it belongs in core.crud.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from core import crud
+from core.db.schema import Player
+from core.resources import Resources
+from models import dashboard
+
+HEADLINE = {
+    "matches": "matches_lifetime",
+    "win_rate": "win_rate_lifetime",
+    "kd": "kd_lifetime",
+    "adr": "adr_lifetime",
+    "hs_pct": "hs_pct_lifetime",
+    "rating": "rating_lifetime",
+    "kd_last10": "kd_last10",
+    "win_rate_last10": "win_rate_last10",
+    "form": "form",
+    "consistency": "consistency_lifetime",
+    "current_streak": "current_streak",
+    "longest_win_streak": "longest_win_streak",
+    "elo_trend": "elo_trend",
+    "last_match_at": "last_match_at",
+}
+
+
+class UnknownPlayer(LookupError):
+    def __init__(self, nickname: str) -> None:
+        self.nickname = nickname
+        super().__init__(f"No player with the nickname {nickname!r} is stored.")
+
+
+def json_safe(value: Any) -> Any:
+    """Plain JSON values: NaN/inf -> None, numpy scalars -> Python, datetimes -> ISO."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+class TTLCache:
+    """A tiny bounded in-process cache of finished answers (the player routes' hot path)."""
+
+    def __init__(self, ttl: float, max_entries: int = 4096) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> Any | None:
+        if self.ttl <= 0:
+            return None
+        found = self._data.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            self._data.pop(key, None)
+            return None
+        return found[1]
+
+    def set(self, key: tuple[str, str], value: Any) -> None:
+        if self.ttl <= 0:
+            return
+        self._data[key] = (time.monotonic() + self.ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.max_entries:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+def _player(resources: Resources, nickname: str) -> Player:
+    with resources.sessions() as session:
+        player = crud.find_player(session, nickname)
+        if player is None:
+            raise UnknownPlayer(nickname)
+        session.expunge(player)
+        return player
+
+
+def profile(resources: Resources, nickname: str) -> dict[str, Any]:
+    player = _player(resources, nickname)
+    overview = dashboard.player_overview(resources.sessions, resources.cache, player.id)
+    summary = json_safe(overview.summary)
+    summary.pop("player_id", None)
+    headline = {name: summary.get(column) for name, column in HEADLINE.items()}
+    return {"player": overview.player, "headline": headline, "features": summary}
+
+
+def maps(resources: Resources, nickname: str) -> dict[str, Any]:
+    player = _player(resources, nickname)
+    overview = dashboard.player_overview(resources.sessions, resources.cache, player.id)
+    rows = json_safe(overview.maps.drop("player_id", strict=False).to_dicts())
+    return {"nickname": player.nickname, "maps": rows}
+
+
+def matches_page(
+    resources: Resources, nickname: str, limit: int, before: datetime | None
+) -> dict[str, Any]:
+    """A page of a player's matches, newest first, strictly older than ``before``."""
+    with resources.sessions() as session:
+        player = crud.find_player(session, nickname)
+        if player is None:
+            raise UnknownPlayer(nickname)
+        rows = crud.recent_matches(session, player.id, limit=limit + 1, before=before)
+        nickname_out = player.nickname
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_before = rows[-1]["finished_at"] if more and rows else None
+    return {
+        "nickname": nickname_out,
+        "matches": json_safe(rows),
+        "next_before": next_before.isoformat() if next_before else None,
+    }
+
+
+Loader = Callable[[Resources, str], dict[str, Any]]

@@ -1,0 +1,137 @@
+"""GET /api/players/{nickname}[/matches|/maps|/playstyle|/improvement]."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from apitest_helpers import assert_problem, bearer
+from sqlalchemy import func, select
+
+from core.db.schema import MatchPlayer, Player
+
+FREE_ROUTES = ["", "/matches", "/maps"]
+PREMIUM_ROUTES = ["/playstyle", "/improvement"]
+
+
+async def test_profile(http, tokens, seeded) -> None:
+    nickname = seeded.nicknames[0]
+    response = await http.get(
+        f"/api/players/{nickname}", headers=bearer(tokens["free"]["access_token"])
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["player"]["nickname"] == nickname
+    assert body["headline"]["matches"] > 0
+    assert 0 <= body["headline"]["win_rate"] <= 1
+    assert "kd_last10" in body["features"] and "player_id" not in body["features"]
+    # case-insensitive lookup of a unique nickname
+    loose = await http.get(
+        f"/api/players/{nickname.swapcase()}", headers=bearer(tokens["free"]["access_token"])
+    )
+    assert loose.status_code == 200 and loose.json()["player"]["nickname"] == nickname
+
+
+async def test_matches_cursor_pagination_walks_every_match_once(http, tokens, seeded) -> None:
+    nickname = seeded.nicknames[1]
+    with seeded.sessions() as session:
+        player_id = session.scalar(select(Player.id).where(Player.nickname == nickname))
+        total = session.scalar(
+            select(func.count()).select_from(MatchPlayer).where(MatchPlayer.player_id == player_id)
+        )
+    headers = bearer(tokens["free"]["access_token"])
+    seen: list[str] = []
+    before = None
+    pages = 0
+    while True:
+        params = {"limit": 7} | ({"before": before} if before else {})
+        response = await http.get(
+            f"/api/players/{nickname}/matches", params=params, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["matches"]) <= 7
+        stamps = [datetime.fromisoformat(m["finished_at"]) for m in page["matches"]]
+        assert stamps == sorted(stamps, reverse=True)
+        seen += [m["match_id"] for m in page["matches"]]
+        pages += 1
+        before = page["next_before"]
+        if before is None:
+            break
+        assert datetime.fromisoformat(before) == stamps[-1]
+    assert len(seen) == len(set(seen)) == total
+    assert pages == -(-total // 7)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": 0}, "query.limit"),
+        ({"limit": 101}, "query.limit"),
+        ({"limit": "ten"}, "query.limit"),
+        ({"before": "yesterday"}, "query.before"),
+    ],
+)
+async def test_matches_bad_query_is_422(http, tokens, seeded, params, field) -> None:
+    response = await http.get(
+        f"/api/players/{seeded.nicknames[0]}/matches",
+        params=params,
+        headers=bearer(tokens["free"]["access_token"]),
+    )
+    problem = assert_problem(response, 422)
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+async def test_maps(http, tokens, seeded) -> None:
+    nickname = seeded.nicknames[2]
+    response = await http.get(
+        f"/api/players/{nickname}/maps", headers=bearer(tokens["free"]["access_token"])
+    )
+    assert response.status_code == 200, response.text
+    maps = response.json()["maps"]
+    assert maps and all(m["wins"] <= m["matches"] for m in maps)
+    assert [m["matches"] for m in maps] == sorted((m["matches"] for m in maps), reverse=True)
+
+
+@pytest.mark.parametrize("suffix", FREE_ROUTES + PREMIUM_ROUTES)
+async def test_unknown_player_is_404(http, tokens, suffix) -> None:
+    response = await http.get(
+        f"/api/players/no-such-player{suffix}", headers=bearer(tokens["premium"]["access_token"])
+    )
+    problem = assert_problem(response, 404)
+    assert "no-such-player" in problem["detail"]
+
+
+@pytest.mark.parametrize("suffix", FREE_ROUTES + PREMIUM_ROUTES)
+async def test_player_routes_need_a_token(http, seeded, suffix) -> None:
+    response = await http.get(f"/api/players/{seeded.nicknames[0]}{suffix}")
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("suffix", PREMIUM_ROUTES)
+async def test_premium_player_routes_refuse_free_users(http, tokens, seeded, suffix) -> None:
+    response = await http.get(
+        f"/api/players/{seeded.nicknames[0]}{suffix}",
+        headers=bearer(tokens["free"]["access_token"]),
+    )
+    assert "premium" in assert_problem(response, 403)["detail"]
+
+
+async def test_playstyle(http, tokens, seeded) -> None:
+    nickname = seeded.nicknames[3]
+    response = await http.get(
+        f"/api/players/{nickname}/playstyle", headers=bearer(tokens["subscriber"]["access_token"])
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["nickname"] == nickname and body["role"]
+    assert isinstance(body["similar"], list)
+
+
+async def test_improvement(http, tokens, seeded) -> None:
+    nickname = seeded.nicknames[4]
+    response = await http.get(
+        f"/api/players/{nickname}/improvement", headers=bearer(tokens["admin"]["access_token"])
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["nickname"] == nickname
