@@ -1,0 +1,68 @@
+"""Deployment and monitoring files stay in step with the code they run and observe."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import yaml
+from prometheus_client import CollectorRegistry, generate_latest
+
+from api.metrics import api_metrics
+from core.cache import FeatureCache
+from pipelines.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+METRIC = re.compile(r"\bfaceit_ai_[a-z_]+")
+
+
+def exported_metric_names() -> set[str]:
+    registry = CollectorRegistry()
+    metrics = api_metrics(registry)
+    metrics.requests.labels("GET", "/healthz", "200").inc()
+    metrics.latency.labels("GET", "/healthz", "200").observe(0.01)
+    metrics.model_version.labels("match_outcome").set(1)
+    metrics.rate_limited.labels("ip").inc()
+    frame = pl.DataFrame({"x": [1]})
+    for url in (None, "redis://127.0.0.1:1/0"):  # in-process (miss, hit) and unreachable (error)
+        cache = FeatureCache(url, registry=registry, socket_timeout=0.05)
+        for _ in range(2):
+            cache.get_or_compute("summary", "1", "p", None, lambda: frame)
+    text = generate_latest(registry).decode()
+    return {
+        line.split("{")[0].split(" ")[0]
+        for line in text.splitlines()
+        if line.startswith("faceit_ai_")
+    }
+
+
+def cli_commands() -> set[str]:
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    return names | {g.name for g in app.registered_groups if g.name}
+
+
+def test_compose_runs_only_commands_the_cli_has() -> None:
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())
+    commands = cli_commands()
+    used = [
+        s["command"][1]
+        for s in compose["services"].values()
+        if isinstance(s.get("command"), list) and s["command"][0] == "faceit-ai"
+    ]
+    assert used and set(used) <= commands, (used, commands)
+    assert {"postgres", "redis", "app", "api", "prometheus", "grafana"} <= set(compose["services"])
+
+
+def test_alerts_and_dashboard_use_metrics_the_code_exports() -> None:
+    exported = exported_metric_names()
+    rules = yaml.safe_load((REPO / "monitoring" / "alerts.yml").read_text())
+    expressions = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    dashboard = json.loads(
+        (REPO / "monitoring" / "grafana" / "dashboards" / "faceit-ai.json").read_text()
+    )
+    expressions += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in expressions for m in METRIC.findall(e)}
+    assert used, "no metric referenced"
+    assert used <= exported, sorted(used - exported)
