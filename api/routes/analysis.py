@@ -17,6 +17,7 @@ from models import analysis
 
 router = APIRouter(prefix="/api/analysis", tags=["analysis"], dependencies=[Depends(limit_by_ip)])
 
+
 def analysis_problem(exc: analysis.AnalysisError) -> ApiProblem:
     """404 for unknown players or matches, 503 before a model is trained, else 422."""
     message = str(exc)
