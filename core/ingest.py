@@ -29,6 +29,7 @@ from core import store
 from core.db.schema import Player
 from core.faceit import (
     FaceitClient,
+    FaceitError,
     HistoryMatch,
     InvalidPayload,
     MatchStats,
@@ -191,8 +192,9 @@ class Ingestor:
         client: FaceitClient,
         sessions: sessionmaker[Session],
         *,
-        batch_size: int = 50,
+        batch_size: int = 200,
         roster_depth: int = 10,
+        concurrency: int = 4,
         progress: Progress | None = None,
         step: Step = run_directly,
     ) -> None:
@@ -200,6 +202,8 @@ class Ingestor:
         self.client = client
         self.step = step
         self.quarantined = 0
+        self.concurrency = concurrency
+        self._stored_players: set[str] = set()
         self.sessions = sessions
         self.batch_size = batch_size
         self.roster_depth = roster_depth
@@ -301,10 +305,16 @@ class Ingestor:
 
     def store_batch(self, batch: MatchBatch) -> None:
         with self.sessions.begin() as session:
-            stubs = [{"id": pid, "nickname": nick} for pid, nick in batch.players.items()]
+            store.relax_commit(session)
+            stubs = [
+                {"id": pid, "nickname": nick}
+                for pid, nick in batch.players.items()
+                if pid not in self._stored_players
+            ]
             store.add_player_stubs(session, stubs)
             store.upsert_matches(session, batch.matches)
             store.upsert_match_players(session, batch.match_players)
+        self._stored_players.update(batch.players)
 
     def finish_player(
         self,
@@ -405,17 +415,54 @@ class Ingestor:
             summary.messages.append(f"{profile.nickname} has no CS2 matches on FACEIT yet.")
         return summary
 
+    async def ingest_many(
+        self, items: Sequence[str], job: Callable[[str], Awaitable[IngestSummary]]
+    ) -> list[IngestSummary | Exception]:
+        """`job` for every item, `concurrency` at a time; each result or the error it raised.
+
+        Players running at once may fetch a match they share twice; upserts keep that harmless.
+        """
+        gate = asyncio.Semaphore(self.concurrency)
+        done = 0
+
+        async def one(item: str) -> IngestSummary | Exception:
+            nonlocal done
+            async with gate:
+                try:
+                    return await job(item)
+                except Exception as exc:  # reported per item by the caller
+                    return exc
+                finally:
+                    done += 1
+                    self.progress("players", done, len(items))
+
+        return list(await asyncio.gather(*(one(item) for item in items)))
+
+    async def ingest_nicknames(self, nicknames: Sequence[str]) -> IngestSummary:
+        """Every nickname; one that fails is reported in the summary, the others go on."""
+        total = IngestSummary()
+        results = await self.ingest_many(nicknames, self.ingest_nickname)
+        for nickname, result in zip(nicknames, results, strict=True):
+            if isinstance(result, IngestError | FaceitError):
+                total.failed.append(nickname)
+                total.messages.append(str(result))
+            elif isinstance(result, Exception):
+                raise result
+            else:
+                total.add(result)
+        return total
+
     async def sync_tracked(self) -> IngestSummary:
         with self.sessions() as session:
             player_ids = store.tracked_player_ids(session)
         total = IngestSummary()
-        for index, player_id in enumerate(player_ids):
-            try:
-                total.add(await self.sync_player_id(player_id))
-            except Exception as exc:
-                logger.exception("sync of %s failed", player_id)
+        results = await self.ingest_many(player_ids, self.sync_player_id)
+        for player_id, result in zip(player_ids, results, strict=True):
+            if isinstance(result, Exception):
+                logger.error("sync of %s failed: %s", player_id, result)
                 with self.sessions.begin() as session:
-                    store.mark_sync(session, player_id, status="failed", error=str(exc)[:2000])
+                    store.mark_sync(session, player_id, status="failed", error=str(result)[:2000])
                 total.failed.append(player_id)
-            self.progress("players", index + 1, len(player_ids))
+            else:
+                total.add(result)
         return total

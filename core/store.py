@@ -1,16 +1,22 @@
 """Bulk, idempotent writes of ingested data: INSERT ... ON CONFLICT on SQLite and PostgreSQL.
 
-Large batches on PostgreSQL go through COPY into a temporary staging table, then one
-INSERT ... SELECT ... ON CONFLICT merges them: the fastest idempotent path psycopg 3 offers.
-Every function writes inside the caller's transaction, so a batch is all or nothing.
+On PostgreSQL, batches of COPY_THRESHOLD rows or more are COPYed straight into the table inside a
+SAVEPOINT (ingestion only hands over rows that are new, so that is the common case and costs one
+write per row); when a row is already there (UniqueViolation) the savepoint is rolled back and the
+rows go through COPY into a temporary staging table (one per connection) and one
+INSERT ... SELECT ... ON CONFLICT merge. Rows are written in key order, so overlapping upserts of
+concurrent transactions lock rows in the same order and cannot deadlock. Every function writes
+inside the caller's transaction, so a batch is all or nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
+from psycopg import errors as pg_errors
 from sqlalchemy import Table, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -26,7 +32,7 @@ from core.db.schema import (
 from core.db.types import utcnow
 
 Row = Mapping[str, Any]
-COPY_THRESHOLD = 500
+COPY_THRESHOLD = 50
 MAX_PAYLOAD_CHARS = 200_000
 
 
@@ -50,6 +56,7 @@ def upsert(
     updates = [
         c for c in (update_columns if update_columns is not None else columns) if c not in keys
     ]
+    rows = sorted(rows, key=itemgetter(*keys))  # one lock order for every writer
     if session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
         _copy_upsert(session, table, rows, columns, keys, updates)
         return
@@ -72,33 +79,87 @@ def _copy_upsert(
     keys: Sequence[str],
     updates: list[str],
 ) -> None:
-    staging = f"staging_{table.name}"
-    quoted = ", ".join(f'"{c}"' for c in columns)
+    # COPY bypasses SQLAlchemy: fill in the Python-side defaults (created_at...) it would add.
+    defaults = _python_defaults(table, columns)
+    extra = tuple(defaults.values())
+    quoted = ", ".join(f'"{c}"' for c in [*columns, *defaults])
     connection = session.connection()
-    connection.exec_driver_sql(
-        f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" '
-        f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
-    )
-    connection.exec_driver_sql(f'TRUNCATE "{staging}"')
-    raw = connection.connection.dbapi_connection
+    raw: Any = connection.connection.dbapi_connection  # a psycopg.Connection
     assert raw is not None
-    cursor = raw.cursor()
-    try:
-        with cursor.copy(f'COPY "{staging}" ({quoted}) FROM STDIN') as copy:
+    with raw.cursor() as cursor:
+        cursor.execute("SAVEPOINT copy_upsert")
+        try:
+            _copy_rows(cursor, table.name, quoted, columns, rows, extra)
+        except pg_errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT copy_upsert")
+            cursor.execute("RELEASE SAVEPOINT copy_upsert")
+        else:
+            cursor.execute("RELEASE SAVEPOINT copy_upsert")
+            return
+        staging = _staging_table(cursor, table.name)
+        _copy_rows(cursor, staging, quoted, columns, rows, extra)
+        conflict = ", ".join(f'"{k}"' for k in keys)
+        action = (
+            "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)
+            if updates
+            else "DO NOTHING"
+        )
+        cursor.execute(
+            f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{staging}" '  # noqa: S608
+            f"ON CONFLICT ({conflict}) {action}"
+        )
+        cursor.execute(f'DELETE FROM "{staging}"')  # noqa: S608  (empty for a later call)
+
+
+def _copy_rows(
+    cursor: Any,
+    table: str,
+    quoted: str,
+    columns: list[str],
+    rows: Sequence[Row],
+    extra: tuple[Any, ...] = (),
+) -> None:
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+        if extra:
             for row in rows:
-                copy.write_row([row[c] for c in columns])
-    finally:
-        cursor.close()
-    conflict = ", ".join(f'"{k}"' for k in keys)
-    action = (
-        "DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)
-        if updates
-        else "DO NOTHING"
+                copy.write_row(values(row) + extra)
+        else:
+            for row in rows:
+                copy.write_row(values(row))
+
+
+def _python_defaults(table: Table, columns: Sequence[str]) -> dict[str, Any]:
+    """Values of the columns missing from `columns` that have a Python-side default."""
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        default: Any = column.default
+        if column.name in columns or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            values[column.name] = default.arg
+        elif getattr(default, "is_callable", False):
+            values[column.name] = default.arg(None)
+    return values
+
+
+def _staging_table(cursor: Any, table: str) -> str:
+    """A temporary table shaped like `table`, emptied at every commit; it lives as long as the
+    database connection (created again only if the transaction that created it rolled back)."""
+    staging = f"staging_{table}"
+    cursor.execute(
+        f'CREATE TEMP TABLE IF NOT EXISTS "{staging}" '
+        f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
     )
-    connection.exec_driver_sql(
-        f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM "{staging}" '  # noqa: S608
-        f"ON CONFLICT ({conflict}) {action}"
-    )
+    return staging
+
+
+def relax_commit(session: Session) -> None:
+    """Ingest transactions on PostgreSQL commit without waiting for the WAL flush: a crash can
+    lose the last commits, never reorder them (WAL is sequential), so a watermark that survives
+    always has its batches; a lost batch is fetched again by the next run. No-op elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def upsert_players(session: Session, rows: Sequence[Row]) -> None:

@@ -32,11 +32,8 @@ def as_prefect_task(function: Callable[..., Any], name: str) -> Callable[..., An
 
 
 async def ingest_nicknames(ingestor: Ingestor, nicknames: list[str]) -> IngestSummary:
-    total = IngestSummary()
-    for index, nickname in enumerate(nicknames):
-        total.add(await ingestor.ingest_nickname(nickname))
-        ingestor.progress("players", index + 1, len(nicknames))
-    return total
+    """Every nickname, `ingestor.concurrency` players at a time."""
+    return await ingestor.ingest_nicknames(nicknames)
 
 
 @flow(name="ingest-player")

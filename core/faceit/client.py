@@ -8,7 +8,8 @@
 Behaviour:
 - bearer auth, honest User-Agent, JSON only; nothing connects before the first request;
 - at most `max_concurrency` requests in flight, a client-side limiter of `rate_limit` requests/s
-  (aiolimiter, burst `burst`), a client-wide pause on 429 Retry-After and when the
+  (aiolimiter, burst `burst`, default 2: requests go out evenly spaced instead of in bursts that
+  empty the server's bucket), a client-wide pause on 429 Retry-After and when the
   ratelimit-remaining header reaches 0 (until ratelimit-reset);
 - retries (tenacity, exponential backoff with jitter) on 429, 5xx, timeouts and connection errors,
   `max_retries` attempts in total, then FaceitUnavailable;
@@ -74,6 +75,7 @@ GAME = "cs2"
 MAX_LIMIT = 100
 HISTORY_MAX_OFFSET = 1000
 NICKNAME_MAX_LENGTH = 64
+DEFAULT_BURST = 2.0
 
 # Letters (any script), digits, '-', '_' and '.'; FACEIT itself allows 3-12 of [A-Za-z0-9_-], we are
 # more tolerant on length and script but refuse anything that could be markup, quoting or a path.
@@ -160,7 +162,9 @@ class FaceitClient:
         base_url: API root, default the real v4 API.
         rate_limit: requests per second allowed by the client-side limiter (default 10).
         burst: requests that may go out at once before the limiter spaces them (default
-            max(1, rate_limit)).
+            DEFAULT_BURST, or rate_limit when lower, at least 1). A burst as large as the server's
+            bucket empties it at once: the client then stalls on ratelimit-remaining 0 and
+            collects 429s; a small burst keeps the rate steady.
         max_concurrency: requests in flight at most (default 8).
         timeout: seconds per request (connect/read/write/pool), default 10.
         max_retries: total ATTEMPTS per request, including the first (default 5; 1 = no retry).
@@ -195,7 +199,9 @@ class FaceitClient:
             raise ValueError("max_concurrency must be >= 1")
         if max_retries < 1:
             raise ValueError("max_retries (total attempts) must be >= 1")
-        burst = max(1.0, float(rate_limit)) if burst is None else float(burst)
+        if burst is None:
+            burst = max(1.0, min(DEFAULT_BURST, float(rate_limit)))
+        burst = float(burst)
         if burst < 1:
             raise ValueError("burst must be >= 1")
 

@@ -246,3 +246,23 @@ async def test_player_with_zero_matches(engine: Engine, sessions: sessionmaker[S
     data = snapshot(engine)
     assert [row[1] for row in data["players"]] == ["Newcomer"]
     assert not data["matches"] and not data["match_players"]
+
+
+async def test_players_ingested_concurrently_equal_one_by_one(
+    league: League,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    reference_sessions: sessionmaker[Session],
+) -> None:
+    await ingest_league(league, reference_sessions)
+    nicknames = list(league.players_frame()["nickname"])
+    summary = await run_job(
+        demo_client(league),
+        sessions,
+        lambda i: i.ingest_nicknames([*nicknames, "NoSuchPlayer_x"]),
+        roster_depth=0,
+        concurrency=6,
+    )
+    assert snapshot(engine) == snapshot(reference_sessions.kw["bind"])
+    assert summary.failed == ["NoSuchPlayer_x"]
+    assert any("No FACEIT player is called 'NoSuchPlayer_x'" in m for m in summary.messages)
