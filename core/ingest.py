@@ -203,6 +203,10 @@ class Ingestor:
         self.step = step
         self.quarantined = 0
         self.concurrency = concurrency
+        self.history_listed = 0
+        self.matches_listed = 0
+        self.matches_fetched = 0
+        """History entries read, matches to fetch and fetched, over every player (progress)."""
         self._stored_players: set[str] = set()
         self.sessions = sessions
         self.batch_size = batch_size
@@ -264,7 +268,8 @@ class Ingestor:
         found: list[HistoryMatch] = []
         async for page in self.client.iter_history(player_id, since):
             found.extend(m for m in page.items if m.finished_at is not None)
-            self.progress("history", len(found), 0)
+            self.history_listed += len(page.items)
+            self.progress("history", self.history_listed, 0)
         return found
 
     async def fetch_batch(self, history: Sequence[HistoryMatch]) -> MatchBatch:
@@ -398,17 +403,17 @@ class Ingestor:
         history, todo = await self.step(self.new_matches, "list-new-matches")(
             profile.player_id, since
         )
-        self.progress("matches", 0, len(todo))
+        self.matches_listed += len(todo)
+        self.progress("matches", self.matches_fetched, self.matches_listed)
         failed: list[HistoryMatch] = []
-        done = 0
         for part in chunks(todo, self.batch_size):
             batch = await self.step(self.ingest_batch, "ingest-batch")(part)
             failed += batch.failed
             summary.new_matches += len(batch.matches)
             summary.match_rows += len(batch.match_players)
             summary.skipped_matches += len(batch.missing) + len(batch.failed)
-            done += len(part)
-            self.progress("matches", done, len(todo))
+            self.matches_fetched += len(part)
+            self.progress("matches", self.matches_fetched, self.matches_listed)
         self.step(self.finish_player, "finish-player")(profile, history, failed)
         await self.step(self.refresh_rosters, "refresh-rosters")(todo, profile.player_id)
         if not history and since is None:
