@@ -68,3 +68,11 @@ def lineup_picker(label: str, key: str, default: list[str] | None = None) -> lis
 
 def map_label(map_name: str) -> str:
     return map_name.removeprefix("de_").capitalize()
+
+
+def table_or_note(rows: list[dict[str, object]], empty: str) -> None:
+    """A full-width table of `rows`, or a short note when there are none."""
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.caption(empty)

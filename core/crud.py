@@ -6,9 +6,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import desc, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from core.db.schema import Match, MatchPlayer, Player
+from core.db.schema import (
+    AuditLog,
+    IngestState,
+    Match,
+    MatchPlayer,
+    ModelVersion,
+    Player,
+    Quarantine,
+    StripeEvent,
+)
 
 
 def count_players(session: Session) -> int:
@@ -102,4 +111,61 @@ def player_maps(session: Session, player_id: str) -> list[str]:
             select(MatchPlayer.map).where(MatchPlayer.player_id == player_id).distinct()
         )
         if m
+    )
+
+
+# -- operator views (admin pages) ---------------------------------------------------------------
+
+PAYMENT_ACTIONS = (
+    "grant_premium",
+    "revoke_premium",
+    "subscription_update",
+    "checkout_started",
+    "checkout_refused",
+)
+
+
+def ingest_states(session: Session, limit: int = 200) -> list[tuple[IngestState, str | None]]:
+    """Sync state of the most recently synced players, with their nicknames."""
+    rows = session.execute(
+        select(IngestState, Player.nickname)
+        .join(Player, Player.id == IngestState.player_id, isouter=True)
+        .order_by(IngestState.last_sync_at.desc())
+        .limit(limit)
+    ).all()
+    return [(state, nickname) for state, nickname in rows]
+
+
+def quarantined_payloads(session: Session, limit: int = 200) -> list[Quarantine]:
+    return list(
+        session.scalars(select(Quarantine).order_by(Quarantine.created_at.desc()).limit(limit))
+    )
+
+
+def stripe_events(session: Session, limit: int = 200) -> list[StripeEvent]:
+    return list(
+        session.scalars(select(StripeEvent).order_by(StripeEvent.processed_at.desc()).limit(limit))
+    )
+
+
+def payment_audit(session: Session, limit: int = 200) -> list[AuditLog]:
+    """Premium grants, revocations and checkout events, newest first."""
+    return list(
+        session.scalars(
+            select(AuditLog)
+            .where(AuditLog.action.in_(PAYMENT_ACTIONS))
+            .order_by(AuditLog.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def model_versions(session: Session) -> list[ModelVersion]:
+    """Every registered model version, newest first per model."""
+    return list(
+        session.scalars(
+            select(ModelVersion)
+            .options(defer(ModelVersion.artifact))
+            .order_by(ModelVersion.name, ModelVersion.version.desc())
+        )
     )

@@ -431,3 +431,26 @@ def test_a_forged_or_foreign_checkout_return_grants_nothing(
     assert at.error, texts(at)
     with sessions() as session:
         assert not auth.is_premium(session, users["free"].id)
+
+
+@pytest.mark.parametrize(
+    ("page", "title", "shows"),
+    [
+        ("views/admin_ingest.py", "Ingest", "ok"),
+        ("views/admin_models.py", "Models", "No model trained yet"),
+        ("views/admin_payments.py", "Payments", "No Stripe events processed yet."),
+    ],
+)
+def test_admin_pages_render_what_the_database_holds(
+    seeded: dict[str, Any], users: dict[str, User], page: str, title: str, shows: str
+) -> None:
+    at = logged_in(users["admin"].username)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == title
+    if page.endswith("admin_ingest.py"):  # the seeded players' sync state is listed
+        listed = at.dataframe[0].value
+        assert seeded["nickname"] in list(listed["nickname"])
+        assert set(listed["status"]) == {shows}
+    else:
+        assert any(shows in c.value for c in at.caption), texts(at)
