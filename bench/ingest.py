@@ -459,7 +459,7 @@ def main() -> None:
     print(
         "other sync DB calls    "
         + ", ".join(f"{k} {v:.2f}s" for k, v in sorted(other_db.items()))
-        + f"; timed DB calls (worker threads, off the event loop) {db_blocking:.1f}s "
+        + f"; timed DB calls (on the event loop) {db_blocking:.1f}s "
         f"({100 * db_blocking / wall:.1f}% of wall)"
     )
     print(
