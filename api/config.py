@@ -26,10 +26,21 @@ class ApiConfig(BaseSettings):
     webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     # seconds a player's profile/maps answer is reused in process (0 disables it)
     player_cache_seconds: float = Field(default=5.0, ge=0)
+    # seconds an identical POST /api/analysis/analyze question (same lineups in the same order,
+    # same map; or the same match) is answered from the process cache (0 disables it); the
+    # premium check still runs on every call
+    analysis_cache_seconds: float = Field(default=30.0, ge=0)
     # analyses computed at once per process (more would oversubscribe the CPU: XGBoost and
     # polars are multi-threaded); the rest wait their turn on an asyncio semaphore
     analysis_concurrency: int = Field(default=2, ge=1, le=64)
     log_json: bool = True
+    # gc.freeze() the heap built at start-up, so that full garbage collections skip it (see
+    # api.main); 0/false keeps the default collector behaviour
+    gc_freeze: bool = True
+    # FastAPI's native OpenTelemetry hooks (spans, metrics, logs to an OTel provider). The API
+    # exports Prometheus metrics and JSON logs instead; with the hooks on, every request pays
+    # for looking the (unconfigured) OTel providers up
+    otel_telemetry: bool = False
     log_requests: bool = True
 
     @field_validator("rate_limit_user", "rate_limit_ip")

@@ -10,15 +10,33 @@ from typing import Any
 
 from api.context import current_request_id
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# one encoder for every line (json.dumps with options builds a new one per call)
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))
 
 
 class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "message", "request_id", ...extra}`` on one line."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._second: tuple[int, str] = (-1, "")
+
+    def _timestamp(self, created: float) -> str:
+        """ISO 8601, UTC, milliseconds: the date and time formatted once per second."""
+        second = int(created)
+        micros = round((created - second) * 1e6)  # as datetime.fromtimestamp: to the us
+        if micros >= 1_000_000:
+            second, micros = second + 1, micros - 1_000_000
+        cached = self._second
+        if cached[0] != second:
+            cached = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+            self._second = cached
+        return f"{cached[1]}.{micros // 1000:03d}+00:00"  # isoformat cuts to the millisecond
+
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -31,7 +49,7 @@ class JsonFormatter(logging.Formatter):
                 event[key] = value
         if record.exc_info:
             event["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(event, default=str, separators=(",", ":"))
+        return _ENCODER.encode(event)
 
 
 class _Marker(logging.StreamHandler):  # type: ignore[type-arg]

@@ -20,6 +20,7 @@ access_log = logging.getLogger("api.access")
 error_log = logging.getLogger("api.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
+MAX_CACHED_SERIES = 1024
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
@@ -46,6 +47,22 @@ class RequestContextMiddleware:
         self.max_body_bytes = max_body_bytes
         self.large_body_paths = large_body_paths or {}
         self.log_requests = log_requests
+        # the labelled children of the request metrics, per (method, route, status): labels()
+        # validates and locks on every call, a dict lookup does not
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+    def _observe(self, method: str, template: str, status: str, elapsed: float) -> None:
+        key = (method, template, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.metrics.requests.labels(method, template, status),
+                self.metrics.latency.labels(method, template, status),
+            )
+            if len(self._children) < MAX_CACHED_SERIES:
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,13 +148,15 @@ class RequestContextMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             status = str(status_holder[0])
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, template, status).inc()
-            self.metrics.latency.labels(method, template, status).observe(elapsed)
-            if self.log_requests:
-                access_log.info(
-                    "request",
-                    extra=_access_fields(scope, method, template, status_holder[0], elapsed),
+            self._observe(method, template, status, elapsed)
+            if self.log_requests and access_log.isEnabledFor(logging.INFO):
+                # Logger.info() without its caller lookup (a stack walk per request): the access
+                # event is always this line, and the JSON log does not show a caller
+                fields = _access_fields(scope, method, template, status_holder[0], elapsed)
+                record = access_log.makeRecord(
+                    access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
                 )
+                access_log.handle(record)
             reset_request_id(token)
 
 

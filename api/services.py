@@ -65,9 +65,9 @@ class TTLCache:
     def __init__(self, ttl: float, max_entries: int = 4096) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._data: OrderedDict[tuple[str, str], tuple[float, Any]] = OrderedDict()
+        self._data: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
 
-    def get(self, key: tuple[str, str]) -> Any | None:
+    def get(self, key: tuple[Any, ...]) -> Any | None:
         if self.ttl <= 0:
             return None
         found = self._data.get(key)
@@ -78,7 +78,26 @@ class TTLCache:
             return None
         return found[1]
 
-    def set(self, key: tuple[str, str], value: Any) -> None:
+    def lookup(self, key: tuple[Any, ...]) -> tuple[Any | None, bool]:
+        """(value, fresh): a fresh value; or one expired less than ``ttl`` ago, not fresh (for
+        stale-while-revalidate); or (None, False)."""
+        if self.ttl <= 0:
+            return None, False
+        found = self._data.get(key)
+        if found is None:
+            return None, False
+        late = time.monotonic() - found[0]
+        if late <= 0:
+            return found[1], True
+        if late < self.ttl:
+            return found[1], False
+        self._data.pop(key, None)
+        return None, False
+
+    def discard(self, key: tuple[Any, ...]) -> None:
+        self._data.pop(key, None)
+
+    def set(self, key: tuple[Any, ...], value: Any) -> None:
         if self.ttl <= 0:
             return
         self._data[key] = (time.monotonic() + self.ttl, value)

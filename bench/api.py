@@ -19,7 +19,11 @@ Lua script (Authorization header, POST body) measures, in the same run:
 - GET /bench on the bare app;
 - GET /api/players/{nickname} (free route: token check, per-user and per-IP limits in Redis);
 - POST /api/analysis/analyze with two 5-player lineups (premium: role and subscription read
-  from the database on every call, the XGBoost prediction for every map of the pool).
+  from the database on every call). The same question again and again: after the first
+  computation (the XGBoost prediction for every map of the pool) it is answered from the API's
+  analysis cache (``API_ANALYSIS_CACHE_SECONDS``, 30 s), behind the premium check;
+- the same route with two random 5-player lineups per request ("analyze_varied"): a new
+  question nearly every time, so this one measures the computation itself.
 
 Figures: requests/s and p50/p99 latency of each; throughput_ratio = player route / bare route
 (goal >= 0.5, with player p99 < 50 ms). The last line is one JSON object.
@@ -183,6 +187,32 @@ def wrk(
     }
 
 
+VARIED_LUA = """
+local names = {{ {names} }}
+math.randomseed(os.time())
+request = function()
+  local pool = {{}}
+  for i = 1, #names do pool[i] = names[i] end
+  for i = 1, 10 do
+    local j = math.random(i, #pool)
+    pool[i], pool[j] = pool[j], pool[i]
+  end
+  local body = '{{"lineup_a":[' .. table.concat(pool, ",", 1, 5) .. '],"lineup_b":['
+    .. table.concat(pool, ",", 6, 10) .. ']}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def varied_script(tmp: Path, token: str, nicknames: list[str]) -> Path:
+    """POST two random lineups of 5 from ``nicknames`` per request (a new question each time)."""
+    names = ", ".join(f"[=[{json.dumps(n)}]=]" for n in nicknames)
+    path = tmp / "varied.lua"
+    head = LUA.format(method="POST", token=token, body="")
+    path.write_text(head + VARIED_LUA.format(names=names))
+    return path
+
+
 def script(tmp: Path, name: str, token: str, method: str = "GET", body: Any = None) -> Path:
     lua_body = f"wrk.body = {json.dumps(json.dumps(body))}" if body is not None else ""
     path = tmp / f"{name}.lua"
@@ -255,16 +285,20 @@ def main() -> None:
 
         get_script = script(tmp, "get", token)
         post_script = script(tmp, "post", token, "POST", lineups)
+        varied = varied_script(tmp, token, nicknames)
         n, c, t = args.duration, args.connections, args.threads
         wrk(f"http://127.0.0.1:{bare_port}/bench", get_script, 2, c, t)  # warm-up
         wrk(f"{api}/api/players/{nickname}", get_script, 2, c, t)
         results = {
             "bare": wrk(f"http://127.0.0.1:{bare_port}/bench", get_script, n, c, t),
             "player": wrk(f"{api}/api/players/{nickname}", get_script, n, c, t),
-            # an analysis costs ~0.3 s of CPU: at 32 connections a request queues for seconds,
-            # so this run is longer and its timeout generous (completed requests only count)
             "analyze": wrk(
                 f"{api}/api/analysis/analyze", post_script, max(n, 30), c, t, timeout=60
+            ),
+            # an analysis costs ~0.3 s of CPU: at 32 connections a request queues for seconds,
+            # so this run is longer and its timeout generous (completed requests only count)
+            "analyze_varied": wrk(
+                f"{api}/api/analysis/analyze", varied, max(n, 30), c, t, timeout=60
             ),
         }
         metrics = httpx.get(f"{api}/metrics", timeout=120).text
@@ -276,12 +310,12 @@ def main() -> None:
             for v in re.findall(r"^faceit_ai_cache_misses_total\{.*\} (\S+)$", metrics, re.M)
         )
         print(
-            f"\n{'route':<10}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>9}"
+            f"\n{'route':<15}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>9}"
             "  socket errors"
         )
         for name, r in results.items():
             print(
-                f"{name:<10}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p90_ms']:>10.2f}"
+                f"{name:<15}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p90_ms']:>10.2f}"
                 f"{r['p99_ms']:>10.2f}{r['non_2xx']:>9}  {r['socket_errors'] or '-'}"
             )
         ratio = results["player"]["rps"] / results["bare"]["rps"]
@@ -306,6 +340,11 @@ def main() -> None:
             "analyze_p99_ms": results["analyze"]["p99_ms"],
             "analyze_non_2xx": results["analyze"]["non_2xx"],
             "analyze_requests": results["analyze"]["requests"],
+            "analyze_varied_rps": results["analyze_varied"]["rps"],
+            "analyze_varied_p50_ms": results["analyze_varied"]["p50_ms"],
+            "analyze_varied_p99_ms": results["analyze_varied"]["p99_ms"],
+            "analyze_varied_non_2xx": results["analyze_varied"]["non_2xx"],
+            "analyze_varied_requests": results["analyze_varied"]["requests"],
             "goal_met": ratio >= 0.5 and player["p99_ms"] < 50,
             "connections": c,
             "duration_s": n,

@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api import problems, services
-from api.deps import CurrentUser, PremiumUser, ResourcesDep, get_models, limit_by_ip
+from api.deps import CurrentUser, PremiumUser, ResourcesDep, get_models
 from api.problems import ApiProblem
 from api.routes.analysis import run_analysis
 from api.schemas import AnalysisDocument, MatchPage, PlayerMaps, PlayerProfile
 from models import analysis
 
-router = APIRouter(prefix="/api/players", tags=["players"], dependencies=[Depends(limit_by_ip)])
+log = logging.getLogger("api.players")
+# every route here takes CurrentUser or PremiumUser, which count the per-IP limit too
+router = APIRouter(prefix="/api/players", tags=["players"])
 
 Nickname = Annotated[
     str,
@@ -41,30 +44,75 @@ async def _cached(
     request: Request, kind: str, nickname: str, loader: services.Loader, model: type[BaseModel]
 ) -> Response:
     """The answer as JSON bytes, from the in-process cache (validated and serialized once per
-    ``player_cache_seconds``); concurrent misses for one key share a single computation."""
+    ``player_cache_seconds``); concurrent misses for one key share a single computation.
+
+    Stale-while-revalidate: once an answer has expired (by less than ``player_cache_seconds``),
+    the first request starts one refresh in the background and every request is answered with
+    the previous bytes until the refresh lands. So an answer is at most ``player_cache_seconds``
+    plus one refresh old, and a refresh never stalls every request for a hot player at once
+    (under load, that stall was most of the route's p99)."""
     cache: services.TTLCache = request.app.state.player_cache
     key = (kind, nickname)
-    body = cache.get(key)
-    if body is None:
-        pending: dict[tuple[str, str], asyncio.Future[bytes]] = request.app.state.player_pending
-        future = pending.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            pending[key] = future
-            try:
-                value = await run_in_threadpool(loader, request.app.state.resources, nickname)
-                body = model.model_validate(value).model_dump_json().encode()
-                cache.set(key, body)
-                future.set_result(body)
-            except BaseException as exc:
-                future.set_exception(exc)
-                future.exception()  # retrieved: no "never retrieved" warning without waiters
-                raise
-            finally:
-                pending.pop(key, None)
-        else:
-            body = await asyncio.shield(future)
+    body, fresh = cache.lookup(key)
+    if body is not None:
+        if not fresh and key not in request.app.state.player_pending:
+            _refresh_in_background(request.app, key, nickname, loader, model)
+        return Response(body, media_type="application/json")
+    pending: dict[tuple[str, str], asyncio.Future[bytes]] = request.app.state.player_pending
+    future = pending.get(key)
+    if future is None:
+        body = await _compute(request.app, key, _begin(request.app, key), nickname, loader, model)
+    else:
+        body = await asyncio.shield(future)
     return Response(body, media_type="application/json")
+
+
+def _begin(app: Any, key: tuple[str, str]) -> asyncio.Future[bytes]:
+    """Register the computation of ``key`` (synchronously: later requests see it at once)."""
+    future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    app.state.player_pending[key] = future
+    return future
+
+
+async def _compute(
+    app: Any,
+    key: tuple[str, str],
+    future: asyncio.Future[bytes],
+    nickname: str,
+    loader: services.Loader,
+    model: type[BaseModel],
+) -> bytes:
+    """Load, validate and serialize one answer, cache it; waiters of ``key`` share the result."""
+    try:
+        value = await run_in_threadpool(loader, app.state.resources, nickname)
+        body = model.model_validate(value).model_dump_json().encode()
+        app.state.player_cache.set(key, body)
+        future.set_result(body)
+        return body
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning without waiters
+        raise
+    finally:
+        app.state.player_pending.pop(key, None)
+
+
+def _refresh_in_background(
+    app: Any, key: tuple[str, str], nickname: str, loader: services.Loader, model: type[BaseModel]
+) -> None:
+    tasks: set[asyncio.Task[None]] = app.state.player_refreshes
+    future = _begin(app, key)
+
+    async def refresh() -> None:
+        try:
+            await _compute(app, key, future, nickname, loader, model)
+        except Exception:  # the next request recomputes in the foreground and answers the error
+            app.state.player_cache.discard(key)
+            log.debug("player answer refresh failed", exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(refresh())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 async def _answer(

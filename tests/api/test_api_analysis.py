@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,43 @@ async def test_no_trained_model_is_503(tmp_path: Path, api_league) -> None:
             assert "train" in problem["detail"]
     finally:
         engine.dispose()
+
+
+async def test_same_question_is_computed_once_within_the_cache_time(
+    http, tokens, seeded, monkeypatch
+) -> None:
+    """An identical analyze question is answered from the process cache (the premium check
+    still runs every time); another order of the players or another map is another question."""
+    from models import analysis
+
+    calls: list[tuple] = []
+    real = analysis.analyze_lineups
+
+    def counting(sessions, models, lineup_a, lineup_b, map_name=None):
+        calls.append((tuple(lineup_a), tuple(lineup_b), map_name))
+        return real(sessions, models, lineup_a, lineup_b, map_name=map_name)
+
+    monkeypatch.setattr(analysis, "analyze_lineups", counting)
+    headers = bearer(tokens["premium"]["access_token"])
+    body = {"lineup_a": seeded.nicknames[:2], "lineup_b": seeded.nicknames[2:4]}
+    url = "/api/analysis/analyze"
+    first = await http.post(url, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    answers = await asyncio.gather(*(http.post(url, json=body, headers=headers) for _ in range(5)))
+    assert all(a.status_code == 200 and a.json() == first.json() for a in answers)
+    assert answers[0].headers["content-type"] == "application/json"
+    # at most one more: the very first answer may predate the model version being known
+    assert 1 <= len(calls) <= 2
+    computed = len(calls)
+    for _ in range(3):
+        again = await http.post(url, json=body, headers=headers)
+        assert again.status_code == 200 and again.json() == first.json()
+    assert len(calls) == computed
+    swapped = {"lineup_a": body["lineup_a"][::-1], "lineup_b": body["lineup_b"]}
+    reordered = await http.post(url, json=swapped, headers=headers)
+    assert reordered.json()["lineup_a"] == swapped["lineup_a"]
+    on_map = await http.post(url, json=dict(body, map="de_nuke"), headers=headers)
+    assert on_map.json()["map"] == "de_nuke"
+    assert len(calls) == computed + 2
+    refused = await http.post(url, json=body, headers=bearer(tokens["free"]["access_token"]))
+    assert_problem(refused, 403)  # cached, but not for a free account

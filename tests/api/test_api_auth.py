@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -208,3 +210,24 @@ async def test_deleted_user_token_is_refused_on_premium_routes(http, seeded) -> 
     assert_problem(response, 401)
     refresh = await http.post("/api/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert_problem(refresh, 401)
+
+
+async def test_a_verified_token_is_refused_once_it_expires(http, seeded) -> None:
+    """Verified tokens are remembered (api.deps.verified_tokens), but never past their expiry."""
+    from api.deps import verified_tokens
+
+    with seeded.sessions() as session:
+        user = session.scalar(select(User).where(User.username == seeded.users["free"]))
+        # issued 58 s ago for 60 s: valid for about two more seconds
+        token = auth.issue_token(
+            SECRET, user, 60, "access", now=datetime.now(UTC) - timedelta(seconds=58)
+        )
+    url = f"/api/players/{seeded.nicknames[0]}"
+    for _ in range(2):  # verified, then served from the cache of verified tokens
+        assert (await http.get(url, headers=bearer(token))).status_code == 200
+    assert (SECRET, token) in verified_tokens._data
+    exp = jwt.decode(token, SECRET, algorithms=["HS256"])["exp"]
+    await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
+    refused = await http.get(url, headers=bearer(token))
+    assert assert_problem(refused, 401)["type"].endswith("invalid-token")
+    assert (SECRET, token) not in verified_tokens._data

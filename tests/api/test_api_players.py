@@ -135,3 +135,47 @@ async def test_improvement(http, tokens, seeded) -> None:
     )
     assert response.status_code == 200, response.text
     assert response.json()["nickname"] == nickname
+
+
+async def test_player_answer_cache_serves_stale_while_one_refresh_runs(
+    seeded, tmp_path, monkeypatch
+) -> None:
+    """Within ``player_cache_seconds`` the cached bytes; then (expired by less than that) the
+    previous answer at once while one background refresh runs; later, a foreground load."""
+    import asyncio
+
+    from apitest_helpers import build_app, client, login, make_config
+
+    from api import services
+
+    real = services.profile
+    calls: list[str] = []
+
+    def counting(resources, nickname):
+        calls.append(nickname)
+        answer = real(resources, nickname)
+        answer["features"]["call"] = len(calls)  # tells the answers apart
+        return answer
+
+    monkeypatch.setattr(services, "profile", counting)
+    app = build_app(seeded, tmp_path, config=make_config(player_cache_seconds=0.5))
+    async with client(app) as http:
+        headers = bearer((await login(http, seeded.users["free"]))["access_token"])
+        url = f"/api/players/{seeded.nicknames[0]}"
+
+        async def call() -> int:
+            response = await http.get(url, headers=headers)
+            assert response.status_code == 200, response.text
+            return response.json()["features"]["call"]
+
+        assert [await call() for _ in range(3)] == [1, 1, 1] and len(calls) == 1
+        await asyncio.sleep(0.6)  # expired, by less than 0.5 s
+        stale = await asyncio.gather(*(call() for _ in range(4)))
+        assert stale == [1, 1, 1, 1]  # the previous answer, no request waited for the load
+        for _ in range(100):  # the one refresh lands
+            if not app.state.player_pending and not app.state.player_refreshes:
+                break
+            await asyncio.sleep(0.02)
+        assert len(calls) == 2 and await call() == 2
+        await asyncio.sleep(1.1)  # expired for longer than 0.5 s: loaded in the foreground
+        assert await call() == 3 and len(calls) == 3
