@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from app.resources import get_resources
@@ -76,3 +77,20 @@ def table_or_note(rows: list[dict[str, object]], empty: str) -> None:
         st.dataframe(rows, hide_index=True, width="stretch")
     else:
         st.caption(empty)
+
+
+def match_history_table(rows: list[dict[str, object]]) -> None:
+    """A player's matches (core.crud.recent_matches rows) as one table, newest first."""
+    frame = pl.DataFrame(rows).select(
+        pl.col("finished_at").alias("Finished"),
+        pl.col("map").alias("Map"),
+        pl.col("score").alias("Score"),
+        pl.when(pl.col("result")).then(pl.lit("Win")).otherwise(pl.lit("Loss")).alias("Result"),
+        pl.col("kills").alias("K"),
+        pl.col("deaths").alias("D"),
+        pl.col("assists").alias("A"),
+        pl.col("adr").alias("ADR"),
+        pl.col("headshots_pct").alias("HS %"),
+        pl.col("kd_ratio").alias("K/D"),
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")

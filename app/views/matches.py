@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from app.resources import get_resources
-from app.widgets import require_player
+from app.widgets import match_history_table, require_player
 from core import crud
 
 resources = get_resources()
@@ -32,22 +32,7 @@ if not rows:
     st.info("No matches with these filters.", icon="📭")
     st.stop()
 
-history = pl.DataFrame(rows)
-st.dataframe(
-    history.select(
-        pl.col("finished_at").alias("Finished"),
-        pl.col("map").alias("Map"),
-        pl.col("score").alias("Score"),
-        pl.when(pl.col("result")).then(pl.lit("Win")).otherwise(pl.lit("Loss")).alias("Result"),
-        pl.col("kills").alias("K"),
-        pl.col("deaths").alias("D"),
-        pl.col("assists").alias("A"),
-        pl.col("adr").alias("ADR"),
-        pl.col("headshots_pct").alias("HS %"),
-    ),
-    hide_index=True,
-    width="stretch",
-)
+match_history_table(rows)
 
 labels = {
     r["match_id"]: f"{r['finished_at']:%Y-%m-%d %H:%M} · {r['map']} · {r['score']}" for r in rows

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import altair as alt
-import polars as pl
 import streamlit as st
 
 from app.resources import get_resources
-from app.widgets import level_badge, number, percent, require_player
+from app.widgets import level_badge, match_history_table, number, percent, require_player
 from models.dashboard import player_overview
 
 resources = get_resources()
@@ -79,15 +78,4 @@ st.altair_chart(
 )
 
 st.subheader("Last matches")
-last = pl.DataFrame(overview.last_matches).select(
-    pl.col("finished_at").alias("Finished"),
-    pl.col("map").alias("Map"),
-    pl.col("score").alias("Score"),
-    pl.when(pl.col("result")).then(pl.lit("Win")).otherwise(pl.lit("Loss")).alias("Result"),
-    pl.col("kills").alias("K"),
-    pl.col("deaths").alias("D"),
-    pl.col("assists").alias("A"),
-    pl.col("adr").alias("ADR"),
-    pl.col("kd_ratio").alias("K/D"),
-)
-st.dataframe(last, hide_index=True, width="stretch")
+match_history_table(overview.last_matches)
