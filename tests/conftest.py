@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -101,3 +101,28 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def default_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[int], Path]]:
+    """Point settings at the embedded default set-up: a fresh, migrated SQLite file under
+    tmp_path, the demo league of `players` players, no FACEIT key, no Redis."""
+    from core.settings import get_settings
+
+    def configure(players: int) -> Path:
+        db = tmp_path / "faceit.db"
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+        monkeypatch.setenv("DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("DEMO_PLAYERS", str(players))
+        monkeypatch.delenv("FACEIT_API_KEY", raising=False)
+        monkeypatch.delenv("REDIS_URL", raising=False)
+        engine = make_engine(f"sqlite:///{db}")
+        upgrade(engine)
+        engine.dispose()
+        get_settings.cache_clear()
+        return db
+
+    yield configure
+    get_settings.cache_clear()

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import streamlit as st
 
-from core.db.engine import make_engine
-from core.db.migrate import upgrade
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
 
@@ -23,17 +21,9 @@ def reset_app_state() -> None:
 
 
 @pytest.fixture
-def app_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def app_settings(default_setup: Callable[[int], Path]) -> Iterator[Path]:
     """Settings of a fresh default set-up (SQLite under tmp, demo league) for AppTest runs."""
-    db = tmp_path / "app.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DEMO_PLAYERS", str(DEMO_PLAYERS))
-    monkeypatch.delenv("FACEIT_API_KEY", raising=False)
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine)
-    engine.dispose()
+    db = default_setup(DEMO_PLAYERS)
     reset_app_state()
     yield db
     reset_app_state()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,20 +16,8 @@ from pipelines.ingest import ingest_player, sync_tracked_players
 
 
 @pytest.fixture
-def demo_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'flows.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DEMO_PLAYERS", "40")
-    monkeypatch.delenv("FACEIT_API_KEY", raising=False)
-    get_settings.cache_clear()
-    from core.db.migrate import upgrade
-
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    get_settings.cache_clear()
+def demo_settings(default_setup: Callable[[int], Path]) -> str:
+    return f"sqlite:///{default_setup(40)}"
 
 
 async def test_ingest_player_flow_then_sync_adds_nothing(

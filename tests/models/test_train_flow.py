@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from core.db.engine import make_engine, make_session_factory
-from core.db.migrate import upgrade
 from core.db.schema import ModelVersion
 from core.settings import get_settings
 from core.sources import run_ingest
@@ -21,21 +20,12 @@ from pipelines.train import format_report, run_training, train_models
 
 
 @pytest.fixture
-def ingested(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'train.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DEMO_PLAYERS", "40")
-    monkeypatch.delenv("FACEIT_API_KEY", raising=False)
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+def ingested(default_setup: Callable[[int], Path]) -> Iterator[str]:
+    url = f"sqlite:///{default_setup(40)}"
     settings = get_settings()
     nicknames = demo_nicknames(settings)
     asyncio.run(run_ingest(settings, lambda ing: ingest_nicknames(ing, nicknames), roster_depth=0))
     yield url
-    get_settings.cache_clear()
 
 
 def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
