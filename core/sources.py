@@ -38,6 +38,8 @@ def make_faceit_client(settings: Settings, **options: Any) -> FaceitClient:
             **options,
         )
     options.setdefault("rate_limit", settings.faceit_rate_limit)
+    # with Redis, the key's rate limit is one budget for all workers together
+    options.setdefault("shared_limit_url", settings.redis_url)
     return FaceitClient(
         api_key=settings.faceit_api_key, base_url=settings.faceit_api_base, **options
     )

@@ -11,6 +11,8 @@ Behaviour:
   (aiolimiter, burst `burst`, default 2: requests go out evenly spaced instead of in bursts that
   empty the server's bucket), a client-wide pause on 429 Retry-After and when the
   ratelimit-remaining header reaches 0 (until ratelimit-reset);
+- with `shared_limit_url` (a Redis URL) the `rate_limit` is one budget for every process holding
+  the same API key (core.faceit.ratelimit.SharedRateLimiter), not one per client;
 - retries (tenacity, exponential backoff with jitter) on 429, 5xx, timeouts and connection errors,
   `max_retries` attempts in total, then FaceitUnavailable;
 - 401/403 -> Unauthorized, 404 -> NotFound / PlayerNotFound, other 4xx -> BadRequest (no retry);
@@ -55,6 +57,7 @@ from core.faceit.errors import (
     RetryableError,
     Unauthorized,
 )
+from core.faceit.ratelimit import RateLimiter, SharedRateLimiter, budget_key
 from core.faceit.schemas import (
     ErrorBody,
     GameStatsPage,
@@ -174,6 +177,8 @@ class FaceitClient:
         user_agent: sent as User-Agent (FACEIT's edge refuses browser-like ones).
         on_request: called with the HTTP status of every response (0 = timeout / connection error);
             may be a coroutine function.
+        shared_limit_url: a Redis URL; the `rate_limit` is then shared (through Redis) by every
+            client of the same API key and base URL, in any process (several workers).
     """
 
     def __init__(
@@ -192,6 +197,7 @@ class FaceitClient:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         on_request: OnRequest | None = None,
+        shared_limit_url: str | None = None,
     ) -> None:
         if rate_limit <= 0:
             raise ValueError("rate_limit must be > 0 requests per second")
@@ -228,7 +234,15 @@ class FaceitClient:
             follow_redirects=False,
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._limiter = AsyncLimiter(max_rate=burst, time_period=burst / self.rate_limit)
+        self._limiter: RateLimiter = AsyncLimiter(
+            max_rate=burst, time_period=burst / self.rate_limit
+        )
+        self._shared_limiter: SharedRateLimiter | None = None
+        if shared_limit_url:
+            self._shared_limiter = SharedRateLimiter(
+                shared_limit_url, budget_key(key, self.base_url), rate=self.rate_limit, burst=burst
+            )
+            self._limiter = self._shared_limiter
         self._paused_until = 0.0  # time.monotonic() before which no request is sent
 
         self.request_count = 0
@@ -253,6 +267,8 @@ class FaceitClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._shared_limiter is not None:
+            await self._shared_limiter.aclose()
 
     def __repr__(self) -> str:  # never shows the key
         return f"FaceitClient(base_url={self.base_url!r}, rate_limit={self.rate_limit:g}/s)"
