@@ -94,3 +94,52 @@ def match_history_table(rows: list[dict[str, object]]) -> None:
         pl.col("kd_ratio").alias("K/D"),
     )
     st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def models_ready(*, playstyle: bool) -> bool:
+    from app.resources import get_models
+
+    models = get_models()
+    if models.match_outcome.get() is None:
+        return False
+    return not playstyle or models.playstyle.get() is not None
+
+
+def require_trained_models(what: str, *, playstyle: bool = False) -> None:
+    """Top of a page that needs the promoted models: when there are none yet, say why and when
+    they will be ready (the default set-up trains them right after loading the demo league),
+    refresh by itself while they are being trained, and stop the page."""
+    from models import training_status
+
+    if models_ready(playstyle=playstyle):
+        return
+    status = training_status.read_status(get_resources().settings.data_dir)
+    if status is not None and status.state == "running":
+        st.info(
+            f"The models behind {what} are being trained on the latest matches: ready in "
+            f"~{status.remaining_seconds()} s. This page opens by itself when they are.",
+            icon="⏳",
+        )
+        wait_for_models(playstyle)
+    elif status is not None and status.state == "failed":
+        st.error(
+            f"Training the models behind {what} failed ({status.error}). Restart the app or "
+            "run `faceit-ai train` to try again.",
+            icon="⚠️",
+        )
+    else:
+        st.info(
+            f"{what[:1].upper()}{what[1:]} needs trained models and none has been trained yet. "
+            "They are trained when the app starts on the demo league, and every night in "
+            "production; `faceit-ai train` trains them now.",
+            icon="⏳",
+        )
+        wait_for_models(playstyle)
+    st.stop()
+
+
+@st.fragment(run_every=2)
+def wait_for_models(playstyle: bool) -> None:
+    """Re-checks every 2 s and reruns the page once the models are promoted."""
+    if models_ready(playstyle=playstyle):
+        st.rerun(scope="app")

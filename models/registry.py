@@ -237,7 +237,8 @@ class ChampionCache(Generic[T]):
     def get(self) -> T | None:
         with self._lock:
             now = self.clock()
-            if self._checked_at is not None and now - self._checked_at < self.ttl:
+            fresh = self._checked_at is not None and now - self._checked_at < self.ttl
+            if fresh and self._value is not None:
                 return self._value
             with self.sessions() as session:
                 current = champion_id(session, self.name)

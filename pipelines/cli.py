@@ -1,30 +1,31 @@
-"""The `faceit-ai` command line: one front door for operators."""
+"""The `faceit-ai` command line: one front door for operators.
+
+Only typer and rich are imported at module level: each command imports what it needs when it
+runs, so `faceit-ai --help` (and a typo) answers at once instead of after loading polars,
+SQLAlchemy, Prefect and XGBoost.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from core import crud
-from core.db.migrate import current_revision, head_revision, upgrade
-from core.faceit import FaceitError
-from core.ingest import IngestError, Ingestor, IngestSummary
-from core.resources import Resources
-from core.settings import Settings, SettingsError, get_settings
-from core.sources import run_ingest
 from pipelines.cli_api import api as serve_api
 from pipelines.cli_users import users_app
-from pipelines.ingest import demo_nicknames, ingest_nicknames
-from pipelines.progress import print_summary, progress_bars
+
+if TYPE_CHECKING:
+    from core.ingest import Ingestor, IngestSummary
+    from core.resources import Resources
+    from core.settings import Settings
 
 app = typer.Typer(help="Faceit AI: analytics for FACEIT CS2 players.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
@@ -34,9 +35,16 @@ app.command(help="Serve the JSON API and Stripe webhooks (FastAPI).")(serve_api)
 console = Console(stderr=True)
 
 APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "main.py"
+STREAMLIT_OPTIONS = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "client.toolbarMode": "viewer",  # end users get no "Deploy" button or developer menu
+}
 
 
 def load() -> Settings:
+    from core.settings import SettingsError, get_settings
+
     try:
         return get_settings()
     except SettingsError as exc:
@@ -45,11 +53,20 @@ def load() -> Settings:
 
 
 def open_resources() -> Resources:
+    from core.resources import Resources
+
     return Resources.from_settings(load())
 
 
 def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **options: Any) -> None:
     """Run an ingest job with progress bars and a summary; errors become one clear line."""
+    import asyncio
+
+    from core.faceit import FaceitError
+    from core.ingest import IngestError
+    from core.sources import run_ingest
+    from pipelines.progress import print_summary, progress_bars
+
     settings = load()
     db_upgrade()
     console.print(f"Source: {settings.data_source}")
@@ -58,7 +75,7 @@ def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **option
         with progress_bars(console) as progress:
             summary = asyncio.run(run_ingest(settings, job, progress=progress, **options))
     except (IngestError, FaceitError, ValueError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[bold red]Failed[/bold red]: {exc}")
         raise typer.Exit(1) from None
     print_summary(console, summary, time.monotonic() - started)
     if summary.failed:
@@ -68,6 +85,8 @@ def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **option
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (safe to run again)."""
+    from core.db.migrate import current_revision, upgrade
+
     resources = open_resources()
     try:
         before = current_revision(resources.engine)
@@ -82,6 +101,8 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show the schema revision of the database and of the code."""
+    from core.db.migrate import current_revision, head_revision
+
     resources = open_resources()
     try:
         console.print(
@@ -100,6 +121,8 @@ def ingest(
     ),
 ) -> None:
     """Fetch players by nickname with their whole match history."""
+    from pipelines.ingest import ingest_nicknames
+
     run_ingest_job(
         lambda ingestor: ingest_nicknames(ingestor, nicknames), roster_depth=roster_depth
     )
@@ -108,6 +131,8 @@ def ingest(
 @app.command()
 def sync() -> None:
     """Fetch new matches of every tracked player (only those after each player's watermark)."""
+    from core.ingest import Ingestor
+
     run_ingest_job(Ingestor.sync_tracked)
 
 
@@ -116,6 +141,8 @@ def seed_demo(
     players: int = typer.Option(0, help="Only the first N players of the league (0 = all)."),
 ) -> None:
     """Load the demo league (simulated FACEIT players and matches) into the database."""
+    from pipelines.ingest import demo_nicknames, ingest_nicknames
+
     try:
         nicknames = demo_nicknames(load(), players or None)
     except ValueError as exc:
@@ -125,6 +152,8 @@ def seed_demo(
 
 
 def seed_demo_if_empty(resources: Resources) -> None:
+    from core import crud
+
     if not resources.settings.uses_demo_league:
         return
     with resources.sessions() as session:
@@ -141,22 +170,56 @@ def seed_demo_if_empty(resources: Resources) -> None:
         )
 
 
+def needs_training(resources: Resources) -> bool:
+    """The default set-up trains when there is data but no promoted model yet."""
+    from core import crud
+    from models import registry
+
+    if not resources.settings.uses_demo_league:
+        return False  # production trains on the work pool (the nightly deployment)
+    with resources.sessions() as session:
+        if crud.count_matches(session) == 0:
+            return False
+        return registry.champion_id(session, registry.MATCH_OUTCOME) is None
+
+
+def train_with_status(resources: Resources, *, show_progress: bool = True) -> dict[str, Any]:
+    """Train the models, recording the run in DATA_DIR for the app's "being trained" state."""
+    from models import training_status
+    from pipelines.progress import progress_bars
+    from pipelines.train import run_training
+
+    data_dir = resources.settings.data_dir
+    status = training_status.started(data_dir)
+    try:
+        if show_progress:
+            with progress_bars(console) as progress:
+                report = run_training(resources.sessions, progress=progress)
+        else:
+            report = run_training(resources.sessions)
+    except Exception as exc:
+        training_status.finished(data_dir, status, error=str(exc) or type(exc).__name__)
+        raise
+    training_status.finished(data_dir, status)
+    return report
+
+
 @app.command()
 def train() -> None:
     """Train, evaluate and register the models; promote only those that beat the champion."""
-    from pipelines.train import format_report, run_training
+    from core.db.migrate import upgrade
+    from pipelines.train import format_report
 
     resources = open_resources()
     try:
         upgrade(resources.engine)
-        with progress_bars(console) as progress:
-            report = run_training(resources.sessions, progress=progress)
+        report = train_with_status(resources)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[bold red]Training failed[/bold red]: {exc}")
         raise typer.Exit(1) from None
     finally:
         resources.close()
-    print(format_report(report))
+    typer.echo(format_report(report))
 
 
 @app.command("demo-api")
@@ -180,35 +243,61 @@ def demo_api(
     serve(host, port, players, seed, rate_limit, extra_api_keys=api_key)
 
 
+def streamlit_command(host: str, port: int) -> list[str]:
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_ENTRY)]
+    command += ["--server.port", str(port), "--server.address", host]
+    for option, value in STREAMLIT_OPTIONS.items():
+        command += [f"--{option}", value]
+    return command
+
+
+def train_in_background(resources: Resources) -> threading.Thread:
+    """First start: train while the app is starting; pages say "being trained" meanwhile."""
+    from pipelines.train import format_report
+
+    def work() -> None:
+        started = time.monotonic()
+        try:
+            report = train_with_status(resources, show_progress=False)
+        except Exception as exc:  # the app shows the failure on the premium pages
+            console.print(f"[bold red]Model training failed[/bold red]: {exc}")
+            return
+        console.print(
+            f"[bold green]Models trained in {time.monotonic() - started:.1f}s[/bold green]: "
+            "every premium page is ready.\n" + format_report(report)
+        )
+
+    console.print("Training the models on the demo league (premium pages are ready when done)…")
+    thread = threading.Thread(target=work, name="first-training", daemon=True)
+    thread.start()
+    return thread
+
+
 @app.command()
 def run(
     port: int = typer.Option(8501, envvar="PORT", help="Port to serve the app on."),
     host: str = typer.Option("127.0.0.1", envvar="HOST", help="Address to bind."),
 ) -> None:
-    """Migrate the database, load the demo league on first start, then serve the Streamlit app."""
+    """Migrate the database, load the demo league on first start, train its models, serve."""
     db_upgrade()
     resources = open_resources()
+    trainer: threading.Thread | None = None
     try:
         seed_demo_if_empty(resources)
+        if needs_training(resources):
+            trainer = train_in_background(resources)
+        console.print(f"Serving Faceit AI on http://{host}:{port}")
+        child = subprocess.Popen(streamlit_command(host, port), env=os.environ.copy())  # noqa: S603
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:
+            child.terminate()
+            code = child.wait()
     finally:
+        if trainer is not None and trainer.is_alive():
+            trainer.join(timeout=60)
         resources.close()
-    console.print(f"Serving Faceit AI on http://{host}:{port}")
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP_ENTRY),
-        "--server.port",
-        str(port),
-        "--server.address",
-        host,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))  # noqa: S603
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

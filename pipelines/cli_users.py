@@ -5,17 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from core import auth
-from core.db.migrate import upgrade
-from core.resources import Resources
-from core.settings import SettingsError, get_settings
+if TYPE_CHECKING:  # the imports of the commands are lazy, so `faceit-ai --help` is fast
+    from sqlalchemy.orm import Session
 
 users_app = typer.Typer(help="User accounts: add, change roles, list.", no_args_is_help=True)
 console = Console()
@@ -25,6 +21,10 @@ OPERATOR = "cli"
 
 @contextmanager
 def open_session() -> Iterator[Session]:
+    from core.db.migrate import upgrade
+    from core.resources import Resources
+    from core.settings import SettingsError, get_settings
+
     try:
         settings = get_settings()
     except SettingsError as exc:
@@ -57,6 +57,8 @@ def add(
     ] = False,
 ) -> None:
     """Create an account (the password is prompted for, hidden, unless --password-stdin)."""
+    from core import auth
+
     password = read_password(password_stdin)
     with open_session() as session:
         try:
@@ -73,6 +75,8 @@ def set_role(
     role: Annotated[str, typer.Argument(help="free, premium or admin")],
 ) -> None:
     """Change a user's role (audited)."""
+    from core import auth
+
     with open_session() as session:
         try:
             user = auth.set_role(session, username, role, actor=OPERATOR)
@@ -85,7 +89,11 @@ def set_role(
 @users_app.command("list")
 def list_users() -> None:
     """All accounts with role, premium entitlement and lock state."""
+    from core import auth
+
     with open_session() as session:
+        from rich.table import Table
+
         table = Table(title="Users")
         for column in ("id", "username", "email", "role", "premium", "demo", "locked until"):
             table.add_column(column)

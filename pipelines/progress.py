@@ -46,15 +46,23 @@ def progress_bars(console: Console) -> Iterator[ProgressCallback]:
 
 
 def print_summary(console: Console, summary: IngestSummary, seconds: float) -> None:
-    console.print(
-        f"[bold]Done in {seconds:.1f}s[/bold]: {summary.players} player(s), "
-        f"{summary.new_matches} new match(es), {summary.match_rows} player-match row(s), "
-        f"{summary.requests} request(s), {summary.quarantined} payload(s) quarantined, "
-        f"{summary.skipped_matches} match(es) skipped."
+    """The end of an ingest: "Done ..." only when every player was fetched; otherwise the
+    failure comes first and what was stored anyway is said as such."""
+    stored = (
+        f"{summary.players} player(s), {summary.new_matches} new match(es), "
+        f"{summary.match_rows} player-match row(s), {summary.requests} request(s), "
+        f"{summary.quarantined} payload(s) quarantined, {summary.skipped_matches} match(es) skipped"
     )
-    for message in summary.messages:
-        console.print(f"[yellow]{message}[/yellow]")
     if summary.failed:
         console.print(
-            f"[red]{len(summary.failed)} player(s) failed: {', '.join(summary.failed)}[/red]"
+            f"[bold red]Failed after {seconds:.1f}s[/bold red]: {len(summary.failed)} player(s) "
+            f"could not be fetched: {', '.join(summary.failed)}"
         )
+        for message in summary.messages:
+            console.print(f"[red]{message}[/red]")
+        if summary.players or summary.new_matches:
+            console.print(f"Stored before the failure: {stored}.")
+        return
+    console.print(f"[bold]Done in {seconds:.1f}s[/bold]: {stored}.")
+    for message in summary.messages:
+        console.print(f"[yellow]{message}[/yellow]")

@@ -143,30 +143,51 @@ def _report(
     }
 
 
+METRICS = (
+    ("logloss", "log loss", ".3f"),
+    ("brier", "Brier", ".3f"),
+    ("auc", "AUC", ".3f"),
+    ("accuracy", "accuracy", ".1%"),
+    ("ece", "calib. error", ".3f"),
+)
+CONTENDERS = {"model": "match-outcome model", "elo": "Elo formula (baseline)"}
+ROLE_PLURALS = {"AWPer": "AWPers", "Entry": "entry fraggers", "Support": "supports"}
+
+
+def _cell(value: Any, fmt: str) -> str:
+    return format(value, fmt) if isinstance(value, int | float) else "–"
+
+
+def _roles(roles: dict[str, int]) -> str:
+    parts = [
+        f"{count} {ROLE_PLURALS.get(role, role.lower() + 's')}" for role, count in roles.items()
+    ]
+    return ", ".join(parts) if parts else "no players"
+
+
 def format_report(report: dict[str, Any]) -> str:
-    """A plain-text evaluation table (model vs Elo baseline) and the promotion decision."""
-    cols = ("logloss", "brier", "auc", "accuracy", "ece")
+    """What a person reads after training: data used, held-out scores vs the Elo formula
+    (lower log loss / Brier is better, higher AUC / accuracy is better), and what was promoted."""
     lines = [
-        f"matches: {report['matches']} (train {report['train']}, calibration "
-        f"{report['calibration']}, evaluation {report['evaluation_rows']})",
-        f"{'':<10}" + "".join(f"{c:>10}" for c in cols),
+        f"Trained on {report['matches']:,} matches: {report['train']:,} to fit, "
+        f"{report['calibration']:,} to calibrate, {report['evaluation_rows']:,} held out "
+        f"to evaluate (the newest), in {report['seconds']:.1f} s.",
+        "",
+        f"{'Held-out evaluation':<26}" + "".join(f"{label:>14}" for _, label, _ in METRICS),
     ]
     for name, row in report["evaluation"].items():
-        cells = "".join(
-            f"{row[c]:>10.4f}" if isinstance(row.get(c), float) else f"{'-':>10}" for c in cols
-        )
-        lines.append(f"{name:<10}{cells}")
+        cells = "".join(f"{_cell(row.get(key), fmt):>14}" for key, _, fmt in METRICS)
+        lines.append(f"{CONTENDERS.get(name, name):<26}{cells}")
+    lines.append("(lower log loss, Brier and calibration error are better; higher AUC, accuracy)")
+    lines.append("")
     promo = report["promotion"]
-    lines.append(
-        f"match_outcome v{promo['version']}: "
-        f"{'PROMOTED' if promo['promoted'] else 'not promoted'} ({promo['reason']})"
-    )
+    verdict = "promoted to champion" if promo["promoted"] else "kept as a candidate"
+    lines.append(f"Match-outcome model v{promo['version']}: {verdict} ({promo['reason']}).")
     style = report.get("playstyle", {})
     if "version" in style:
-        lines.append(f"playstyle v{style['version']}: {style['roles']}")
+        lines.append(f"Playstyle model v{style['version']}: {_roles(style['roles'])}.")
     elif style:
-        lines.append(f"playstyle: {style.get('skipped')}")
-    lines.append(f"took {report['seconds']} s")
+        lines.append(f"Playstyle model: not fitted ({style.get('skipped')}).")
     return "\n".join(lines)
 
 

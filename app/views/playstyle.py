@@ -8,11 +8,12 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import require_player
+from app.widgets import require_player, require_trained_models
 from models.analysis import AnalysisError, playstyle_for
 from models.playstyle import RATES
 
 require_premium("playstyle profiles")
+require_trained_models("playstyle profiles", playstyle=True)
 resources = get_resources()
 try:
     profile = playstyle_for(resources.sessions, get_models(), require_player())

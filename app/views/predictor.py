@@ -8,11 +8,12 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import known_nicknames, lineup_picker, map_label
+from app.widgets import known_nicknames, lineup_picker, map_label, require_trained_models
 from models.analysis import AnalysisError, LineupAnalysis, analyze_lineups, analyze_match
 from models.match_outcome import MAP_POOL
 
 require_premium("the match predictor")
+require_trained_models("the match predictor")
 resources = get_resources()
 st.title("Match predictor")
 

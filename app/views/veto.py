@@ -8,10 +8,11 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import known_nicknames, lineup_picker, map_label
+from app.widgets import known_nicknames, lineup_picker, map_label, require_trained_models
 from models.analysis import AnalysisError, analyze_lineups
 
 require_premium("map veto advice")
+require_trained_models("map veto advice")
 resources = get_resources()
 st.title("Map veto")
 

@@ -76,14 +76,20 @@ def test_champion_cache_picks_up_promotion(
     with sessions.begin() as s:
         v1 = registry.register(s, "toy", b"one", {}, "1")
         registry.promote(s, v1)
-    assert cache.get() is None  # within the TTL: no query
-    now[0] = 31.0
+    # absence is not cached: the first champion is served at once, not after the TTL
     assert cache.get() == "one" and cache.version == 1
     with sessions.begin() as s:
-        v2 = registry.register(s, "toy", b"two", {}, "1")
-        registry.promote(s, v2)
+        v_ignored = registry.register(s, "toy", b"not yet", {}, "1")
+        registry.promote(s, v_ignored)
+    now[0] = 29.0
+    assert cache.get() == "one"  # a present champion is re-checked only after the TTL
+    now[0] = 31.0
+    assert cache.get() == "not yet"
+    with sessions.begin() as s:
+        v3 = registry.register(s, "toy", b"two", {}, "1")
+        registry.promote(s, v3)
     now[0] = 62.0
-    assert cache.get() == "two" and cache.version == 2
+    assert cache.get() == "two" and cache.version == 3
     with sessions() as s:
         promoted = [v for v in (registry.champion(s, "toy"),) if v]
-        assert [v.version for v in promoted] == [2]
+        assert [v.version for v in promoted] == [3]

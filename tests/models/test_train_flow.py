@@ -41,7 +41,9 @@ def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
     assert steps[-1][1] == steps[-1][2]
     assert again["promotion"]["version"] == 2
     text = format_report(again)
-    assert "elo" in text and "logloss" in text and "match_outcome v2" in text
+    assert "Elo formula (baseline)" in text and "log loss" in text
+    assert "Match-outcome model v2" in text and "Playstyle model v2" in text
+    assert "{" not in text and "'" not in text, "no raw Python dict or repr in the summary"
     with sessions() as s:
         rows = s.scalars(select(ModelVersion).order_by(ModelVersion.id)).all()
         assert [(r.name, r.version) for r in rows] == [
