@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.schema import ModelVersion
+from core.db.schema import Match, ModelVersion, ServedPrediction
 
 T = TypeVar("T")
 
@@ -253,3 +254,75 @@ class ChampionCache(Generic[T]):
                     self._version_id = current
             self._checked_at = now
             return self._value
+
+
+# ---- the live track record ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedPrediction:
+    """A served pre-match prediction and, once the match's result is stored, its outcome."""
+
+    match_id: str
+    model_version: int
+    map: str | None
+    p_faction1: float
+    served_at: datetime
+    faction1_won: bool | None
+
+
+def record_prediction(
+    session: Session,
+    match_id: str,
+    name: str,
+    version: int,
+    p_faction1: float,
+    map_name: str | None = None,
+) -> bool:
+    """Store a prediction served for a match whose result is not known yet, once per
+    (match, model version): a repeat (or a concurrent twin) keeps the first. Flushes only.
+    Returns True when this call stored it."""
+    exists = select(ServedPrediction.id).where(
+        ServedPrediction.match_id == match_id,
+        ServedPrediction.model_name == name,
+        ServedPrediction.model_version == version,
+    )
+    if session.scalar(exists) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                ServedPrediction(
+                    match_id=match_id,
+                    model_name=name,
+                    model_version=version,
+                    map=map_name,
+                    p_faction1=float(p_faction1),
+                )
+            )
+    except IntegrityError:  # a concurrent request stored the same (match, version) first
+        return False
+    return True
+
+
+def track_record(session: Session, name: str, limit: int = 1000) -> list[RecordedPrediction]:
+    """The newest served predictions of ``name`` with the result of their match (None while
+    the match is not finished or not stored yet)."""
+    rows = session.execute(
+        select(ServedPrediction, Match.winner_faction)
+        .outerjoin(Match, Match.id == ServedPrediction.match_id)
+        .where(ServedPrediction.model_name == name)
+        .order_by(ServedPrediction.served_at.desc(), ServedPrediction.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        RecordedPrediction(
+            match_id=p.match_id,
+            model_version=p.model_version,
+            map=p.map,
+            p_faction1=p.p_faction1,
+            served_at=p.served_at,
+            faction1_won=None if winner is None else winner == "faction1",
+        )
+        for p, winner in rows
+    ]

@@ -252,6 +252,26 @@ class ModelVersion(Base):
     promoted_at: Mapped[datetime | None]
 
 
+class ServedPrediction(Base):
+    """A pre-match win probability the product served for a match not yet finished: the live
+    track record of a model version (scored against the match's result once it is stored)."""
+
+    __tablename__ = "served_predictions"
+    __table_args__ = (
+        UniqueConstraint(
+            "match_id", "model_name", "model_version", name="uq_served_predictions_match_model"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    match_id: Mapped[str] = mapped_column(String(64), index=True)
+    model_name: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[int] = mapped_column(Integer)
+    map: Mapped[str | None] = mapped_column(String(32))
+    p_faction1: Mapped[float] = mapped_column(Float)
+    served_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 
