@@ -42,6 +42,8 @@ class ApiConfig(BaseSettings):
     # for looking the (unconfigured) OTel providers up
     otel_telemetry: bool = False
     log_requests: bool = True
+    # POST /api/debug/error raises on purpose (api.routes.debug): proves Sentry end to end
+    debug_error_route: bool = False
 
     @field_validator("rate_limit_user", "rate_limit_ip")
     @classmethod

@@ -22,14 +22,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from api.config import ApiConfig
-from api.logs import configure_json_logging
 from api.metrics import api_metrics
 from api.middleware import RequestContextMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_handlers
-from api.routes import analysis, auth, health, ops, players, webhooks
+from api.routes import analysis, auth, debug, health, ops, players, webhooks
 from api.services import TTLCache
 from core.billing import BillingService
+from core.logs import configure_logging
 from core.resources import Resources
+from core.sentry import init_sentry
 from core.settings import get_settings
 
 ROUTERS: list[APIRouter] = [
@@ -68,13 +69,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if config.log_json:
-            configure_json_logging()
+            configure_logging("api")
         owned = None
         if getattr(app.state, "resources", None) is None:
             owned = Resources.from_settings(get_settings())
             app.state.resources = owned
         if getattr(app.state, "billing", None) is None:
             app.state.billing = BillingService.from_settings(app.state.resources.settings)
+        init_sentry(app.state.resources.settings, "api")
         logging.getLogger("api").info(
             "api started",
             extra={
@@ -124,6 +126,8 @@ def create_app(
     install_handlers(app)
     for router in ROUTERS + (routers or []):
         app.include_router(router)
+    if config.debug_error_route:
+        app.include_router(debug.router)
     _busiest_first(app)
     if settings.cors_origins:
         app.add_middleware(

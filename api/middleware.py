@@ -12,9 +12,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.context import reset_request_id, set_request_id
 from api.metrics import ApiMetrics
 from api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from core.logs import reset_request_id, set_request_id
 
 access_log = logging.getLogger("api.access")
 error_log = logging.getLogger("api.errors")

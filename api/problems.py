@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.context import current_request_id
+from core.logs import current_request_id
 
 log = logging.getLogger("api.errors")
 

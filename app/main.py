@@ -58,7 +58,9 @@ except SettingsError as exc:
     st.stop()
 
 from app import auth  # noqa: E402
-from app.resources import get_resources  # noqa: E402
+from app.resources import get_resources, start_observability  # noqa: E402
+
+start_observability()
 
 auth.sync_session()
 user = auth.current_user()

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "dev"}
+SECRETS_DIR_ENV = "SECRETS_DIR"
 
 
 class SettingsError(RuntimeError):
@@ -53,12 +54,24 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1)
     cache_ttl_seconds: int = Field(default=24 * 3600, ge=1)
 
-    @field_validator("redis_url", "stripe_price_id", "stripe_api_base", mode="before")
+    # errors to Sentry when set (core.sentry); the release defaults to faceit-ai@<version>
+    sentry_dsn: SecretStr | None = None
+    sentry_release: str | None = None
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # the Streamlit app serves no /metrics of its own: a Prometheus endpoint on this port
+    app_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    app_metrics_host: str = "127.0.0.1"
+
+    @field_validator(
+        "redis_url", "stripe_price_id", "stripe_api_base", "sentry_release", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("faceit_api_key", "stripe_secret_key", "stripe_webhook_secret", mode="before")
+    @field_validator(
+        "faceit_api_key", "stripe_secret_key", "stripe_webhook_secret", "sentry_dsn", mode="before"
+    )
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -153,9 +166,28 @@ def describe_errors(error: ValidationError) -> str:
     return "Invalid configuration:\n  " + "\n  ".join(lines)
 
 
+def secrets_dir() -> Path | None:
+    """SECRETS_DIR: a folder of one file per setting (compose / Kubernetes secrets), or None."""
+    raw = os.environ.get(SECRETS_DIR_ENV, "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise SettingsError(f"{SECRETS_DIR_ENV}: {raw!r} is not a directory")
+    return path
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment; a wrong value raises SettingsError naming the variable."""
+    """Settings from the environment, .env and SECRETS_DIR (in that order of precedence).
+
+    Under SECRETS_DIR each file is one setting, named like the variable in any case
+    (``secret_key``, ``STRIPE_WEBHOOK_SECRET``), its content the value (a trailing newline is
+    ignored). A wrong value raises SettingsError naming the variable.
+    """
+    folder = secrets_dir()
     try:
+        if folder is not None:
+            return Settings(_secrets_dir=folder, **overrides)  # type: ignore[arg-type]
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(describe_errors(exc)) from None

@@ -17,6 +17,7 @@ from prefect.cache_policies import NONE
 from core.ingest import Ingestor, IngestSummary
 from core.settings import Settings, get_settings
 from core.sources import demo_league, run_ingest
+from pipelines.observability import observe_flows
 
 RETRIES = {"fetch-profile": 2, "list-new-matches": 2, "ingest-batch": 3, "refresh-rosters": 1}
 
@@ -39,6 +40,7 @@ async def ingest_nicknames(ingestor: Ingestor, nicknames: list[str]) -> IngestSu
 @flow(name="ingest-player")
 async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]:
     """Profile, full match history with every match's scoreboard, and recent teammates' profiles."""
+    observe_flows(get_settings())
     summary = await run_ingest(
         get_settings(),
         lambda ingestor: ingestor.ingest_nickname(nickname),
@@ -52,6 +54,7 @@ async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]
 @flow(name="sync-tracked-players")
 async def sync_tracked_players() -> dict[str, Any]:
     """Incremental: only the matches after each tracked player's watermark."""
+    observe_flows(get_settings())
     summary = await run_ingest(get_settings(), Ingestor.sync_tracked, step=as_prefect_task)
     get_run_logger().info("sync: %s", summary)
     return asdict(summary)

@@ -196,7 +196,9 @@ def train_models() -> dict[str, Any]:
     """Load from the database (settings), train, evaluate, register, promote; playstyle."""
     from core.db.engine import make_engine, make_session_factory
     from core.settings import get_settings
+    from pipelines.observability import observe_flows
 
+    observe_flows(get_settings())
     engine = make_engine(get_settings().effective_database_url)
     try:
         sessions = make_session_factory(engine)

@@ -10,7 +10,7 @@ import re
 from apitest_helpers import assert_problem, bearer, build_app, client
 from fastapi import APIRouter
 
-from api.logs import JsonFormatter
+from core.logs import JsonFormatter
 
 
 async def test_healthz(http) -> None:
