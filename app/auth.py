@@ -37,6 +37,7 @@ import json
 import os
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import extra_streamlit_components as stx
 import streamlit as st
@@ -57,7 +58,7 @@ ACCOUNT_PAGE = "views/account.py"
 _USER_ID = "auth_user_id"
 _LOGGED_OUT = "auth_logged_out"
 _COOKIE_OP = "auth_cookie_op"  # (op, value, nonce) while a browser-side cookie change is pending
-_CHECKOUT_URL = "auth_checkout_url"
+CHECKOUT_URL = "auth_checkout_url"
 
 
 def cookie_days() -> float:
@@ -201,7 +202,7 @@ def logout() -> None:
             core_auth.audit(session, user.username, "logout", user.username)
             session.commit()
     st.session_state.pop(_USER_ID, None)
-    st.session_state.pop(_CHECKOUT_URL, None)
+    st.session_state.pop(CHECKOUT_URL, None)
     st.session_state[_LOGGED_OUT] = True
     st.session_state[_COOKIE_OP] = ("delete", "", secrets.token_hex(4))
 
@@ -222,7 +223,10 @@ def subscription_of(user: User) -> Subscription | None:
 
 
 def billing() -> BillingService:
-    return BillingService.from_settings(get_settings())
+    """Stripe with STRIPE_* keys, else the demo checkout (its webhooks handled in-process)."""
+    service = BillingService.from_settings(get_settings())
+    service.deliver_demo_webhooks(get_resources().sessions)
+    return service
 
 
 def app_url(path: str = "") -> str:
@@ -254,40 +258,92 @@ def start_checkout(user: User) -> None:
     except BillingError as exc:
         st.error(str(exc), icon="💳")
         return
-    st.session_state[_CHECKOUT_URL] = url
+    st.session_state[CHECKOUT_URL] = url
+
+
+PREMIUM_FEATURES: list[tuple[str, str]] = [
+    ("Match predictor", "win probability for two lineups on every map, and why"),
+    ("Map veto", "which map to pick and which two to ban against an opponent team"),
+    ("Playstyle", "your role (AWPer, entry, support, anchor) and who plays most like you"),
+    ("Improvement plan", "where you stand among players of your level and what to work on"),
+    ("Scouting", "an opponent team's favourite and weakest maps, roles and form"),
+]
+DEMO_CHECKOUT_NOTE = (
+    "Demo set-up: upgrades go through a demo checkout, so no card is asked and nothing is "
+    "charged. With Stripe keys configured, this button opens Stripe Checkout."
+)
 
 
 def upgrade_call_to_action(user: User, feature: str | None = None, *, key: str = "upgrade") -> None:
-    """Explain premium and offer the Checkout button (or say how to enable payments)."""
-    what = f"{feature[:1].upper()}{feature[1:]} is a premium analysis." if feature else ""
+    """Explain premium with its price and offer the checkout button (Stripe or the demo one)."""
+    service = billing()
+    price = service.price()
+    what = f"{feature[:1].upper()}{feature[1:]} is a premium analysis. " if feature else ""
+    cost = f" for **{price.label}**" if price else ""
     st.info(
-        f"{what} Upgrade to premium to unlock the match predictor, map veto advice, playstyle "
-        "profile, improvement plan and opponent scouting.",
+        f"{what}Upgrade to premium{cost} to unlock the match predictor, map veto advice, "
+        "playstyle profile, improvement plan and opponent scouting.",
         icon="⭐",
     )
-    service = billing()
     if not service.enabled:
-        st.warning(service.disabled_message or "Payments are disabled.", icon="💳")
+        st.warning(
+            "Upgrades are switched off on this server (no payment provider is configured). "
+            "Ask the operator to grant premium to your account.",
+            icon="💳",
+        )
         return
-    pending = st.session_state.get(_CHECKOUT_URL)
+    pending = st.session_state.get(CHECKOUT_URL)
     if pending:
-        st.session_state.pop(_CHECKOUT_URL, None)
-        redirect(pending, "Continue to secure checkout")
+        st.session_state.pop(CHECKOUT_URL, None)
+        redirect(pending, "Continue to checkout")
         return
-    if st.button("Upgrade to premium", type="primary", icon=":material/star:", key=key):
+    label = f"Upgrade to premium · {price.label}" if price else "Upgrade to premium"
+    if st.button(label, type="primary", icon=":material/star:", key=key):
         start_checkout(user)
-        if st.session_state.get(_CHECKOUT_URL):
+        if st.session_state.get(CHECKOUT_URL):
             st.rerun()
+    if service.demo:
+        st.caption(DEMO_CHECKOUT_NOTE)
 
 
 # ---------------------------------------------------------------------------------------------
 # gates
 
 
+LOGIN_FAILED = (
+    "Wrong username or password. Check both and try again (after several failed tries, each "
+    "new one waits a little longer)."
+)
+RETURN_TO = "next"  # query parameter of the Account page: the page to go back to after login
+_CURRENT_PAGE = "nav_current_page"
+
+
+def remember_current_page(url_path: str) -> None:
+    """Called by the entry script with the page about to run (for "back to where you were")."""
+    st.session_state[_CURRENT_PAGE] = url_path
+
+
+def return_target(url_path: str | None) -> str | None:
+    """The page file to return to after login, only for a page of this app (no open redirect)."""
+    if not url_path or not url_path.replace("_", "").isalpha() or url_path == "account":
+        return None
+    file = f"views/{url_path}.py"
+    return file if (Path(__file__).parent / file).exists() else None
+
+
 def login_prompt(what: str) -> None:
     st.warning(f"Log in to use {what}.", icon="🔒")
+    back = {RETURN_TO: st.session_state.get(_CURRENT_PAGE, "")}
+    player = st.query_params.get("player")
+    if player:
+        back["player"] = player
     try:
-        st.page_link(ACCOUNT_PAGE, label="Log in or create an account", icon=":material/login:")
+        st.page_link(
+            ACCOUNT_PAGE,
+            label="Log in or create an account",
+            icon=":material/login:",
+            query_params={k: v for k, v in back.items() if v},
+        )
     except StreamlitAPIException:  # run outside the app's navigation (a bare script)
         st.markdown("[Log in or create an account](account)")
 

@@ -23,7 +23,10 @@ PUBLIC_PAGES: list[tuple[str, str, str]] = [
     ("views/maps.py", "Maps", ":material/map:"),
     ("views/compare.py", "Compare", ":material/group:"),
 ]
+PRICING_PAGE = ("views/pricing.py", "Pricing", ":material/sell:")
 ACCOUNT_PAGE = ("views/account.py", "Account", ":material/account_circle:")
+# plays Stripe's hosted checkout and portal pages in the default set-up (reached by link only)
+DEMO_CHECKOUT_PAGE = ("views/demo_checkout.py", "Demo checkout", ":material/shopping_cart:")
 PREMIUM_PAGES: list[tuple[str, str, str]] = [
     ("views/predictor.py", "Match predictor", ":material/psychology:"),
     ("views/veto.py", "Map veto", ":material/block:"),
@@ -39,9 +42,10 @@ ADMIN_PAGES: list[tuple[str, str, str]] = [
 ]
 
 
-def page(spec: tuple[str, str, str], *, default: bool = False) -> st.Page:
+def page(spec: tuple[str, str, str], *, default: bool = False, hidden: bool = False) -> st.Page:
     file, title, icon = spec
-    return st.Page(APP_DIR / file, title=title, icon=icon, default=default)
+    visibility = "hidden" if hidden else "visible"
+    return st.Page(APP_DIR / file, title=title, icon=icon, default=default, visibility=visibility)
 
 
 def existing(specs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
@@ -59,6 +63,7 @@ except SettingsError as exc:
 
 from app import auth  # noqa: E402
 from app.resources import get_resources, start_observability  # noqa: E402
+from app.widgets import keep_player_in_url  # noqa: E402
 
 start_observability()
 
@@ -70,7 +75,11 @@ sections: dict[str, list[st.Page]] = {
 }
 if premium := existing(PREMIUM_PAGES):
     sections["Premium"] = [page(spec) for spec in premium]
-sections["Account"] = [page(ACCOUNT_PAGE)]
+sections["Account"] = [
+    page(PRICING_PAGE),
+    page(ACCOUNT_PAGE),
+    page(DEMO_CHECKOUT_PAGE, hidden=True),
+]
 if user is not None and user.role == "admin":
     sections["Admin"] = [page(spec) for spec in existing(ADMIN_PAGES)]
 
@@ -81,6 +90,8 @@ with st.sidebar:
         st.caption(f"Logged in as **{user.username}**")
 
 navigation = st.navigation(sections)
+auth.remember_current_page(navigation.url_path)
+keep_player_in_url()
 navigation.run()
 
 resources = get_resources()

@@ -27,6 +27,20 @@ def selected_player_id() -> str | None:
     return st.session_state.get("player_id")
 
 
+def keep_player_in_url() -> None:
+    """Every page's address names the player being viewed (?player=NICKNAME), so a view can be
+    shared and survives a page change (the navigation drops query parameters)."""
+    if st.query_params.get("player"):
+        return
+    player_id = st.session_state.get("player_id")
+    if player_id is None:
+        return
+    with get_resources().sessions() as session:
+        player = crud.get_player(session, player_id)
+    if player is not None:
+        st.query_params["player"] = player.nickname
+
+
 def require_player() -> str:
     player_id = selected_player_id()
     if player_id is None:

@@ -12,6 +12,10 @@ retried) but does not change the row, so the row always reflects the newest even
 
 Entitlement itself is read by ``core.auth.is_premium`` from the subscriptions table.
 Service methods commit their own unit of work.
+
+Without STRIPE_SECRET_KEY (outside production) the service talks to the demo checkout
+(``core.fake_stripe.demo_stripe``) through the same stripe client and the same methods, so the
+default set-up can be upgraded end to end with no keys; ``demo`` is True so the UI says so.
 """
 
 from __future__ import annotations
@@ -20,17 +24,21 @@ import json
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import audit, is_premium, subscription_is_premium
 from core.db.schema import StripeEvent, Subscription, User
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.fake_stripe import FakeStripe
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,26 @@ HANDLED_EVENTS = frozenset(
 )
 PAID_STATUSES = frozenset({"paid", "no_payment_required"})
 ACTOR = "stripe"
+
+
+CURRENCY_SYMBOLS = {"eur": "€", "usd": "$", "gbp": "£"}
+
+
+@dataclass(frozen=True)
+class PlanPrice:
+    """The premium plan's price, as Stripe's price object states it."""
+
+    unit_amount: int  # in the currency's minor unit (cents)
+    currency: str
+    interval: str  # month, year...
+
+    @property
+    def label(self) -> str:
+        """e.g. "€4.99 / month"."""
+        amount = f"{self.unit_amount / 100:,.2f}"
+        symbol = CURRENCY_SYMBOLS.get(self.currency.lower())
+        money = f"{symbol}{amount}" if symbol else f"{amount} {self.currency.upper()}"
+        return f"{money} / {self.interval}"
 
 
 class BillingError(Exception):
@@ -121,6 +149,7 @@ class BillingService:
         http_client: stripe.HTTPClient | None = None,
         max_network_retries: int = 2,
     ) -> None:
+        self.demo_checkout: FakeStripe | None = None  # set by from_settings in the demo set-up
         self.secret_key = secret_key or None
         self.webhook_secret = webhook_secret or None
         self.price_id = price_id or None
@@ -133,6 +162,19 @@ class BillingService:
     def from_settings(
         cls, settings: Settings, http_client: stripe.HTTPClient | None = None
     ) -> BillingService:
+        if settings.uses_demo_checkout:
+            from core.fake_stripe import DEMO_PRICE_ID, demo_stripe
+
+            fake = demo_stripe(settings.public_url)
+            service = cls(
+                secret_key=fake.api_key,
+                webhook_secret=fake.webhook_secret,
+                price_id=DEMO_PRICE_ID,
+                http_client=http_client or fake.http_client(),
+                max_network_retries=0,
+            )
+            service.demo_checkout = fake
+            return service
         return cls(
             secret_key=settings.stripe_secret_key.get_secret_value()
             if settings.stripe_secret_key
@@ -146,6 +188,11 @@ class BillingService:
         )
 
     # -- configuration -------------------------------------------------------------------------
+
+    @property
+    def demo(self) -> bool:
+        """True for the default set-up's demo checkout (nothing is charged)."""
+        return self.demo_checkout is not None
 
     @property
     def missing(self) -> list[str]:
@@ -177,6 +224,32 @@ class BillingService:
                 max_network_retries=self.max_network_retries,
             )
         return self._client
+
+    def price(self) -> PlanPrice | None:
+        """The premium price from Stripe (None when payments are off or Stripe is unreachable)."""
+        if not self.enabled:
+            return None
+        try:
+            price = self._require().v1.prices.retrieve(self.price_id or "").to_dict()
+        except stripe.StripeError as exc:
+            log.warning("stripe price retrieval failed: %s", type(exc).__name__)
+            return None
+        recurring = price.get("recurring") or {}
+        amount, currency = price.get("unit_amount"), price.get("currency")
+        if not isinstance(amount, int) or not isinstance(currency, str):
+            return None
+        return PlanPrice(amount, currency, str(recurring.get("interval") or "one-off"))
+
+    def deliver_demo_webhooks(self, sessions: sessionmaker[Session]) -> None:
+        """Demo checkout only: its signed webhooks are handled in-process, like Stripe's POSTs."""
+        if self.demo_checkout is None:
+            return
+
+        def deliver(payload: bytes, signature: str) -> str:
+            with sessions() as session:
+                return self.handle_webhook(session, payload, signature)
+
+        self.demo_checkout.deliver = deliver
 
     # -- checkout ------------------------------------------------------------------------------
 

@@ -1,4 +1,11 @@
-"""An in-process fake of the Stripe API endpoints the product calls, for tests and demos.
+"""An in-process stand-in for the Stripe API endpoints the product calls: the default set-up's
+demo checkout, and the tests' Stripe.
+
+With no STRIPE_SECRET_KEY (outside production), ``core.billing.BillingService.from_settings``
+talks to :func:`demo_stripe` through the official ``stripe`` library, so register -> upgrade ->
+premium runs the same code as Stripe Checkout: a checkout session is created over the API, the
+user pays on a (clearly labelled) demo checkout page of the app, the stand-in sends signed
+webhooks, and the success return is verified with the API. Nothing is charged.
 
 It speaks Stripe's wire format: form-encoded POST bodies (``line_items[0][price]=...``), Bearer
 ``sk_`` key auth, JSON objects with ``id``, ``object``, ``created`` and Stripe-shaped errors, and it
@@ -6,8 +13,9 @@ signs the webhooks it sends exactly like Stripe (``Stripe-Signature: t=...,v1=<H
 the official ``stripe`` library and ``stripe.Webhook.construct_event`` run against it unchanged.
 
 Endpoints: POST /v1/customers, GET /v1/customers/{id}, POST /v1/checkout/sessions,
-GET /v1/checkout/sessions/{id}, POST /v1/billing_portal/sessions, GET /v1/subscriptions/{id}.
-Test-only pages: GET /checkout/{id} (a hosted page with a "Pay" button posting to
+GET /v1/checkout/sessions/{id}, POST /v1/billing_portal/sessions, GET /v1/subscriptions/{id},
+GET /v1/prices/{id}. Hosted pages (tests; the demo uses the app's own page instead):
+GET /checkout/{id} (a hosted page with a "Pay" button posting to
 /checkout/{id}/pay, which completes the session, creates the subscription, sends
 checkout.session.completed + customer.subscription.created to ``webhook_url`` and redirects to the
 success URL) and GET /billing_portal/{id} (a "Cancel subscription" button).
@@ -28,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,6 +49,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 API_VERSION = "2026-10-28.endive"
 DEFAULT_API_KEY = "sk_test_fake_stripe"
 PERIOD_SECONDS = 30 * 24 * 3600
+DEMO_PRICE_ID = "price_demo_premium_monthly"
+DEMO_PRICE = {"unit_amount": 499, "currency": "eur", "interval": "month"}
+DEMO_CHECKOUT_PAGE = "demo_checkout"  # the app page (url path) that plays Stripe's hosted pages
 
 
 def new_id(prefix: str) -> str:
@@ -168,6 +180,9 @@ class FakeStripe:
         webhook_client: httpx.Client | None = None,
         prices: set[str] | None = None,
         base_url: str = "http://fake-stripe.test",
+        hosted_url: Callable[[str], str] | None = None,
+        deliver: Callable[[bytes, str], Any] | None = None,
+        price: dict[str, Any] | None = None,
     ) -> None:
         self.api_key = api_key
         self.webhook_secret = webhook_secret
@@ -175,6 +190,13 @@ class FakeStripe:
         self.webhook_client = webhook_client
         self.prices = prices
         self.base_url = base_url
+        # where the browser goes for a checkout or portal session id (default: this fake's pages)
+        self.hosted_url = hosted_url
+        # in-process webhook delivery (payload, Stripe-Signature) instead of an HTTP POST
+        self.deliver = deliver
+        self.price = price or DEMO_PRICE
+        # the demo keeps no state across restarts: customers stored by an earlier run are adopted
+        self.adopt_unknown_customers = False
         self.customers: dict[str, dict[str, Any]] = {}
         self.checkout_sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
@@ -331,13 +353,19 @@ class FakeStripe:
         event = make_event(type, json.loads(json.dumps(obj)), created=created)
         with self._lock:
             self.events.append(event)
-        if not self.webhook_url or not self.webhook_secret:
+        if not self.webhook_secret or not (self.webhook_url or self.deliver):
             return
         payload = json.dumps(event).encode()
         headers = {
             "Content-Type": "application/json",
             "Stripe-Signature": sign_payload(payload, self.webhook_secret),
         }
+        if self.deliver is not None:
+            self.deliveries.append(
+                (event["id"], self.deliver(payload, headers["Stripe-Signature"]))
+            )
+            return
+        assert self.webhook_url is not None
         client = self.webhook_client or httpx.Client(timeout=10)
         try:
             response = client.post(self.webhook_url, content=payload, headers=headers)
@@ -347,6 +375,38 @@ class FakeStripe:
         finally:
             if client is not self.webhook_client:
                 client.close()
+
+    def adopt(self, customer: Any) -> bool:
+        """Demo only: take a customer id of an earlier run as known (True when adopted)."""
+        if not self.adopt_unknown_customers or not isinstance(customer, str):
+            return False
+        if not customer.startswith("cus_"):
+            return False
+        with self._lock:
+            self.customers.setdefault(
+                customer,
+                {"id": customer, "object": "customer", "created": int(time.time()), "metadata": {}},
+            )
+        return True
+
+    def page_url(self, kind: str, object_id: str) -> str:
+        """The browser address of a checkout (``kind="checkout"``) or portal session."""
+        if self.hosted_url is not None:
+            return self.hosted_url(object_id)
+        return f"{self.base_url}/{kind}/{object_id}"
+
+    def price_object(self, price_id: str) -> dict[str, Any]:
+        return {
+            "id": price_id,
+            "object": "price",
+            "active": True,
+            "currency": self.price["currency"],
+            "unit_amount": self.price["unit_amount"],
+            "recurring": {"interval": self.price["interval"], "interval_count": 1},
+            "type": "recurring",
+            "product": "prod_test_faceit_ai_premium",
+            "livemode": False,
+        }
 
     @staticmethod
     def public(obj: dict[str, Any]) -> dict[str, Any]:
@@ -397,7 +457,7 @@ class FakeStripe:
             if not price or (fake.prices is not None and price not in fake.prices):
                 return _error(400, f"No such price: '{price}'", code="resource_missing")
             customer = params.get("customer")
-            if customer and customer not in fake.customers:
+            if customer and customer not in fake.customers and not fake.adopt(customer):
                 return _error(400, f"No such customer: '{customer}'", code="resource_missing")
             sid = new_id("cs")
             now = int(time.time())
@@ -416,7 +476,7 @@ class FakeStripe:
                 "success_url": params["success_url"],
                 "cancel_url": params.get("cancel_url"),
                 "subscription": None,
-                "url": f"{fake.base_url}/checkout/{sid}",
+                "url": fake.page_url("checkout", sid),
                 "livemode": False,
                 "_price": price,
                 "_subscription_data": params.get("subscription_data") or {},
@@ -438,7 +498,7 @@ class FakeStripe:
         async def create_portal(request: Request) -> Any:
             params = await form(request)
             customer = params.get("customer")
-            if customer not in fake.customers:
+            if customer not in fake.customers and not fake.adopt(customer):
                 return _error(400, f"No such customer: '{customer}'", code="resource_missing")
             pid = new_id("bps")
             portal = {
@@ -447,7 +507,7 @@ class FakeStripe:
                 "created": int(time.time()),
                 "customer": customer,
                 "return_url": params.get("return_url"),
-                "url": f"{fake.base_url}/billing_portal/{pid}",
+                "url": fake.page_url("billing_portal", pid),
                 "livemode": False,
             }
             fake.portal_sessions[pid] = portal
@@ -459,7 +519,14 @@ class FakeStripe:
                 return _error(404, f"No such subscription: '{sub_id}'", code="resource_missing")
             return fake.subscriptions[sub_id]
 
+        async def get_price(request: Request) -> Any:
+            price_id = request.path_params["price_id"]
+            if fake.prices is not None and price_id not in fake.prices:
+                return _error(404, f"No such price: '{price_id}'", code="resource_missing")
+            return fake.price_object(price_id)
+
         routes: list[tuple[str, str, Callable[..., Any]]] = [
+            ("GET", "/v1/prices/{price_id}", get_price),
             ("POST", "/v1/customers", create_customer),
             ("GET", "/v1/customers/{cid}", get_customer),
             ("POST", "/v1/checkout/sessions", create_checkout),
@@ -521,3 +588,22 @@ class FakeStripe:
             return RedirectResponse(portal.get("return_url") or "/", status_code=303)
 
         return app
+
+
+@lru_cache(maxsize=4)
+def demo_stripe(public_url: str) -> FakeStripe:
+    """The demo checkout of this process: one stand-in with a random key and webhook secret.
+
+    Secrets are per process, so nobody can sign a webhook for it from outside; its checkout
+    and portal sessions open on the app's demo checkout page.
+    """
+    app_url = public_url.rstrip("/")
+    fake = FakeStripe(
+        api_key=f"sk_test_demo_{secrets.token_hex(16)}",
+        webhook_secret=f"whsec_demo_{secrets.token_hex(16)}",
+        prices={DEMO_PRICE_ID},
+        base_url="http://demo-stripe.invalid",
+    )
+    fake.hosted_url = lambda object_id: f"{app_url}/{DEMO_CHECKOUT_PAGE}?id={object_id}"
+    fake.adopt_unknown_customers = True
+    return fake

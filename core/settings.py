@@ -1,7 +1,8 @@
 """Settings from the environment (and an optional .env), validated once at start-up.
 
 Every setting is optional in the default set-up, which runs on embedded parts: a SQLite file under
-data/, an in-process cache, the demo league instead of the FACEIT API, payments disabled. Setting
+data/, an in-process cache, the demo league instead of the FACEIT API, the demo checkout instead
+of Stripe (nothing is charged). Setting
 DATABASE_URL, REDIS_URL, FACEIT_API_KEY or the STRIPE_* variables switches each part to production.
 """
 
@@ -131,6 +132,11 @@ class Settings(BaseSettings):
     @property
     def payments_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_webhook_secret and self.stripe_price_id)
+
+    @property
+    def uses_demo_checkout(self) -> bool:
+        """No Stripe key outside production: upgrades go through the labelled demo checkout."""
+        return self.stripe_secret_key is None and self.environment != "production"
 
     @property
     def payments_missing(self) -> list[str]:

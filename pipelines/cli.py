@@ -287,7 +287,11 @@ def run(
         if needs_training(resources):
             trainer = train_in_background(resources)
         console.print(f"Serving Faceit AI on http://{host}:{port}")
-        child = subprocess.Popen(streamlit_command(host, port), env=os.environ.copy())  # noqa: S603
+        env = os.environ.copy()
+        # checkout return links point at this server unless PUBLIC_URL says otherwise
+        if "public_url" not in resources.settings.model_fields_set:
+            env["PUBLIC_URL"] = f"http://{host}:{port}"
+        child = subprocess.Popen(streamlit_command(host, port), env=env)  # noqa: S603
         try:
             code = child.wait()
         except KeyboardInterrupt:

@@ -79,10 +79,16 @@ def login_form() -> None:
         clear_notice()
         try:
             user = auth.login(username, password)
-        except core_auth.AuthError as exc:
-            st.error(str(exc), icon="⚠️")
+        except core_auth.AuthError:
+            # one message for every failure (wrong name, wrong password, throttled): it tells a
+            # stranger nothing about which accounts exist
+            st.error(auth.LOGIN_FAILED, icon="⚠️")
             return
         notice("success", f"Welcome back, {user.name or user.username}!")
+        back_to = auth.return_target(st.query_params.get(auth.RETURN_TO))
+        if back_to is not None:
+            player = st.query_params.get("player")
+            st.switch_page(back_to, query_params={"player": player} if player else None)
         st.rerun()
 
 

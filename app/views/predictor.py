@@ -13,9 +13,9 @@ from models.analysis import AnalysisError, LineupAnalysis, analyze_lineups, anal
 from models.match_outcome import MAP_POOL
 
 require_premium("the match predictor")
-require_trained_models("the match predictor")
 resources = get_resources()
 st.title("Match predictor")
+require_trained_models("the match predictor")
 
 players = known_nicknames()
 by_lineup, by_match = st.tabs(["Pick the players", "Paste a match id"])

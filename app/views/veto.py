@@ -12,9 +12,9 @@ from app.widgets import known_nicknames, lineup_picker, map_label, require_train
 from models.analysis import AnalysisError, analyze_lineups
 
 require_premium("map veto advice")
-require_trained_models("map veto advice")
 resources = get_resources()
 st.title("Map veto")
+require_trained_models("map veto advice")
 
 players = known_nicknames()
 team_a = lineup_picker("Your team", "veto_a", players[:5])

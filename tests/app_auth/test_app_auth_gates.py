@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from app import auth as app_auth
 from core import auth
 from core.db.schema import AuditLog, Subscription, User
 from core.fake_stripe import FakeStripe
@@ -61,7 +62,8 @@ def logged_in(username: str) -> AppTest:
 
 
 def button(at: AppTest, label: str) -> Any:
-    found = [b for b in at.button if b.label == label]
+    # "Upgrade to premium" also matches "Upgrade to premium · €4.99 / month"
+    found = [b for b in at.button if b.label == label or b.label.startswith(f"{label} · ")]
     assert found, f"no button {label!r} in {[b.label for b in at.button]}"
     return found[0]
 
@@ -115,8 +117,10 @@ def test_a_free_user_gets_the_upgrade_call_to_action(
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert any("is a premium analysis" in i.value for i in at.info), texts(at)
-    # payments are disabled in the default set-up: the message names the variables to set
-    assert any("STRIPE_SECRET_KEY" in w.value for w in at.warning), texts(at)
+    # the default set-up upgrades through the labelled demo checkout, with the price shown
+    assert any("€4.99 / month" in i.value for i in at.info), texts(at)
+    assert button(at, "Upgrade to premium").label == "Upgrade to premium · €4.99 / month"
+    assert "nothing is charged" in texts(at) and "STRIPE_SECRET_KEY" not in texts(at)
     assert gated_out(at, title)
 
 
@@ -263,7 +267,7 @@ def test_a_demoted_admin_is_refused_on_the_next_render(
 def test_wrong_password_is_refused(users: dict[str, User]) -> None:
     at = log_in(app().run(), "freddy", "Wrong-password-1")
     assert not at.exception
-    assert at.error[0].value == "Wrong username or password."
+    assert at.error[0].value == app_auth.LOGIN_FAILED
     assert "auth_user_id" not in at.session_state
 
 
@@ -275,11 +279,12 @@ def test_repeated_failures_lock_the_account(
     at = app().run()
     for _ in range(2):
         log_in(at, "freddy", "Wrong-password-1")
-        assert at.error[0].value == "Wrong username or password."
+        assert at.error[0].value == app_auth.LOGIN_FAILED
     log_in(at, "freddy", "Wrong-password-1")
-    assert "Too many failed logins" in at.error[0].value
+    # the same message for every failure: a stranger learns nothing about the account
+    assert at.error[0].value == app_auth.LOGIN_FAILED
     log_in(at, "freddy", PASSWORD)  # even the right password is refused while locked
-    assert "locked until" in at.error[0].value
+    assert at.error[0].value == app_auth.LOGIN_FAILED
     assert "auth_user_id" not in at.session_state
     with sessions() as session:
         actions = list(session.scalars(select(AuditLog.action).where(AuditLog.subject == "freddy")))
@@ -293,7 +298,7 @@ def test_sql_and_html_in_the_login_form(
     before = users_count(sessions)
     at = log_in(app().run(), username, PASSWORD)
     assert not at.exception
-    assert at.error[0].value == "Wrong username or password."
+    assert at.error[0].value == app_auth.LOGIN_FAILED
     assert "auth_user_id" not in at.session_state
     assert users_count(sessions) == before
 
