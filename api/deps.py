@@ -21,13 +21,13 @@ from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.config import ApiConfig
 from api.problems import ApiProblem
 from api.ratelimit import ApiRateLimiter, Verdict
 from core import auth
 from core.billing import BillingService
 from core.db.schema import User
 from core.resources import Resources
+from core.settings import ApiSettings
 
 if TYPE_CHECKING:
     from models.analysis import AnalysisModels
@@ -59,12 +59,9 @@ def get_billing(request: Request) -> BillingService:
     return billing
 
 
-def get_config(request: Request) -> ApiConfig:
-    config: ApiConfig | None = getattr(request.app.state, "api_config", None)
-    if config is None:
-        config = ApiConfig()
-        request.app.state.api_config = config
-    return config
+def get_config(request: Request) -> ApiSettings:
+    """The ``API_*`` settings (``core.settings.Settings.api``) of this app's resources."""
+    return get_resources(request).settings.api
 
 
 def get_secret_key(request: Request) -> str:
@@ -268,5 +265,5 @@ def premium_user(
 SessionDep = Annotated[Session, Depends(get_session)]
 CurrentUser = Annotated[auth.TokenClaims, Depends(current_claims)]
 PremiumUser = Annotated[ApiUser, Depends(premium_user)]
-ConfigDep = Annotated[ApiConfig, Depends(get_config)]
+ConfigDep = Annotated[ApiSettings, Depends(get_config)]
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -21,7 +21,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from api.config import ApiConfig
 from api.metrics import api_metrics
 from api.middleware import RequestContextMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_handlers
@@ -61,10 +60,9 @@ def create_app(
     *,
     billing: BillingService | None = None,
     routers: list[APIRouter] | None = None,
-    config: ApiConfig | None = None,
 ) -> FastAPI:
-    config = config or ApiConfig()
     settings = resources.settings if resources is not None else get_settings()
+    config = settings.api
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,7 +70,7 @@ def create_app(
             configure_logging("api")
         owned = None
         if getattr(app.state, "resources", None) is None:
-            owned = Resources.from_settings(get_settings())
+            owned = Resources.from_settings(settings)
             app.state.resources = owned
         if getattr(app.state, "billing", None) is None:
             app.state.billing = BillingService.from_settings(app.state.resources.settings)
@@ -116,7 +114,6 @@ def create_app(
     )
     app.state.resources = resources
     app.state.billing = billing
-    app.state.api_config = config
     app.state.metrics = api_metrics()
     app.state.player_cache = TTLCache(config.player_cache_seconds)
     app.state.player_pending = {}

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,7 +51,6 @@ from core.settings import get_settings
 
 COOKIE_NAME = "faceit_ai_auth"
 COOKIE_PURPOSE = "web-session"
-DEFAULT_COOKIE_DAYS = 7.0
 ACCOUNT_PAGE = "views/account.py"
 
 _USER_ID = "auth_user_id"
@@ -63,11 +61,7 @@ CHECKOUT_URL = "auth_checkout_url"
 
 def cookie_days() -> float:
     """Lifetime of the re-login cookie (AUTH_COOKIE_DAYS, default 7 days; 0 disables it)."""
-    raw = os.environ.get("AUTH_COOKIE_DAYS", "").strip()
-    try:
-        return max(0.0, float(raw)) if raw else DEFAULT_COOKIE_DAYS
-    except ValueError:
-        return DEFAULT_COOKIE_DAYS
+    return get_settings().auth_cookie_days
 
 
 def _secret() -> str:

@@ -1,9 +1,11 @@
 """Settings from the environment (and an optional .env), validated once at start-up.
 
-Every setting is optional in the default set-up, which runs on embedded parts: a SQLite file under
-data/, an in-process cache, the demo league instead of the FACEIT API, the demo checkout instead
-of Stripe (nothing is charged). Setting
-DATABASE_URL, REDIS_URL, FACEIT_API_KEY or the STRIPE_* variables switches each part to production.
+Every setting of every front door lives here (the app, the API's ``API_*`` variables, the Prefect
+schedules), read the same way: environment variables first, then a ``.env`` file in the working
+directory. Every setting is optional in the default set-up, which runs on embedded parts: a SQLite
+file under data/, an in-process cache, the demo league instead of the FACEIT API, the demo
+checkout instead of Stripe (nothing is charged). Setting DATABASE_URL, REDIS_URL, FACEIT_API_KEY
+or the STRIPE_* variables switches each part to production.
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from limits import parse
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -28,8 +39,61 @@ class SettingsError(RuntimeError):
     """A setting has a wrong value; the message names the variable and what it expects."""
 
 
+class ApiSettings(BaseModel):
+    """The JSON API's own settings: ``API_<FIELD>`` variables (``API_RATE_LIMIT_USER``, ...)."""
+
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=10)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # ``limits`` notation: "120/minute", "10 per second", "1000/hour;60/minute"
+    rate_limit_user: str = "120/minute"
+    rate_limit_ip: str = "300/minute"
+    rate_limit_enabled: bool = True
+    rate_limit_strategy: str = Field(default="fixed-window", pattern="^(fixed|moving)-window$")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    webhook_max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    # seconds a player's profile/maps answer is reused in process (0 disables it)
+    player_cache_seconds: float = Field(default=5.0, ge=0)
+    # seconds an identical POST /api/analysis/analyze question (same lineups in the same order,
+    # same map; or the same match) is answered from the process cache (0 disables it); the
+    # premium check still runs on every call
+    analysis_cache_seconds: float = Field(default=30.0, ge=0)
+    # analyses computed at once per process (more would oversubscribe the CPU: XGBoost and
+    # polars are multi-threaded); the rest wait their turn on an asyncio semaphore
+    analysis_concurrency: int = Field(default=2, ge=1, le=64)
+    log_json: bool = True
+    # gc.freeze() the heap built at start-up, so that full garbage collections skip it (see
+    # api.main); 0/false keeps the default collector behaviour
+    gc_freeze: bool = True
+    # FastAPI's native OpenTelemetry hooks (spans, metrics, logs to an OTel provider). The API
+    # exports Prometheus metrics and JSON logs instead; with the hooks on, every request pays
+    # for looking the (unconfigured) OTel providers up
+    otel_telemetry: bool = False
+    log_requests: bool = True
+    # POST /api/debug/error raises on purpose (api.routes.debug): proves Sentry end to end
+    debug_error_route: bool = False
+
+    @field_validator("rate_limit_user", "rate_limit_ip")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"expected a rate such as '120/minute' ({exc})") from exc
+        return value
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # ``API_RATE_LIMIT_USER`` fills ``api.rate_limit_user``: a variable is split at its first "_"
+    # only when the part before it names a nested group (just ``api``); every other variable
+    # keeps its flat name
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_ignore_empty=True,
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("data")
@@ -54,6 +118,14 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
     cache_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    # lifetime of the app's signed re-login cookie, in days (0: no cookie, log in every visit)
+    auth_cookie_days: float = Field(default=7.0, ge=0)
+
+    # Prefect schedules of ``python -m pipelines.deployments`` (five-field cron, UTC)
+    train_cron: str = "0 3 * * *"
+    sync_cron: str = "*/30 * * * *"
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     # errors to Sentry when set (core.sentry); the release defaults to faceit-ai@<version>
     sentry_dsn: SecretStr | None = None
@@ -93,6 +165,15 @@ class Settings(BaseSettings):
         if url.get_backend_name() == "postgresql" and url.drivername in {"postgresql", "postgres"}:
             value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         return value
+
+    @field_validator("train_cron", "sync_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        # Prefect validates the expression itself when the deployments are built; this catches
+        # the common mistakes (a blank value, a six-field or shorthand form) at start-up
+        if len(value.split()) != 5:
+            raise ValueError("expected a five-field cron expression such as '0 3 * * *'")
+        return value.strip()
 
     @field_validator("redis_url")
     @classmethod
@@ -165,8 +246,8 @@ class Settings(BaseSettings):
 def describe_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "settings"
-        variable = field.upper() if item["loc"] else "settings"
+        field = "_".join(str(part) for part in item["loc"])
+        variable = field.upper() if field else "settings"
         message = str(item["msg"]).removeprefix("Value error, ")
         lines.append(f"{variable}: {message}")
     return "Invalid configuration:\n  " + "\n  ".join(lines)
@@ -197,6 +278,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(describe_errors(exc)) from None
+    except SourceError as exc:  # a value that is not even parseable (e.g. API=junk, not JSON)
+        raise SettingsError(f"Invalid configuration:\n  {exc}") from None
 
 
 @lru_cache(maxsize=1)

@@ -6,25 +6,21 @@ Serve them with ``python -m pipelines.deployments`` (a worker-less ``prefect.ser
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-TRAIN_CRON = "0 3 * * *"
-SYNC_CRON_DEFAULT = "*/30 * * * *"
-SYNC_CRON_ENV = "SYNC_CRON"
+from core.settings import Settings, get_settings
 
 
-def deployments() -> list[Any]:
-    """The RunnerDeployments: ``train-models/nightly`` and ``sync-tracked-players/every-30-min``."""
+def deployments(settings: Settings | None = None) -> list[Any]:
+    """The RunnerDeployments: ``train-models/nightly`` (TRAIN_CRON) and ``sync-tracked-players``
+    (SYNC_CRON), scheduled from core.settings."""
     from pipelines.ingest import sync_tracked_players
     from pipelines.train import train_models
 
+    settings = settings or get_settings()
     return [
-        train_models.to_deployment(name="nightly", cron=os.environ.get("TRAIN_CRON", TRAIN_CRON)),
-        sync_tracked_players.to_deployment(
-            name="sync-tracked-players",
-            cron=os.environ.get(SYNC_CRON_ENV, SYNC_CRON_DEFAULT),
-        ),
+        train_models.to_deployment(name="nightly", cron=settings.train_cron),
+        sync_tracked_players.to_deployment(name="sync-tracked-players", cron=settings.sync_cron),
     ]
 
 

@@ -13,14 +13,13 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.config import ApiConfig
 from api.main import create_app
 from core import auth
 from core.cache import FeatureCache
 from core.db.engine import make_session_factory
 from core.db.migrate import upgrade
 from core.resources import Resources
-from core.settings import Settings, load_settings
+from core.settings import ApiSettings, Settings, load_settings
 
 SECRET = "test-secret-key-" + "x" * 56
 PASSWORD = "Api-test-Passw0rd"
@@ -144,7 +143,8 @@ def make_settings(url: str, tmp: Path, **overrides: Any) -> Settings:
     return load_settings(**values)
 
 
-def make_config(**overrides: Any) -> ApiConfig:
+def make_config(**overrides: Any) -> ApiSettings:
+    """The API_* settings of a test app: limits out of the way, no micro-cache, plain logs."""
     values: dict[str, Any] = {
         "rate_limit_user": "100000/minute",
         "rate_limit_ip": "100000/minute",
@@ -152,16 +152,16 @@ def make_config(**overrides: Any) -> ApiConfig:
         "log_json": False,
     }
     values.update(overrides)
-    return ApiConfig(**values)
+    return ApiSettings(**values)
 
 
-def build_app(seeded: Seeded, tmp: Path, config: ApiConfig | None = None, **settings: Any) -> Any:
+def build_app(seeded: Seeded, tmp: Path, config: ApiSettings | None = None, **settings: Any) -> Any:
     resources = Resources(
-        settings=make_settings(seeded.url, tmp, **settings),
+        settings=make_settings(seeded.url, tmp, api=config or make_config(), **settings),
         engine=seeded.engine,
         cache=FeatureCache(None, ttl_seconds=600),
     )
-    return create_app(resources, config=config or make_config())
+    return create_app(resources)
 
 
 def client(app: Any, **kwargs: Any) -> httpx.AsyncClient:

@@ -14,7 +14,6 @@ from apitest_helpers import PASSWORD, Seeded, build_app
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from api.config import ApiConfig
 from api.main import create_app
 from core import auth
 from core.billing import BillingService
@@ -68,7 +67,7 @@ class DeferredApp:
 
 
 PROXY = DeferredApp()
-schema = schemathesis.openapi.from_dict(create_app(config=ApiConfig(log_json=False)).openapi())
+schema = schemathesis.openapi.from_dict(create_app().openapi())
 schema.app = PROXY
 schema.location = "/openapi.json"
 

@@ -42,6 +42,7 @@ def test_the_lifetime_is_configurable(
     keyed: None, users: dict[str, User], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AUTH_COOKIE_DAYS", "1")
+    reset_app_state()
     claims = auth.verify_token(SECRET, token_for(users["free"]), app_auth.COOKIE_PURPOSE)
     assert claims.expires_at - claims.issued_at == timedelta(days=1)
 

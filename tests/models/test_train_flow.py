@@ -70,3 +70,13 @@ def test_deployments_declared() -> None:
     assert nightly.name == "nightly" and sync.name == "sync-tracked-players"
     assert nightly.schedules[0].schedule.cron == "0 3 * * *"
     assert sync.schedules[0].schedule.cron == "*/30 * * * *"
+
+
+def test_deployments_follow_the_cron_settings() -> None:
+    from core.settings import load_settings
+    from pipelines.deployments import deployments
+
+    settings = load_settings(train_cron="15 4 * * 1", sync_cron="*/5 * * * *", _env_file=None)
+    nightly, sync = deployments(settings)
+    assert nightly.schedules[0].schedule.cron == "15 4 * * 1"
+    assert sync.schedules[0].schedule.cron == "*/5 * * * *"
