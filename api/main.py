@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.metrics import api_metrics
 from api.middleware import RequestContextMiddleware
@@ -142,6 +143,10 @@ def create_app(
         large_body_paths={"/webhooks/stripe": config.webhook_max_body_bytes},
         log_requests=config.log_requests,
     )
+    if settings.trusted_proxies:
+        # outermost: the client address and scheme are the forwarded ones (for the rate limits,
+        # logs and HSTS) only when the TCP peer is one of the configured proxies
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

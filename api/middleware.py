@@ -1,5 +1,11 @@
 """One pure-ASGI middleware for every request: request id, body-size limit, metrics, access log,
-and the catch-all that turns an unexpected exception into a 500 problem (never a stack trace)."""
+security headers, and the catch-all that turns an unexpected exception into a 500 problem (never
+a stack trace).
+
+Metric labels come from closed sets, so no request can create a new time series: a method outside
+``METHODS`` is counted as ``OTHER``, a path no route matches as ``unmatched`` (the route template
+otherwise, never the raw path), and the status is the one the app answered.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,49 @@ error_log = logging.getLogger("api.errors")
 
 REQUEST_ID_HEADER = b"x-request-id"
 MAX_CACHED_SERIES = 1024
+# the methods a metric label may name; anything else (made-up methods included) is "OTHER"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
+UNMATCHED_ROUTE = "unmatched"
+
+# Security headers on every answer. The API serves JSON only: nothing may load, frame or sniff
+# it. The interactive docs (Swagger UI / ReDoc) are pages that load FastAPI's assets from the
+# jsDelivr CDN and run an inline bootstrap script, so they get a policy allowing exactly that.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "font-src 'self' https://fonts.gstatic.com; worker-src blob:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def _security_headers(csp: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-security-policy", csp.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+
+
+API_HEADERS = _security_headers(API_CSP)
+DOCS_HEADERS = _security_headers(DOCS_CSP)
+
+
+def metric_labels(scope: Scope) -> tuple[str, str]:
+    """(method, route) labels of a request, both from closed sets."""
+    method = scope.get("method", "")
+    if method not in METHODS:
+        method = OTHER_METHOD
+    route = scope.get("route")
+    return method, getattr(route, "path", None) or UNMATCHED_ROUTE
+
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
@@ -86,12 +135,17 @@ class RequestContextMiddleware:
         started_response = [False]
         path: str = scope.get("path", "")
         limit = self.large_body_paths.get(path, self.max_body_bytes)
+        extra_headers = [
+            rid_header,
+            *(DOCS_HEADERS if path in DOCS_PATHS else API_HEADERS),
+            *((HSTS,) if scope.get("scheme") == "https" else ()),
+        ]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 started_response[0] = True
                 status_holder[0] = message["status"]
-                message["headers"] = [*message.get("headers", []), rid_header]
+                message["headers"] = [*message.get("headers", []), *extra_headers]
             await send(message)
 
         async def answer(status: int, title: str, detail: str, slug: str) -> None:
@@ -144,15 +198,13 @@ class RequestContextMiddleware:
         finally:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            method, template = metric_labels(scope)
             status = str(status_holder[0])
-            method = scope.get("method", "")
             self._observe(method, template, status, elapsed)
             if self.log_requests and access_log.isEnabledFor(logging.INFO):
                 # Logger.info() without its caller lookup (a stack walk per request): the access
                 # event is always this line, and the JSON log does not show a caller
-                fields = _access_fields(scope, method, template, status_holder[0], elapsed)
+                fields = _access_fields(scope, template, status_holder[0], elapsed)
                 record = access_log.makeRecord(
                     access_log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields
                 )
@@ -160,13 +212,11 @@ class RequestContextMiddleware:
             reset_request_id(token)
 
 
-def _access_fields(
-    scope: Scope, method: str, template: str, status: int, elapsed: float
-) -> dict[str, Any]:
+def _access_fields(scope: Scope, template: str, status: int, elapsed: float) -> dict[str, Any]:
     client = scope.get("client")
     fields: dict[str, Any] = {
         "event": "request",
-        "method": method,
+        "method": scope.get("method", "")[:32],
         "path": scope.get("path", ""),
         "route": template,
         "status": status,

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8501"
     cors_origins: list[str] = Field(default_factory=list)
+    # proxies (IPs or CIDR networks, e.g. ["10.0.0.0/8"]) whose X-Forwarded-For/-Proto the API
+    # believes; empty: nobody's, the TCP peer is the client (loopback is not trusted by default)
+    trusted_proxies: list[str] = Field(default_factory=list)
     login_max_failures: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
     cache_ttl_seconds: int = Field(default=24 * 3600, ge=1)
@@ -148,6 +151,18 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"expected IP addresses or networks ({exc})") from exc
+        return [item.strip() for item in value]
 
     @field_validator("database_url")
     @classmethod

@@ -14,4 +14,6 @@ def api(
     """Serve the JSON API (auth, analyses, Stripe webhook, health)."""
     import uvicorn
 
-    uvicorn.run("api.main:create_app", host=host, port=port, factory=True, proxy_headers=True)
+    # X-Forwarded-* are honoured by the app itself, from TRUSTED_PROXIES only (uvicorn's own
+    # proxy_headers would trust 127.0.0.1 always)
+    uvicorn.run("api.main:create_app", host=host, port=port, factory=True, proxy_headers=False)

@@ -1,4 +1,5 @@
-"""Liveness probe."""
+"""Liveness probe: the process answers. It touches nothing else (no database, cache, thread
+pool): a sick database must not make an orchestrator kill healthy API processes."""
 
 from __future__ import annotations
 
@@ -8,5 +9,5 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
