@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -15,9 +16,32 @@ from pydantic import (
     Tag,
 )
 
+from core.text import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, check_text
 from models.match_outcome import MAP_POOL
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# The one string type of every text the API reads (body fields, path and query parameters):
+# control characters, NUL included, are refused with a 422 naming the field (core.text), and
+# the OpenAPI document says so with a pattern. Give lengths with Field/Path/Query next to it;
+# parameters repeat the pattern with ``json_schema_extra=TEXT_SCHEMA`` (FastAPI's Path/Query
+# replace the type's own schema extras).
+TEXT_SCHEMA: dict[str, Any] = {"pattern": PRINTABLE_PATTERN}
+Text = Annotated[str, BeforeValidator(check_text), Field(json_schema_extra=TEXT_SCHEMA)]
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+# A name or id: Text, trimmed, 1-64 characters, not only whitespace (the schema's pattern
+# refuses what the validator refuses, so a client that follows the schema is never told 422)
+Name = Annotated[
+    Text,
+    StringConstraints(strip_whitespace=True, max_length=64),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN, "minLength": 1}),
+]
 Scalar = float | int | str | bool | None
 
 
@@ -27,13 +51,13 @@ class LoginRequest(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"username": "demo-premium", "password": "••••••••••"}]},
     )
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=256)
 
 
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    refresh_token: str = Field(min_length=1, max_length=4096, examples=["eyJhbGciOiJIUzI1NiIs..."])
+    refresh_token: Text = Field(min_length=1, max_length=4096, examples=["eyJhbGciOiJIUzI1NiIs..."])
 
 
 class TokenPair(BaseModel):
@@ -172,7 +196,7 @@ class MatchRequest(BaseModel):
     """A stored match: the prediction from what was known before it started."""
 
     model_config = ConfigDict(extra="forbid")
-    match_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    match_id: Name
 
 
 # Tags of the request-body union; api.problems drops them from error locations.

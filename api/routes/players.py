@@ -16,7 +16,14 @@ from api import problems, services
 from api.deps import CurrentUser, PremiumUser, ResourcesDep, get_models
 from api.problems import ApiProblem
 from api.routes.analysis import run_analysis
-from api.schemas import AnalysisDocument, MatchPage, PlayerMaps, PlayerProfile
+from api.schemas import (
+    TEXT_SCHEMA,
+    AnalysisDocument,
+    MatchPage,
+    PlayerMaps,
+    PlayerProfile,
+    Text,
+)
 from models import analysis
 
 log = logging.getLogger("api.players")
@@ -24,10 +31,11 @@ log = logging.getLogger("api.players")
 router = APIRouter(prefix="/api/players", tags=["players"])
 
 Nickname = Annotated[
-    str,
+    Text,
     Path(
         min_length=1,
         max_length=64,
+        json_schema_extra=TEXT_SCHEMA,
         description="FACEIT nickname (exact, or a unique case-insensitive match)",
         examples=["s1mple_fan"],
     ),
