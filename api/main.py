@@ -192,6 +192,8 @@ async def _close_clients(app: FastAPI) -> None:
     limiter = getattr(app.state, "rate_limiter", None)
     if limiter is not None:
         await limiter.aclose()
+    for probe in (getattr(app.state, "probes", None) or {}).values():
+        probe.close()
 
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.logs import current_request_id
@@ -196,10 +197,44 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The errors that mean "the database is not answering" (refused or lost connections, a
+# connect or statement timeout, no pooled connection free in time), whatever the route: a 503
+# the client may retry, never a 500 with a traceback. Other database errors (a constraint, bad
+# SQL) are bugs and stay 500s.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "database unavailable",
+        extra={
+            "event": "database_unavailable",
+            "path": request.url.path,
+            "error": type(getattr(exc, "orig", None) or exc).__name__,
+        },
+    )
+    return problem(
+        503,
+        TITLES[503],
+        "The database is not answering right now; retry in a few seconds.",
+        "database-unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        with_request_id=True,
+    )
+
+
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _database_unavailable)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -214,9 +249,11 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "request_id": "4f6c1f0e3a7b4d2c9e8f1a2b3c4d5e6f",
         }
         headers = {}
-        if status == 429:
+        if status in (429, 503):
             headers["Retry-After"] = {
-                "description": "Seconds until the limit resets",
+                "description": "Seconds until the limit resets"
+                if status == 429
+                else "Seconds after which to retry",
                 "schema": {"type": "integer"},
             }
         out[status] = {

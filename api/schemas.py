@@ -283,5 +283,7 @@ class ReadyCheck(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: str = Field(examples=["ready"])
+    status: str = Field(
+        examples=["ready"], description="ready; degraded: serving without the cache (Redis)"
+    )
     checks: dict[str, ReadyCheck]

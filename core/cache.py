@@ -144,6 +144,7 @@ class FeatureCache:
         *,
         max_entries: int = 1024,
         socket_timeout: float = 0.25,
+        connect_timeout: float | None = None,
         retry_after_seconds: float = 5.0,
         registry: Any | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -154,6 +155,7 @@ class FeatureCache:
         self.ttl_seconds = ttl_seconds
         self.prefix = prefix
         self.socket_timeout = socket_timeout
+        self.connect_timeout = socket_timeout if connect_timeout is None else connect_timeout
         self.retry_after_seconds = retry_after_seconds
         self.hits = 0
         self.misses = 0
@@ -283,7 +285,7 @@ class FeatureCache:
                 self._client = redis.Redis.from_url(
                     str(self.redis_url),
                     socket_timeout=self.socket_timeout,
-                    socket_connect_timeout=self.socket_timeout,
+                    socket_connect_timeout=self.connect_timeout,
                     retry=Retry(NoBackoff(), 0),
                     retry_on_timeout=False,
                     health_check_interval=0,

@@ -30,8 +30,18 @@ class Resources:
     def from_settings(cls, settings: Settings) -> Resources:
         return cls(
             settings=settings,
-            engine=make_engine(settings.effective_database_url),
-            cache=FeatureCache(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds),
+            engine=make_engine(
+                settings.effective_database_url,
+                connect_timeout=settings.database_connect_timeout_seconds,
+                statement_timeout=settings.database_statement_timeout_seconds,
+                pool_timeout=settings.database_pool_timeout_seconds,
+            ),
+            cache=FeatureCache(
+                settings.redis_url,
+                ttl_seconds=settings.cache_ttl_seconds,
+                socket_timeout=settings.redis_socket_timeout_seconds,
+                connect_timeout=settings.redis_connect_timeout_seconds,
+            ),
         )
 
     def describe_database(self) -> str:

@@ -100,6 +100,14 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite under data/")
     redis_url: str | None = None
+    # A sick database or cache must cost a request seconds, not minutes: connecting, each SQL
+    # statement (PostgreSQL's statement_timeout; 0 disables it) and waiting for a pooled
+    # connection are bounded; Redis connects and answers within its socket timeouts.
+    database_connect_timeout_seconds: int = Field(default=5, ge=1, le=300)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    redis_connect_timeout_seconds: float = Field(default=0.5, gt=0)
+    redis_socket_timeout_seconds: float = Field(default=0.5, gt=0)
 
     faceit_api_key: SecretStr | None = None
     faceit_api_base: str = "https://open.faceit.com/data/v4"

@@ -38,7 +38,7 @@ def _pair(request: Request, session: SessionDep, config: ConfigDep, user: User) 
     "/login",
     response_model=TokenPair,
     summary="Log in with username and password",
-    responses=problems.responses(401, 422, 423, 429),
+    responses=problems.responses(401, 422, 423, 429, 503),
 )
 def login(
     body: LoginRequest, request: Request, session: SessionDep, config: ConfigDep
@@ -71,7 +71,7 @@ def login(
     "/refresh",
     response_model=TokenPair,
     summary="Exchange a refresh token for a new token pair",
-    responses=problems.responses(401, 422, 429),
+    responses=problems.responses(401, 422, 429, 503),
 )
 def refresh(
     body: RefreshRequest, request: Request, session: SessionDep, config: ConfigDep

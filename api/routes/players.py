@@ -40,7 +40,7 @@ Nickname = Annotated[
         examples=["s1mple_fan"],
     ),
 ]
-FREE_ERRORS = problems.responses(401, 404, 422, 429)
+FREE_ERRORS = problems.responses(401, 404, 422, 429, 503)
 PREMIUM_ERRORS = problems.responses(401, 403, 404, 422, 429, 503)
 
 

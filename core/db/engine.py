@@ -12,8 +12,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout: int | None = None,
+    statement_timeout: float | None = None,
+    pool_timeout: float | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for ``url``. The timeouts (seconds; None: the driver's defaults) bound what a
+    sick database can cost a caller: ``connect_timeout`` a new connection (PostgreSQL),
+    ``statement_timeout`` one SQL statement (PostgreSQL's own; 0 disables it), ``pool_timeout``
+    the wait for a pooled connection when every one is in use. Settings name them
+    (core.resources builds the application's engine with them)."""
     parsed = make_url(url)
+    if pool_timeout is not None:
+        kwargs["pool_timeout"] = pool_timeout
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -22,7 +36,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.drivername in {"postgresql", "postgres"}:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    if connect_timeout is not None:
+        connect_args.setdefault("connect_timeout", connect_timeout)
+    if statement_timeout is not None:
+        option = f"-c statement_timeout={round(statement_timeout * 1000)}"
+        connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), option]))
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

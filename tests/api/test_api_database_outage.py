@@ -1,0 +1,161 @@
+"""A sick database, on a private PostgreSQL cluster (never the shared server): stopped, the API
+answers 503 problems with Retry-After and recovers without a restart; frozen (SIGSTOP), /healthz
+and /metrics still answer (issue 16 items 6, 7: 500s without Retry-After; /healthz and /metrics
+timed out after 15 s with ~60 requests in flight)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apitest_helpers import (
+    PASSWORD,
+    assert_problem,
+    bearer,
+    client,
+    login,
+    make_config,
+    make_settings,
+)
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from api.main import create_app
+from core import auth
+from core.db.engine import make_engine
+from core.db.migrate import upgrade
+from core.resources import Resources
+from tests.utils.postgres_cluster import PrivateCluster, create_cluster
+
+USER = "outage-user"
+# what a liveness probe allows (Kubernetes' timeoutSeconds is 1 by default)
+PROBE_TIMEOUT = 1.0
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivateCluster]:
+    cluster = create_cluster()
+    try:
+        engine = make_engine(cluster.url)
+        upgrade(engine)
+        with engine.connect() as conn, auth_rounds():
+            from sqlalchemy.orm import Session
+
+            with Session(conn) as session:
+                auth.register_user(session, USER, f"{USER}@example.com", PASSWORD, "free")
+        engine.dispose()
+        yield cluster
+    finally:
+        cluster.drop()
+
+
+class auth_rounds:
+    def __enter__(self) -> None:
+        self.rounds, auth.BCRYPT_ROUNDS = auth.BCRYPT_ROUNDS, 4
+
+    def __exit__(self, *exc: object) -> None:
+        auth.BCRYPT_ROUNDS = self.rounds
+
+
+@pytest.fixture
+async def api(cluster: PrivateCluster, tmp_path: Path) -> AsyncIterator[Any]:
+    """An app on the private cluster, its engine built from settings (with their timeouts)."""
+    settings = make_settings(
+        cluster.url,
+        tmp_path,
+        database_connect_timeout_seconds=2,
+        database_pool_timeout_seconds=2,
+    )
+    resources = Resources.from_settings(settings)
+    app = create_app(resources, config=make_config())
+    try:
+        async with client(app) as http:
+            yield http
+    finally:
+        resources.close()
+
+
+async def _probe(http: Any, path: str) -> Any:
+    return await asyncio.wait_for(http.get(path), PROBE_TIMEOUT)
+
+
+async def test_stopped_database_is_503_with_retry_after_and_recovers(cluster, api) -> None:
+    http = api
+    tokens = await login(http, USER)
+    headers = bearer(tokens["access_token"])
+    assert (await http.get("/api/players/nobody", headers=headers)).status_code == 404
+    cluster.stop()
+    try:
+        answers = [
+            await http.post("/api/auth/login", json={"username": USER, "password": PASSWORD}),
+            await http.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}),
+            await http.get("/api/players/nobody", headers=headers),
+            await http.get("/api/players/nobody/matches", headers=headers),
+        ]
+        for answer in answers:
+            problem = assert_problem(answer, 503)
+            assert problem["type"].endswith("/database-unavailable")
+            assert int(answer.headers["retry-after"]) >= 1
+        health = await _probe(http, "/healthz")
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+        assert (await _probe(http, "/metrics")).status_code == 200
+        ready = assert_problem(await http.get("/readyz"), 503)
+        assert ready["checks"]["database"]["ok"] is False
+    finally:
+        cluster.start()
+    # the same process recovers: no restart
+    again = await login(http, USER)
+    assert (
+        await http.get("/api/players/nobody", headers=bearer(again["access_token"]))
+    ).status_code == 404
+    assert (await http.get("/readyz")).json()["status"] == "ready"
+
+
+async def test_frozen_database_leaves_health_and_metrics_answering(cluster, api) -> None:
+    http = api
+    tokens = await login(http, USER)
+    headers = bearer(tokens["access_token"])
+    pids = cluster.freeze()
+    try:
+        in_flight = [
+            asyncio.create_task(http.get(f"/api/players/nobody-{i}", headers=headers))
+            for i in range(50)
+        ] + [
+            asyncio.create_task(
+                http.post("/api/auth/login", json={"username": USER, "password": PASSWORD})
+            )
+            for _ in range(10)
+        ]
+        await asyncio.sleep(0.3)  # the requests are now waiting on the database
+        for _ in range(3):
+            health = await _probe(http, "/healthz")
+            assert health.status_code == 200
+            metrics = await _probe(http, "/metrics")
+            assert metrics.status_code == 200 and "faceit_ai_api_requests_total" in metrics.text
+        assert not all(task.done() for task in in_flight)
+    finally:
+        cluster.thaw(pids)
+    answers = await asyncio.gather(*in_flight)
+    # every request was answered: the ones that waited too long as 503 problems, none as a 500
+    assert {a.status_code for a in answers} <= {200, 404, 503}, {a.status_code for a in answers}
+    for answer in answers:
+        if answer.status_code == 503:
+            assert_problem(answer, 503)
+            assert answer.headers["retry-after"]
+    assert (await http.get("/readyz")).status_code == 200
+
+
+def test_statement_timeout_from_settings(postgres_url: str, tmp_path: Path) -> None:
+    """A statement running longer than DATABASE_STATEMENT_TIMEOUT_SECONDS is cancelled."""
+    settings = make_settings(postgres_url, tmp_path, database_statement_timeout_seconds=0.2)
+    resources = Resources.from_settings(settings)
+    try:
+        with resources.engine.connect() as conn:
+            conn.execute(text("SELECT pg_sleep(0.05)"))
+            with pytest.raises(OperationalError, match="statement timeout"):
+                conn.execute(text("SELECT pg_sleep(3)"))
+    finally:
+        resources.close()
