@@ -68,9 +68,10 @@ async def api(cluster: PrivateCluster, tmp_path: Path) -> AsyncIterator[Any]:
         tmp_path,
         database_connect_timeout_seconds=2,
         database_pool_timeout_seconds=2,
+        api=make_config(),
     )
     resources = Resources.from_settings(settings)
-    app = create_app(resources, config=make_config())
+    app = create_app(resources)
     try:
         async with client(app) as http:
             yield http

@@ -182,10 +182,9 @@ async def test_valid_samples_are_accepted(premium) -> None:
 def test_openapi_refuses_what_the_api_refuses() -> None:
     """The document's patterns refuse blank names and control characters (issue 16 item 9: it
     accepted whitespace-only lineup names, which the API then answered 422)."""
-    from api.config import ApiConfig
     from api.main import create_app
 
-    document = create_app(config=ApiConfig(log_json=False)).openapi()
+    document = create_app().openapi()
     schemas = document["components"]["schemas"]
     for model, name in [("LineupsRequest", "lineup_a"), ("LineupsRequest", "lineup_b")]:
         item = schemas[model]["properties"][name]["items"]
