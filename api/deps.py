@@ -80,12 +80,15 @@ def get_limiter(request: Request) -> ApiRateLimiter:
     limiter: ApiRateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is None:
         config = get_config(request)
+        settings = get_resources(request).settings
         limiter = ApiRateLimiter(
             user_limit=config.rate_limit_user,
             ip_limit=config.rate_limit_ip,
-            redis_url=get_resources(request).settings.redis_url,
+            redis_url=settings.redis_url,
             strategy=config.rate_limit_strategy,
             enabled=config.rate_limit_enabled,
+            socket_timeout=settings.redis_socket_timeout_seconds,
+            connect_timeout=settings.redis_connect_timeout_seconds,
         )
         request.app.state.rate_limiter = limiter
     return limiter

@@ -2,8 +2,11 @@
 
 Redis (``settings.redis_url``) shares the counters between API processes; without Redis each
 process counts in memory (the ``limits`` library's storage). A storage outage never takes the API
-down: the limit is skipped (for ``OUTAGE_BACKOFF_SECONDS`` after a failure, so a dead Redis does
-not cost every request a timeout) and one warning is logged.
+down, nor the limits off: while Redis fails, each process counts in its in-process fallback
+(the same limits, per process: with N API processes a client gets at most N times the limit),
+Redis is not tried again for ``OUTAGE_BACKOFF_SECONDS`` after a failure (a dead Redis does not
+cost every request a timeout), and one warning is logged; counting moves back to Redis when it
+answers again.
 
 The fixed-window strategy on Redis (the default, production) does not go through ``limits``: the
 hot path counts with one Lua script, and every hit queued while the previous script call is in
@@ -93,9 +96,17 @@ class _StorageDown(Exception):
 class _BatchedFixedWindow:
     """Fixed-window counters in Redis, every queued hit counted by one script call."""
 
-    def __init__(self, redis_url: str, key_prefix: str) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        key_prefix: str,
+        socket_timeout: float = 0.5,
+        connect_timeout: float = 0.5,
+    ) -> None:
         self.redis_url = redis_url
         self.key_prefix = key_prefix
+        self.socket_timeout = socket_timeout
+        self.connect_timeout = connect_timeout
         self._client: Any = None
         self._script: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -114,8 +125,8 @@ class _BatchedFixedWindow:
         self._task = None
         self._client = Redis.from_url(
             self.redis_url,
-            socket_timeout=0.5,
-            socket_connect_timeout=0.5,
+            socket_timeout=self.socket_timeout,
+            socket_connect_timeout=self.connect_timeout,
             retry=Retry(NoBackoff(), 0),
         )
         self._script = self._client.register_script(_HIT_SCRIPT)
@@ -188,6 +199,8 @@ class ApiRateLimiter:
         strategy: str = "fixed-window",
         enabled: bool = True,
         key_prefix: str = "faceit-ai-api",
+        socket_timeout: float = 0.5,
+        connect_timeout: float = 0.5,
     ) -> None:
         self.enabled = enabled
         self.user_items: list[RateLimitItem] = parse_many(user_limit)
@@ -196,15 +209,23 @@ class ApiRateLimiter:
         self._batched: _BatchedFixedWindow | None = None
         if redis_url:
             if strategy != "moving-window":
-                self._batched = _BatchedFixedWindow(redis_url.removeprefix("async+"), key_prefix)
+                self._batched = _BatchedFixedWindow(
+                    redis_url.removeprefix("async+"), key_prefix, socket_timeout, connect_timeout
+                )
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
             self.storage = RedisStorage(
-                uri, implementation="redispy", key_prefix=key_prefix, socket_timeout=0.5
+                uri,
+                implementation="redispy",
+                key_prefix=key_prefix,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=connect_timeout,
             )
         else:
             self.storage = MemoryStorage()
         cls = MovingWindowRateLimiter if strategy == "moving-window" else FixedWindowRateLimiter
         self.limiter: RateLimiter = cls(self.storage)
+        # counts while the shared storage is down (the same limits, in this process)
+        self.fallback: RateLimiter = cls(MemoryStorage())
         self._warned = False
         # per scope, per item: the Redis key around the identity (the key ``limits`` uses:
         # "<prefix>:LIMITER/<scope>/<identity>/<amount>/<multiples>/<granularity>") and the
@@ -247,14 +268,16 @@ class ApiRateLimiter:
                 verdict = await self._hit_batched(hits)
             else:
                 verdict = await self._hit_limits(hits)
-        except Exception as exc:  # storage down: serve rather than refuse everyone
+        except Exception as exc:  # storage down: count in process instead
             if not self._warned:
                 self._warned = True
                 log.warning(
-                    "rate limit storage unavailable; limits skipped",
+                    "rate limit storage unavailable; counting in process",
                     extra={"event": "ratelimit_storage_down", "error": repr(exc)},
                 )
-            return ALLOWED
+            if isinstance(self.storage, MemoryStorage):
+                return ALLOWED  # the in-process storage itself failed: nothing to fall back on
+            return await self._hit_limits(hits, self.fallback)
         if self._warned:
             self._warned = False
             log.info("rate limit storage is back", extra={"event": "ratelimit_storage_up"})
@@ -278,17 +301,21 @@ class ApiRateLimiter:
         retry = max(1, math.ceil(wait_ms / 1000)) if wait_ms > 0 else 1
         return Verdict(False, retry, str(item), scope)
 
-    async def _hit_limits(self, hits: Sequence[tuple[str, str]]) -> Verdict:
+    async def _hit_limits(
+        self, hits: Sequence[tuple[str, str]], limiter: RateLimiter | None = None
+    ) -> Verdict:
+        limiter = limiter or self.limiter
         for scope, identity in hits:
             for item in self.user_items if scope == "user" else self.ip_items:
-                if not await self.limiter.hit(item, scope, identity):
-                    stats = await self.limiter.get_window_stats(item, scope, identity)
+                if not await limiter.hit(item, scope, identity):
+                    stats = await limiter.get_window_stats(item, scope, identity)
                     retry = max(1, math.ceil(stats.reset_time - time.time()))
                     return Verdict(False, retry, str(item), scope)
         return ALLOWED
 
     async def reset(self) -> None:
         await self.storage.reset()
+        await self.fallback.storage.reset()
 
     async def aclose(self) -> None:
         if self._batched is not None:

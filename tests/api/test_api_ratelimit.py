@@ -9,6 +9,7 @@ import pytest
 from apitest_helpers import assert_problem, bearer, build_app, client, login, make_config
 
 from api.ratelimit import ApiRateLimiter
+from tests.utils.redis_server import free_port, start_redis, stop_redis
 
 
 def _tiny_limits(app, user: str, ip: str, redis_url: str | None = None) -> None:
@@ -77,12 +78,13 @@ async def test_limits_from_config_and_disabled(seeded, tmp_path) -> None:
         assert_problem(await http.post("/api/auth/login", json={}), 429)
 
 
-async def test_storage_outage_does_not_refuse_requests(seeded, tmp_path) -> None:
+async def test_storage_outage_neither_refuses_nor_lifts_the_limits(seeded, tmp_path) -> None:
+    """Redis unreachable: requests are served and the limits still count, in process."""
     app = build_app(seeded, tmp_path)
     _tiny_limits(app, "1/minute", "1/minute", "redis://127.0.0.1:1/0")
     async with client(app) as http:
-        for _ in range(2):
-            assert (await http.get("/api/players/x")).status_code == 401
+        assert (await http.get("/api/players/x")).status_code == 401
+        assert_problem(await http.get("/api/players/x"), 429)
 
 
 def test_redis_keys_are_those_of_limits() -> None:
@@ -201,8 +203,8 @@ async def test_storage_outage_backs_off_and_recovers(redis_url) -> None:
         key_prefix=f"faceit-ai-api-test-{uuid.uuid4().hex[:8]}",
     )
     assert limiter._batched is not None
-    for _ in range(3):
-        assert (await limiter.hit("user", "1")).allowed
+    # down: the in-process fallback counts (one allowed, then refused)
+    assert [(await limiter.hit("user", "1")).allowed for _ in range(3)] == [True, False, False]
     # Redis comes back (here: the URL is fixed) after the back-off: limits apply again
     limiter._batched.redis_url = redis_url
     limiter._batched._loop = None
@@ -210,3 +212,34 @@ async def test_storage_outage_backs_off_and_recovers(redis_url) -> None:
     assert (await limiter.hit("user", "1")).allowed
     assert not (await limiter.hit("user", "1")).allowed  # (the keys expire within a minute)
     await limiter.aclose()
+
+
+async def test_per_user_limit_holds_while_redis_is_stopped(seeded_sqlite, tmp_path) -> None:
+    """A private redis-server is stopped mid-traffic: the per-user limit keeps holding from the
+    in-process fallback, and counting returns to Redis when it is back (issue 16 item 9: 3,874
+    requests from one user in 25 s against 120/min while Redis was down)."""
+    port = free_port()
+    server = start_redis(port)
+    app = build_app(seeded_sqlite, tmp_path)
+    try:
+        async with client(app) as http:
+            free = await login(http, seeded_sqlite.users["free"])
+            headers = bearer(free["access_token"])
+            _tiny_limits(app, "5/minute", "1000/minute", f"redis://127.0.0.1:{port}/0")
+            url = f"/api/players/{seeded_sqlite.nicknames[0]}"
+            assert (await http.get(url, headers=headers)).status_code == 200  # counted in Redis
+            stop_redis(server)
+            codes = [(await http.get(url, headers=headers)).status_code for _ in range(12)]
+            assert codes == [200] * 5 + [429] * 7, codes
+            burst = await asyncio.gather(*(http.get(url, headers=headers) for _ in range(20)))
+            assert {r.status_code for r in burst} == {429}
+            other = await login(http, seeded_sqlite.users["premium"])
+            ok = await http.get(url, headers=bearer(other["access_token"]))
+            assert ok.status_code == 200  # another user has their own count
+            server = start_redis(port)
+            app.state.rate_limiter._batched._down_until = 0.0  # skip the back-off wait
+            # back on Redis (restarted empty: a new count there, not the fallback's)
+            codes = [(await http.get(url, headers=headers)).status_code for _ in range(6)]
+            assert codes == [200] * 5 + [429], codes
+    finally:
+        stop_redis(server)
