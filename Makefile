@@ -4,7 +4,7 @@ PORT ?= 8501
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: uv install run test lint format typecheck api demo-api
+.PHONY: uv install run test lint format typecheck api demo-api stack audit
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -35,3 +35,9 @@ api: install
 
 demo-api: install
 	$(UV) run faceit-ai demo-api
+
+stack: install
+	$(UV) run faceit-ai stack
+
+audit: install
+	$(UV) run python .ci/audit.py

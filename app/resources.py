@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-from prometheus_client import start_http_server
 
 from core.logs import configure_logging
 from core.resources import Resources
@@ -14,12 +13,9 @@ from models.analysis import AnalysisModels
 
 @st.cache_resource(show_spinner=False)
 def start_observability() -> bool:
-    """Once per app process: JSON logs, Sentry (SENTRY_DSN) and /metrics (APP_METRICS_PORT)."""
-    settings = get_settings()
+    """Once per app process: JSON logs and Sentry (SENTRY_DSN)."""
     configure_logging("app")
-    if settings.app_metrics_port is not None:
-        start_http_server(settings.app_metrics_port, addr=settings.app_metrics_host)
-    return init_sentry(settings, "app")
+    return init_sentry(get_settings(), "app")
 
 
 @st.cache_resource(show_spinner=False)

@@ -457,9 +457,11 @@ class Ingestor:
                 total.add(result)
         return total
 
-    async def sync_tracked(self) -> IngestSummary:
-        with self.sessions() as session:
-            player_ids = store.tracked_player_ids(session)
+    async def sync_tracked(self, player_ids: Sequence[str] | None = None) -> IngestSummary:
+        """Every tracked player (or only ``player_ids``: one batch of a fanned-out sync)."""
+        if player_ids is None:
+            with self.sessions() as session:
+                player_ids = store.tracked_player_ids(session)
         total = IngestSummary()
         results = await self.ingest_many(player_ids, self.sync_player_id)
         for player_id, result in zip(player_ids, results, strict=True):

@@ -8,6 +8,7 @@ SQLAlchemy, Prefect and XGBoost.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -302,6 +303,78 @@ def run(
             trainer.join(timeout=60)
         resources.close()
     raise typer.Exit(code)
+
+
+@app.command()
+def stack(
+    workers: int = typer.Option(2, min=1, help="Prefect workers on the work pool."),
+    api_instances: int = typer.Option(2, min=1, help="API instances behind nginx."),
+    port: int = typer.Option(
+        8443, envvar="STACK_PORT", help="HTTPS port; the others follow it (see README)."
+    ),
+    directory: Path = typer.Option(
+        Path("data/stack"), "--dir", envvar="STACK_DIR", help="Configs, logs and state."
+    ),
+    tls_cert: Path | None = typer.Option(None, envvar="TLS_CERT_FILE", help="PEM certificate."),
+    tls_key: Path | None = typer.Option(None, envvar="TLS_KEY_FILE", help="PEM private key."),
+    scrape_interval: str = typer.Option(
+        "15s", envvar="STACK_SCRAPE_INTERVAL", help="Prometheus scrape and rule interval."
+    ),
+    worker_poll_seconds: float = typer.Option(
+        5.0, envvar="STACK_WORKER_POLL_SECONDS", help="How often a worker asks for runs."
+    ),
+    schedules: bool = typer.Option(
+        True, help="Deploy with TRAIN_CRON and SYNC_CRON (--no-schedules: only triggered runs)."
+    ),
+) -> None:
+    """Run the production topology on this machine (nginx, API x N, app, Prefect server and
+    workers, Prometheus, Alertmanager) under supervisord, on loopback. Ctrl-C stops it all."""
+    from pipelines.stack import Stack, StackError, StackOptions, StackPorts
+
+    options = StackOptions(
+        directory=directory,
+        ports=StackPorts(base=port, api_instances=api_instances),
+        workers=workers,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        scrape_interval=scrape_interval,
+        worker_poll_seconds=worker_poll_seconds,
+        schedules=schedules,
+    )
+    db_upgrade()
+    resources = open_resources()
+    try:
+        seed_demo_if_empty(resources)
+    finally:
+        resources.close()
+    running = Stack(options, load(), log=console.print)
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # a service manager's SIGTERM (or a closed terminal) stops the stack like Ctrl-C does
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+    try:
+        running.start()
+    except StackError as exc:
+        console.print(f"[red]{exc}[/red] (logs: {running.directory / 'logs'})")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        running.stop()
+        console.print("Stopped; nothing left running.")
+        return
+    for name, url in running.urls.items():
+        console.print(f"{name:>13}: {url}")
+    console.print("Running; Ctrl-C stops everything.")
+    try:
+        while running.process is not None and running.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("Stopping...")
+    finally:
+        running.stop()
+    console.print("Stopped; nothing left running.")
 
 
 if __name__ == "__main__":

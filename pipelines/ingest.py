@@ -7,12 +7,14 @@ a batch is idempotent, so a retried or re-run task never adds anything twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
+from prefect.runtime import deployment
 
 from core.ingest import Ingestor, IngestSummary
 from core.settings import Settings, get_settings
@@ -51,13 +53,74 @@ async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]
     return asdict(summary)
 
 
-@flow(name="sync-tracked-players")
-async def sync_tracked_players() -> dict[str, Any]:
-    """Incremental: only the matches after each tracked player's watermark."""
-    observe_flows(get_settings())
-    summary = await run_ingest(get_settings(), Ingestor.sync_tracked, step=as_prefect_task)
-    get_run_logger().info("sync: %s", summary)
+SYNC_BATCH_SIZE = 25
+SYNC_BATCH_DEPLOYMENT = "sync-players/sync-players"
+
+
+def tracked_batches(settings: Settings, size: int) -> list[list[str]]:
+    """The tracked player ids, in batches of ``size``."""
+    from core import store
+    from core.resources import Resources
+
+    resources = Resources.from_settings(settings)
+    try:
+        with resources.sessions() as session:
+            ids = store.tracked_player_ids(session)
+    finally:
+        resources.close()
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+@flow(name="sync-players", persist_result=True)  # the parent run reads the summary back
+async def sync_players(player_ids: list[str]) -> dict[str, Any]:
+    """One batch of a fanned-out sync: these players' new matches (any worker of the pool)."""
+    settings = get_settings()
+    observe_flows(settings)
+    summary = await run_ingest(
+        settings, lambda ingestor: ingestor.sync_tracked(player_ids), step=as_prefect_task
+    )
+    get_run_logger().info("sync of %d players: %s", len(player_ids), summary)
     return asdict(summary)
+
+
+async def fan_out(batches: list[list[str]], name: str) -> list[dict[str, Any]]:
+    """One flow run of deployment ``name`` per batch, shared by the pool's workers; results."""
+    from prefect.deployments import run_deployment
+
+    runs = await asyncio.gather(
+        *(run_deployment(name, parameters={"player_ids": batch}, timeout=None) for batch in batches)
+    )
+    results = []
+    for run in runs:
+        if run.state is None or not run.state.is_completed():
+            raise RuntimeError(f"sync batch {run.name} ended {run.state and run.state.name}")
+        results.append(await run.state.aresult())
+    return results
+
+
+@flow(name="sync-tracked-players")
+async def sync_tracked_players(batch_size: int = SYNC_BATCH_SIZE) -> dict[str, Any]:
+    """Incremental: only the matches after each tracked player's watermark.
+
+    Run from a deployment (on a work pool), the tracked players are fanned out in batches of
+    ``batch_size``, one ``sync-players`` flow run each, that every worker of the pool shares;
+    run in process (CLI, tests), they are synced here, ``Ingestor.concurrency`` at a time.
+    """
+    settings = get_settings()
+    observe_flows(settings)
+    if deployment.id is None:
+        summary = await run_ingest(settings, Ingestor.sync_tracked, step=as_prefect_task)
+        get_run_logger().info("sync: %s", summary)
+        return asdict(summary)
+    batches = tracked_batches(settings, batch_size)
+    results = await fan_out(batches, SYNC_BATCH_DEPLOYMENT)
+    total = IngestSummary()
+    for result in results:
+        part = IngestSummary(**result)
+        total.add(part)
+        total.requests += part.requests
+    get_run_logger().info("sync of %d batches: %s", len(batches), total)
+    return {**asdict(total), "batches": len(batches)}
 
 
 def demo_nicknames(settings: Settings, players: int | None = None) -> list[str]:

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from api.metrics import api_metrics
 from core.cache import FeatureCache
 from pipelines.cli import app
+from pipelines.stack_services import FlowMetrics
 
 REPO = Path(__file__).resolve().parents[2]
 METRIC = re.compile(r"\bfaceit_ai_[a-z_]+")
@@ -30,7 +31,10 @@ def exported_metric_names() -> set[str]:
         cache = FeatureCache(url, registry=registry, socket_timeout=0.05)
         for _ in range(2):
             cache.get_or_compute("summary", "1", "p", None, lambda: frame)
-    text = generate_latest(registry).decode()
+    flows = FlowMetrics("http://127.0.0.1:1/api", "faceit-ai")  # the stack's flow exporter
+    flows.workers.labels("faceit-ai").set(2)
+    flows.runs.labels("sync-players", "failed").set(1)
+    text = generate_latest(registry).decode() + generate_latest(flows.registry).decode()
     return {
         line.split("{")[0].split(" ")[0]
         for line in text.splitlines()
@@ -66,3 +70,23 @@ def test_alerts_and_dashboard_use_metrics_the_code_exports() -> None:
     used = {m for e in expressions for m in METRIC.findall(e)}
     assert used, "no metric referenced"
     assert used <= exported, sorted(used - exported)
+
+
+def test_compose_and_the_stack_run_the_same_services_and_scrape_the_same_jobs() -> None:
+    from core.settings import load_settings
+    from pipelines.stack import StackOptions, programs, render_prometheus
+
+    settings = load_settings(
+        _env_file=None, database_url="postgresql://u@127.0.0.1/db", redis_url="redis://x:1/0"
+    )
+    options = StackOptions()
+    stack_jobs = {j["job_name"] for j in yaml.safe_load(render_prometheus(options, False))[
+        "scrape_configs"
+    ]}  # fmt: skip
+    compose_prometheus = yaml.safe_load((REPO / "monitoring" / "prometheus.yml").read_text())
+    assert {j["job_name"] for j in compose_prometheus["scrape_configs"]} == stack_jobs
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())
+    services = set(compose["services"])
+    names = {p.name.rstrip("-0123456789") for p in programs(options, settings)}
+    assert names - {"demo-faceit"} <= services | {"api", "worker"}, names - services
+    assert {"nginx", "prefect-server", "worker", "flow-metrics", "deploy-flows"} <= services

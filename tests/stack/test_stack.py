@@ -1,0 +1,421 @@
+"""`faceit-ai stack` for real: nginx (TLS) -> app and API x 2, Prefect server on PostgreSQL with a
+process pool and 2 workers, Prometheus and Alertmanager, Sentry (a local capture endpoint).
+
+One stack is started through the CLI for the whole module (it takes most of the time), each
+test proves one promise of the production shape, and the last one stops it with Ctrl-C (SIGINT)
+and checks that nothing is left running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pipelines.stack import STACK_MARK, StackPorts
+from tests.utils.sentry_capture import SentryCapture
+
+pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(900)]
+
+REPO = Path(__file__).resolve().parents[2]
+WEBHOOK_SECRET = "whsec_stacktest0123456789abcdef"
+STRIPE_KEY = "sk_test_stack0123456789abcdefghij"
+FACEIT_RATE = 10.0
+API_INSTANCES = 2
+WORKERS = 2
+STARTUP_SECONDS = 600
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 180.0) -> Any:
+    """``check()``'s first truthy result, polled; fails naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            last = exc
+        time.sleep(1.0)
+    pytest.fail(f"{what} (last: {last!r})")
+
+
+def free_base(span: int) -> int:
+    """A base port with ``span`` free ports after it (OS-assigned, then checked)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = int(s.getsockname()[1])
+        if base + span >= 65000:
+            continue
+        try:
+            for port in range(base, base + span):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range")
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[str]
+    ports: StackPorts
+    directory: Path
+    sentry: SentryCapture
+    database_url: str
+    output: Path
+    started: float
+
+    @property
+    def https(self) -> str:
+        return f"https://127.0.0.1:{self.ports.https}"
+
+    @property
+    def prefect(self) -> str:
+        return f"http://127.0.0.1:{self.ports.prefect}/api"
+
+    def edge(self) -> httpx.Client:
+        return httpx.Client(base_url=self.https, verify=False, timeout=15.0)  # noqa: S501
+
+    def supervisorctl(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("supervisorctl")), "-c",
+             str(self.directory / "supervisord.conf"), *args],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        return result.stdout + result.stderr
+
+
+def database_for(test_url: str, suffix: str) -> str:
+    """A fresh PostgreSQL database next to the test database (dropped and created)."""
+    url = make_url(test_url)
+    name = f"{url.database}_{suffix}"
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def stack(
+    postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStack]:
+    directory = tmp_path_factory.mktemp("stack")
+    database_url = database_for(postgres_url, "stack")
+    ports = StackPorts(base=free_base(12 + API_INSTANCES), api_instances=API_INSTANCES)
+    output = directory / "stack-cli.log"
+    with SentryCapture() as sentry:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "DEMO_PLAYERS": "40",
+            "FACEIT_RATE_LIMIT": str(FACEIT_RATE),
+            "SENTRY_DSN": sentry.dsn,
+            "API_DEBUG_ERROR_ROUTE": "true",
+            "STRIPE_SECRET_KEY": STRIPE_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STRIPE_PRICE_ID": "price_stack_test",
+            "STACK_WORKER_POLL_SECONDS": "2",
+            "STACK_SCRAPE_INTERVAL": "2s",
+        }
+        with output.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pipelines.cli", "stack", "--workers", str(WORKERS),
+                 "--api-instances", str(API_INSTANCES), "--port", str(ports.https),
+                 "--no-schedules",
+                 "--dir", str(directory / "run")],
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+        running = RunningStack(
+            process, ports, directory / "run", sentry, database_url, output, time.monotonic()
+        )
+        try:
+            eventually(
+                lambda: (
+                    (process.poll() is None and "Running;" in output.read_text())
+                    or (process.poll() is not None and pytest.fail(output.read_text()[-4000:]))
+                ),
+                "the stack did not come up",
+                STARTUP_SECONDS,
+            )
+            yield running
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+def login(http: httpx.Client) -> dict[str, str]:
+    response = http.post(
+        "/api/auth/login", json={"username": "demo-premium", "password": "demo-password-123"}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def a_nickname(stack: RunningStack) -> str:
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.connect() as conn:
+            return str(
+                conn.execute(text("SELECT nickname FROM players ORDER BY id LIMIT 1")).scalar()
+            )
+    finally:
+        engine.dispose()
+
+
+# -- the edge --------------------------------------------------------------------------------------
+
+
+def test_https_serves_the_app_and_the_api_and_http_redirects(stack: RunningStack) -> None:
+    with stack.edge() as http:
+        health = http.get("/_stcore/health")
+        assert health.status_code == 200 and health.text == "ok"
+        assert health.headers["strict-transport-security"].startswith("max-age=")
+        assert health.headers["x-content-type-options"] == "nosniff"
+        assert "server" not in health.headers or "nginx/" not in health.headers["server"]
+        nickname = a_nickname(stack)
+        player = http.get(f"/api/players/{nickname}", headers=login(http))
+        assert player.status_code == 200, player.text
+        assert player.json()["player"]["nickname"] == nickname
+        assert player.headers["x-request-id"]
+    plain = httpx.get(f"http://127.0.0.1:{stack.ports.http}/api/players/x?y=1", timeout=10)
+    assert plain.status_code == 301
+    assert plain.headers["location"] == f"https://127.0.0.1:{stack.ports.https}/api/players/x?y=1"
+
+
+def test_a_stripe_webhook_through_nginx_reaches_the_api(stack: RunningStack) -> None:
+    payload = json.dumps(
+        {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "customer.created",
+         "created": int(time.time()), "data": {"object": {"id": "cus_stack", "object": "customer"}}}
+    ).encode()  # fmt: skip
+    stamp = str(int(time.time()))
+    digest = hmac.new(WEBHOOK_SECRET.encode(), stamp.encode() + b"." + payload, hashlib.sha256)
+    headers = {"Stripe-Signature": f"t={stamp},v1={digest.hexdigest()}"}
+    with stack.edge() as http:
+        accepted = http.post("/webhooks/stripe", content=payload, headers=headers)
+        forged = http.post(
+            "/webhooks/stripe", content=payload, headers={"Stripe-Signature": f"t={stamp},v1=00"}
+        )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["received"] is True
+    assert forged.status_code == 400  # the API verified the signature: nginx passed the raw body
+
+
+def test_an_api_error_reaches_sentry_scrubbed(stack: RunningStack) -> None:
+    with stack.edge() as http:
+        response = http.post(
+            "/api/debug/error",
+            content=json.dumps({"password": "hunter2-stack-password"}),
+            headers={
+                "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdGFjayJ9.c2lnbmF0dXJl",
+                "Cookie": "session=stack-cookie-0123456789",
+                "Content-Type": "application/json",
+            },
+        )
+    assert response.status_code == 500
+    request_id = response.headers["x-request-id"]
+    event = eventually(
+        lambda: [
+            e for e in stack.sentry.events() if e.get("tags", {}).get("request_id") == request_id
+        ],
+        "no Sentry event with the request id",
+        60,
+    )[0]
+    assert event["exception"]["values"][-1]["type"] == "DebugError"
+    assert event["release"].startswith("faceit-ai@")
+    raw = stack.sentry.text()
+    for secret in ("hunter2-stack-password", "stack-cookie-0123456789", "c2lnbmF0dXJl", STRIPE_KEY):
+        assert secret not in raw
+
+
+# -- the work pool ---------------------------------------------------------------------------------
+
+
+def run_deployment(stack: RunningStack, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Trigger a deployment through the Prefect API; the finished flow run."""
+    with httpx.Client(base_url=stack.prefect, timeout=15.0) as prefect:
+        deployment = prefect.get(f"/deployments/name/{name}")
+        assert deployment.status_code == 200, deployment.text
+        created = prefect.post(
+            f"/deployments/{deployment.json()['id']}/create_flow_run",
+            json={"parameters": parameters},
+        )
+        assert created.status_code == 201, created.text
+        run_id = created.json()["id"]
+
+        def finished() -> dict[str, Any] | None:
+            run = prefect.get(f"/flow_runs/{run_id}").json()
+            state = run["state"]["type"]
+            if state in {"FAILED", "CRASHED", "CANCELLED"}:
+                pytest.fail(f"{name} ended {state}: {run['state'].get('message')}")
+            return run if state == "COMPLETED" else None
+
+        return eventually(finished, f"{name} did not complete", 300)
+
+
+def model_versions(stack: RunningStack) -> list[float]:
+    versions = []
+    for port in stack.ports.api:
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        line = next(
+            x
+            for x in body.splitlines()
+            if x.startswith('faceit_ai_model_version{model="match_outcome"}')
+        )
+        versions.append(float(line.split()[-1]))
+    return versions
+
+
+def test_train_models_runs_on_a_pool_worker_and_the_api_serves_the_model(
+    stack: RunningStack,
+) -> None:
+    assert model_versions(stack) == [0.0] * API_INSTANCES  # nothing trained yet
+    run = run_deployment(stack, "train-models/nightly", {})
+    assert run["labels"]["prefect.worker.name"] in {f"worker-{i}" for i in range(1, WORKERS + 1)}
+    eventually(
+        lambda: all(v >= 1 for v in model_versions(stack)),
+        "the API instances did not load the model",
+    )
+    with stack.edge() as http:
+        headers = login(http)
+        nickname = a_nickname(stack)
+        answer = http.get(f"/api/players/{nickname}", headers=headers)
+        assert answer.status_code == 200
+
+
+def demo_faceit_counts(stack: RunningStack) -> dict[str, float]:
+    body = httpx.get(f"http://127.0.0.1:{stack.ports.demo_faceit}/metrics", timeout=10).text
+    counts = {}
+    for line in body.splitlines():
+        if line.startswith("faceit_ai_demo_faceit_responses_total{"):
+            status = line.split('status="')[1].split('"')[0]
+            counts[status] = float(line.split()[-1])
+    return counts
+
+
+def test_a_fanned_out_sync_runs_on_both_workers_within_the_faceit_rate_limit(
+    stack: RunningStack,
+) -> None:
+    before = demo_faceit_counts(stack)
+    started = time.monotonic()
+    parent = run_deployment(stack, "sync-tracked-players/sync-tracked-players", {"batch_size": 8})
+    seconds = time.monotonic() - started
+    with httpx.Client(base_url=stack.prefect, timeout=15.0) as prefect:
+        children = prefect.post(
+            "/flow_runs/filter",
+            json={"flow_runs": {"parent_flow_run_id": {"any_": [parent["id"]]}}, "limit": 100},
+        ).json()
+        if not children:  # run_deployment from a flow links the child through a task run
+            children = prefect.post(
+                "/flow_runs/filter",
+                json={
+                    "flows": {"name": {"any_": ["sync-players"]}},
+                    "flow_runs": {"start_time": {"after_": parent["start_time"]}},
+                    "limit": 100,
+                },
+            ).json()
+    assert len(children) == 5  # 40 tracked players in batches of 8
+    assert all(c["state"]["type"] == "COMPLETED" for c in children)
+    workers = {c["labels"].get("prefect.worker.name") for c in children}
+    assert workers == {"worker-1", "worker-2"}, workers
+    after = demo_faceit_counts(stack)
+    sent = sum(after.values()) - sum(before.values())
+    assert sent >= 40  # at least one request per player
+    # the demo FACEIT API enforces the key's limit: not one request of the two workers was over
+    assert after.get("429", 0) == before.get("429", 0)
+    assert sent / seconds <= FACEIT_RATE * 1.05
+
+
+# -- monitoring ------------------------------------------------------------------------------------
+
+
+def test_prometheus_scrapes_every_target_and_an_instance_down_alerts(stack: RunningStack) -> None:
+    prometheus = f"http://127.0.0.1:{stack.ports.prometheus}/api/v1"
+
+    def all_up() -> list[dict[str, Any]] | None:
+        targets = httpx.get(f"{prometheus}/targets", timeout=10).json()["data"]["activeTargets"]
+        return targets if targets and all(t["health"] == "up" for t in targets) else None
+
+    targets = eventually(all_up, "not every Prometheus target is up", 120)
+    jobs = {t["labels"]["job"] for t in targets}
+    assert {"faceit-ai-api", "faceit-ai-app", "faceit-ai-flows", "prefect-server"} <= jobs
+    assert len([t for t in targets if t["labels"]["job"] == "faceit-ai-api"]) == API_INSTANCES
+
+    assert "stopped" in stack.supervisorctl("stop", "api-2")
+    down = f"127.0.0.1:{stack.ports.api[1]}"
+    alertmanager = f"http://127.0.0.1:{stack.ports.alertmanager}/api/v2/alerts"
+
+    def alert() -> list[dict[str, Any]]:
+        alerts = httpx.get(alertmanager, timeout=10).json()
+        return [
+            a
+            for a in alerts
+            if a["labels"]["alertname"] == "ApiInstanceDown" and a["labels"]["instance"] == down
+        ]
+
+    with stack.edge() as http:
+        headers = login(http)
+        nickname = a_nickname(stack)
+        # the API keeps answering through nginx on the other instance while the alert builds up
+        statuses = [
+            http.get(f"/api/players/{nickname}", headers=headers).status_code for _ in range(20)
+        ]
+    assert statuses == [200] * 20
+    fired = eventually(alert, "ApiInstanceDown never reached Alertmanager", 120)
+    assert fired[0]["status"]["state"] == "active"
+
+
+# -- shutdown (last) -------------------------------------------------------------------------------
+
+
+def test_ctrl_c_stops_everything(stack: RunningStack) -> None:
+    stack.process.send_signal(signal.SIGINT)
+    assert stack.process.wait(timeout=120) == 0
+    assert "Stopped; nothing left running." in stack.output.read_text()
+    mark = f"{STACK_MARK}={stack.directory.resolve()}".encode()
+    left = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mark in (entry / "environ").read_bytes().split(b"\0"):
+                    left.append((entry / "cmdline").read_bytes().replace(b"\0", b" ")[:120])
+            except OSError:
+                continue
+    assert left == []
+    ports = [stack.ports.https, stack.ports.http, stack.ports.app, stack.ports.prefect,
+             stack.ports.prometheus, stack.ports.alertmanager, *stack.ports.api]  # fmt: skip
+    assert [p for p in ports if listening(p)] == []
