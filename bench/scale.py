@@ -1,0 +1,208 @@
+"""Benchmark: does the production stack scale out? (1 vs 2 API instances, 1 vs 2 workers)
+
+    uv run python bench/scale.py [--duration 10] [--connections 16] [--runs 4]
+                                 [--database-url postgresql://...] [--redis-url redis://...]
+
+Starts ``faceit-ai stack``'s topology (pipelines.stack.Stack) on free loopback ports with two API
+instances and two workers, on a fresh PostgreSQL database next to ``--database-url`` (default
+TEST_DATABASE_URL) with the demo league loaded. API rate limits are off and nginx's request
+limits raised far above the load, so that only capacity is measured. Then, in the same run:
+
+- api: ``wrk`` through nginx (HTTPS) on ``GET /api/players/{nickname}`` with a bearer token,
+  first with api-2 stopped (``supervisorctl stop``; nginx sends everything to api-1), then with
+  both instances: api_scale = rps(2) / rps(1). Goal on 2 cores: >= 1.4 (wrk and nginx share
+  the cores with the API).
+- workers: ``--runs`` ``train-models`` deployment runs (CPU-bound: XGBoost, polars) triggered
+  at once through the Prefect API, first with worker-2 stopped, then with both. Each worker is
+  pinned to one CPU (taskset; its flow runs inherit it) and each flow run held to one thread
+  (POLARS_MAX_THREADS=1, OMP_NUM_THREADS=1), each worker runs one flow run at a time, so the
+  ratio shows the pool's scaling, not the libraries' threads:
+  worker_scale = seconds(1 worker) / seconds(2 workers). Goal: >= 1.7.
+
+The last line is one JSON object with api_scale and worker_scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipelines.stack import Stack, StackOptions, StackPorts  # noqa: E402
+
+
+def free_base(span: int) -> int:
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = int(s.getsockname()[1])
+        try:
+            for port in range(base, base + span):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        if base + span < 65000:
+            return base
+    raise RuntimeError("no free port range")
+
+
+def fresh_database(url: str, name: str) -> str:
+    base = make_url(url)
+    admin = create_engine(
+        base.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def wrk(url: str, token: str, duration: int, connections: int) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": round(rps, 1), "non_2xx": int(bad.group(1)) if bad else 0}
+
+
+def train_runs(stack: Stack, runs: int) -> float:
+    """Seconds from triggering ``runs`` train-models runs to the last one completing."""
+    api = f"http://127.0.0.1:{stack.options.ports.prefect}/api"
+    with httpx.Client(base_url=api, timeout=30) as prefect:
+        deployment = prefect.get("/deployments/name/train-models/nightly").json()["id"]
+        started = time.monotonic()
+        ids = [
+            prefect.post(f"/deployments/{deployment}/create_flow_run", json={}).json()["id"]
+            for _ in range(runs)
+        ]
+        pending = set(ids)
+        while pending:
+            for run_id in list(pending):
+                state = prefect.get(f"/flow_runs/{run_id}").json()["state"]["type"]
+                if state in {"FAILED", "CRASHED", "CANCELLED"}:
+                    raise RuntimeError(f"train-models run {run_id} ended {state}")
+                if state == "COMPLETED":
+                    pending.discard(run_id)
+            time.sleep(0.5)
+        return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--players", type=int, default=60)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1/test"),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
+    args = parser.parse_args()
+
+    database_url = fresh_database(
+        args.database_url, f"{make_url(args.database_url).database}_scale"
+    )
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": args.redis_url,
+            "DEMO_PLAYERS": str(args.players),
+            "API_RATE_LIMIT_ENABLED": "false",
+            "API_LOG_REQUESTS": "false",
+            "POLARS_MAX_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+        }
+    )
+    subprocess.run([sys.executable, "-m", "pipelines.cli", "seed-demo"], cwd=REPO, check=True)
+    from core.settings import load_settings
+
+    settings = load_settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        options = StackOptions(
+            directory=Path(tmp) / "stack",
+            ports=StackPorts(base=free_base(14), api_instances=2),
+            workers=2,
+            worker_limit=1,
+            pin_workers=True,
+            api_rate=100_000,
+            site_rate=100_000,
+            worker_poll_seconds=1.0,
+            schedules=False,
+        )
+        stack = Stack(options, settings, log=lambda *a: print(*a, file=sys.stderr))
+        stack.start()
+        try:
+            https = f"https://127.0.0.1:{options.ports.https}"
+            with httpx.Client(base_url=https, verify=False, timeout=30) as http:  # noqa: S501
+                token = http.post(
+                    "/api/auth/login",
+                    json={"username": "demo-premium", "password": "demo-password-123"},
+                ).json()["access_token"]
+            engine = create_engine(database_url)
+            with engine.connect() as conn:
+                nickname = conn.execute(text("SELECT nickname FROM players LIMIT 1")).scalar()
+            engine.dispose()
+            url = f"{https}/api/players/{nickname}"
+            wrk(url, token, 3, args.connections)  # warm-up: caches, connections
+            stack.supervisorctl("stop", "api-2")
+            one_api = wrk(url, token, args.duration, args.connections)
+            stack.supervisorctl("start", "api-2")
+            time.sleep(3)
+            wrk(url, token, 3, args.connections)
+            two_api = wrk(url, token, args.duration, args.connections)
+
+            train_runs(stack, 1)  # warm-up: imports, page cache
+            stack.supervisorctl("stop", "worker-2")
+            one_worker = train_runs(stack, args.runs)
+            stack.supervisorctl("start", "worker-2")
+            time.sleep(5)
+            two_workers = train_runs(stack, args.runs)
+        finally:
+            stack.stop()
+
+    result = {
+        "api_rps_1": one_api["rps"],
+        "api_rps_2": two_api["rps"],
+        "api_non_2xx": one_api["non_2xx"] + two_api["non_2xx"],
+        "api_scale": round(two_api["rps"] / one_api["rps"], 2),
+        "train_runs": args.runs,
+        "worker_seconds_1": round(one_worker, 1),
+        "worker_seconds_2": round(two_workers, 1),
+        "worker_scale": round(one_worker / two_workers, 2),
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 1),
+    }
+    print(f"api: {one_api['rps']} req/s with 1 instance, {two_api['rps']} with 2")
+    print(f"workers: {args.runs} training runs: {one_worker:.1f} s on 1, {two_workers:.1f} s on 2")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
