@@ -14,9 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE_PAYLOADS = REPO.parent / "shared" / "faceit-api"
-
 
 def required_env(name: str) -> str:
     value = os.environ.get(name)

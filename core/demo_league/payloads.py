@@ -1,7 +1,7 @@
 """Build FACEIT Data API v4 payloads (plain dicts) from a :class:`League`.
 
-Shapes follow the reference bodies in ``shared/faceit-api``; statistics are strings formatted
-like the real API (at most 2 decimals, trailing zeros dropped: ``"1.5"``, ``"1"``).
+Shapes follow the recorded FACEIT bodies in ``tests/fixtures/faceit``; statistics are strings
+formatted like the real API (at most 2 decimals, trailing zeros dropped: ``"1.5"``, ``"1"``).
 """
 
 from __future__ import annotations

@@ -9,14 +9,15 @@ from typing import Any
 import httpx
 
 from core.demo_league import League, create_app
+from tests.utils.fixtures import FACEIT_PAYLOADS
 
 BASE_URL = "https://open.faceit.com"
 AUTH = {"Authorization": "Bearer demo-league"}
 
 
 def reference_dir() -> Path:
-    """``<repo>/../shared/faceit-api`` (CI copies shared/ beside the fresh clone)."""
-    return Path(__file__).resolve().parents[2].parent / "shared" / "faceit-api"
+    """The recorded FACEIT payloads (tests/fixtures/faceit/): the demo league's contract."""
+    return FACEIT_PAYLOADS
 
 
 def reference(name: str) -> Any:

@@ -1,6 +1,6 @@
 """A scripted fake of the FACEIT Data API v4 for httpx.MockTransport.
 
-Serves the real reference payloads from /work/shared/faceit-api/ (or a synthetic history), counts
+Serves the real reference payloads of tests/fixtures/faceit/ (or a synthetic history), counts
 requests and requests in flight, and can be scripted to fail the next requests in given ways.
 """
 
@@ -12,14 +12,11 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-PAYLOADS = Path(__file__).resolve().parents[3] / "shared" / "faceit-api"
-if not PAYLOADS.is_dir():  # pragma: no cover - fallback for another checkout layout
-    PAYLOADS = Path("/work/shared/faceit-api")
+from tests.utils.fixtures import FACEIT_PAYLOADS as PAYLOADS
 
 BASE_URL = "https://open.faceit.com/data/v4"
 API_KEY = "test-key-0123456789abcdef"
