@@ -43,6 +43,7 @@ import streamlit as st
 from sqlalchemy import select
 from streamlit.errors import StreamlitAPIException
 
+from app.navigation import ACCOUNT_PAGE
 from app.resources import get_resources
 from core import auth as core_auth
 from core.billing import BillingError, BillingService
@@ -51,7 +52,6 @@ from core.settings import get_settings
 
 COOKIE_NAME = "faceit_ai_auth"
 COOKIE_PURPOSE = "web-session"
-ACCOUNT_PAGE = "views/account.py"
 
 _USER_ID = "auth_user_id"
 _LOGGED_OUT = "auth_logged_out"
@@ -217,10 +217,9 @@ def subscription_of(user: User) -> Subscription | None:
 
 
 def billing() -> BillingService:
-    """Stripe with STRIPE_* keys, else the demo checkout (its webhooks handled in-process)."""
-    service = BillingService.from_settings(get_settings())
-    service.deliver_demo_webhooks(get_resources().sessions)
-    return service
+    """Stripe with STRIPE_* keys, else the demo checkout (its webhooks handled in-process):
+    the process's one, from its resources."""
+    return get_resources().billing
 
 
 def app_url(path: str = "") -> str:
@@ -333,7 +332,7 @@ def login_prompt(what: str) -> None:
         back["player"] = player
     try:
         st.page_link(
-            ACCOUNT_PAGE,
+            ACCOUNT_PAGE.file,
             label="Log in or create an account",
             icon=":material/login:",
             query_params={k: v for k, v in back.items() if v},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,31 +12,16 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from app import auth as app_auth
+from app import navigation
 from core import auth
 from core.db.schema import AuditLog, Subscription, User
 from core.fake_stripe import FakeStripe
 from tests.app.conftest import APP, reset_app_state
 from tests.app_auth.conftest import PASSWORD
 
-APP_DIR = Path(APP).parent
-
-
-def page_list(name: str) -> list[tuple[str, str, str]]:
-    """A module-level page list of app/main.py, read without running the Streamlit script."""
-    tree = ast.parse(Path(APP).read_text())
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign | ast.Assign):
-            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                assert node.value is not None
-                return [tuple(item) for item in ast.literal_eval(node.value)]
-    raise AssertionError(f"{name} is not defined in app/main.py")
-
-
-PREMIUM_PAGES = page_list("PREMIUM_PAGES")
-ADMIN_PAGES = page_list("ADMIN_PAGES")
-EXISTING_PREMIUM = [spec for spec in PREMIUM_PAGES if (APP_DIR / spec[0]).exists()]
-ACCOUNT = "views/account.py"
+PREMIUM_PAGES = [(spec.file, spec.title, spec.icon) for spec in navigation.PREMIUM_PAGES]
+ADMIN_PAGES = [(spec.file, spec.title, spec.icon) for spec in navigation.ADMIN_PAGES]
+ACCOUNT = navigation.ACCOUNT_PAGE.file
 SQL = "'; DROP TABLE users;--"
 HTML = "<script>alert(1)</script>"
 
@@ -89,7 +73,7 @@ def users_count(sessions: Callable[[], Session]) -> int:
 # -- the premium gate ---------------------------------------------------------------------------
 
 
-def test_premium_pages_exist_and_are_in_the_navigation() -> None:
+def test_the_premium_pages_in_the_navigation() -> None:
     assert [spec[1] for spec in PREMIUM_PAGES] == [
         "Match predictor",
         "Map veto",
@@ -97,10 +81,9 @@ def test_premium_pages_exist_and_are_in_the_navigation() -> None:
         "Improvement plan",
         "Scouting",
     ]
-    assert EXISTING_PREMIUM, "no premium page on disk yet"
 
 
-@pytest.mark.parametrize(("page", "title", "icon"), EXISTING_PREMIUM)
+@pytest.mark.parametrize(("page", "title", "icon"), PREMIUM_PAGES)
 def test_a_visitor_is_asked_to_log_in(app_settings: Path, page: str, title: str, icon: str) -> None:
     at = app().run()
     at.switch_page(page).run()
@@ -109,7 +92,7 @@ def test_a_visitor_is_asked_to_log_in(app_settings: Path, page: str, title: str,
     assert gated_out(at, title)
 
 
-@pytest.mark.parametrize(("page", "title", "icon"), EXISTING_PREMIUM)
+@pytest.mark.parametrize(("page", "title", "icon"), PREMIUM_PAGES)
 def test_a_free_user_gets_the_upgrade_call_to_action(
     seeded: object, users: dict[str, User], page: str, title: str, icon: str
 ) -> None:
@@ -124,7 +107,7 @@ def test_a_free_user_gets_the_upgrade_call_to_action(
     assert gated_out(at, title)
 
 
-@pytest.mark.parametrize(("page", "title", "icon"), EXISTING_PREMIUM)
+@pytest.mark.parametrize(("page", "title", "icon"), PREMIUM_PAGES)
 @pytest.mark.parametrize("kind", ["premium", "role"])
 def test_premium_users_pass_the_gate(
     seeded: dict[str, Any], users: dict[str, User], kind: str, page: str, title: str, icon: str
@@ -140,7 +123,7 @@ def test_premium_users_pass_the_gate(
 def test_a_cancelled_subscription_loses_premium_on_the_next_render(
     seeded: object, users: dict[str, User], sessions: Callable[[], Session]
 ) -> None:
-    page, title, _ = EXISTING_PREMIUM[0]
+    page, title, _ = PREMIUM_PAGES[0]
     at = logged_in("paula")
     at.switch_page(page).run()
     assert any(t.value == title for t in at.title)
@@ -162,7 +145,7 @@ def test_a_cancelled_subscription_loses_premium_on_the_next_render(
 def test_an_operator_grant_applies_without_logging_in_again(
     seeded: object, users: dict[str, User], sessions: Callable[[], Session]
 ) -> None:
-    page, title, _ = EXISTING_PREMIUM[0]
+    page, title, _ = PREMIUM_PAGES[0]
     at = logged_in("freddy")
     at.switch_page(page).run()
     assert gated_out(at, title)
@@ -225,7 +208,7 @@ def test_admin_pages_are_not_offered_to_other_users(users: dict[str, User], kind
             at.switch_page(page)
     # and each admin page refuses them by itself (see test_the_gates_directly)
     for page, _, _ in ADMIN_PAGES:
-        assert "auth.require_admin()" in (APP_DIR / page).read_text()
+        assert "auth.require_admin()" in (navigation.APP_DIR / page).read_text()
 
 
 def test_an_admin_sees_the_admin_pages_and_changes_a_role(
@@ -384,7 +367,7 @@ def test_demo_hint_only_with_the_demo_league(
 def test_upgrade_checkout_and_verified_return(
     stripe_env: FakeStripe, users: dict[str, User], sessions: Callable[[], Session]
 ) -> None:
-    page, title, _ = EXISTING_PREMIUM[0]
+    page, title, _ = PREMIUM_PAGES[0]
     at = logged_in("freddy")
     at.switch_page(page).run()
     button(at, "Upgrade to premium").click().run()
