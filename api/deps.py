@@ -52,11 +52,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_billing(request: Request) -> BillingService:
+    """The app's billing service: its resources' one, unless create_app was given another."""
     billing: BillingService | None = getattr(request.app.state, "billing", None)
-    if billing is None:
-        billing = BillingService.from_settings(get_resources(request).settings)
-        request.app.state.billing = billing
-    return billing
+    return billing if billing is not None else get_resources(request).billing
 
 
 def get_config(request: Request) -> ApiSettings:
@@ -96,16 +94,9 @@ def get_limiter(request: Request) -> ApiRateLimiter:
 
 def get_models(request: Request) -> AnalysisModels:
     """The process-wide champion caches of the analysis models (built on first use)."""
-    models: AnalysisModels | None = getattr(request.app.state, "analysis_models", None)
-    if models is None:
-        from models.analysis import AnalysisModels
+    from models import analysis  # XGBoost and polars load on first use, not at start-up
 
-        with _INIT_LOCK:
-            models = getattr(request.app.state, "analysis_models", None)
-            if models is None:
-                models = AnalysisModels.for_sessions(get_resources(request).sessions)
-                request.app.state.analysis_models = models
-    return models
+    return analysis.AnalysisModels.of(get_resources(request))
 
 
 class VerifiedTokens:

@@ -73,8 +73,6 @@ def create_app(
         if getattr(app.state, "resources", None) is None:
             owned = Resources.from_settings(settings)
             app.state.resources = owned
-        if getattr(app.state, "billing", None) is None:
-            app.state.billing = BillingService.from_settings(app.state.resources.settings)
         init_sentry(app.state.resources.settings, "api")
         logging.getLogger("api").info(
             "api started",

@@ -1,4 +1,4 @@
-"""Process-wide resources for the Streamlit app, built once per process from settings."""
+"""The Streamlit app's resources: one ``core.resources.Resources`` per process, from settings."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ def get_resources() -> Resources:
     return Resources.from_settings(get_settings())
 
 
-@st.cache_resource(show_spinner=False)
 def get_models() -> AnalysisModels:
     """The promoted models of this process (re-checked every 30 s, so promotions show up)."""
-    return AnalysisModels.for_sessions(get_resources().sessions)
+    return AnalysisModels.of(get_resources())

@@ -198,6 +198,7 @@ def overview_render_ms(redis_url: str) -> tuple[float, float]:
 
     from core.db.engine import make_engine
     from core.db.migrate import upgrade
+    from core.resources import Resources
     from core.settings import get_settings
     from core.sources import demo_league, run_ingest
 
@@ -211,7 +212,8 @@ def overview_render_ms(redis_url: str) -> tuple[float, float]:
         engine.dispose()
         settings = get_settings()
         player = demo_league(settings).players_frame().row(0, named=True)
-        asyncio.run(run_ingest(settings, lambda i: i.ingest_nickname(player["nickname"])))
+        with Resources.open(settings) as resources:
+            asyncio.run(run_ingest(resources, lambda i: i.ingest_nickname(player["nickname"])))
 
         def render() -> float:
             at = AppTest.from_file(app, default_timeout=60)

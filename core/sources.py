@@ -7,12 +7,14 @@ httpx ASGI transport, so the embedded default needs no network and no key.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.faceit import FaceitClient
 from core.ingest import Ingestor, IngestSummary, Progress, Step, run_directly
-from core.resources import Resources
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.resources import Resources
 
 DEMO_API_KEY = "demo-league"
 DEMO_BASE_URL = "https://demo-league.invalid/data/v4"
@@ -46,21 +48,21 @@ def make_faceit_client(settings: Settings, **options: Any) -> FaceitClient:
 
 
 async def run_ingest(
-    settings: Settings,
+    resources: Resources,
     job: Callable[[Ingestor], Awaitable[Any]],
     *,
     progress: Progress | None = None,
     step: Step = run_directly,
     **options: Any,
 ) -> Any:
-    """Open a database and a FACEIT client from settings, run `job` with an Ingestor, close both."""
-    resources = Resources.from_settings(settings)
-    try:
-        async with make_faceit_client(settings) as client:
-            ingestor = Ingestor(client, resources.sessions, progress=progress, step=step, **options)
-            result = await job(ingestor)
-            if isinstance(result, IngestSummary):
-                result.requests = client.request_count
-            return result
-    finally:
-        resources.close()
+    """Run `job` with an Ingestor on the caller's resources (their database and FACEIT source).
+
+    The FACEIT client is opened for this run and closed after it (an HTTP client belongs to one
+    event loop); the database engine is the caller's and stays open.
+    """
+    async with resources.faceit_client() as client:
+        ingestor = Ingestor(client, resources.sessions, progress=progress, step=step, **options)
+        result = await job(ingestor)
+        if isinstance(result, IngestSummary):
+            result.requests = client.request_count
+        return result

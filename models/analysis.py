@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.cache import FeatureCache
 from core.db.schema import Match, MatchPlayer, Player
+from core.resources import Resources
 from models import match_outcome as mo
 from models import registry
 from models.dashboard import cached_features
@@ -55,6 +56,11 @@ class AnalysisModels:
                 sessions, registry.PLAYSTYLE, PlaystyleModel.from_bytes, ttl=ttl
             ),
         )
+
+    @classmethod
+    def of(cls, resources: Resources) -> AnalysisModels:
+        """The model caches of this process's resources (built on first use, then shared)."""
+        return resources.cached("analysis_models", lambda: cls.for_sessions(resources.sessions))
 
     def outcome_model(self) -> mo.MatchOutcomeModel:
         model = self.match_outcome.get()

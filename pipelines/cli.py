@@ -68,16 +68,16 @@ def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **option
     from core.sources import run_ingest
     from pipelines.progress import print_summary, progress_bars
 
-    settings = load()
     db_upgrade()
-    console.print(f"Source: {settings.data_source}")
     started = time.monotonic()
-    try:
-        with progress_bars(console) as progress:
-            summary = asyncio.run(run_ingest(settings, job, progress=progress, **options))
-    except (IngestError, FaceitError, ValueError) as exc:
-        console.print(f"[bold red]Failed[/bold red]: {exc}")
-        raise typer.Exit(1) from None
+    with open_resources() as resources:
+        console.print(f"Source: {resources.settings.data_source}")
+        try:
+            with progress_bars(console) as progress:
+                summary = asyncio.run(run_ingest(resources, job, progress=progress, **options))
+        except (IngestError, FaceitError, ValueError) as exc:
+            console.print(f"[bold red]Failed[/bold red]: {exc}")
+            raise typer.Exit(1) from None
     print_summary(console, summary, time.monotonic() - started)
     if summary.failed:
         raise typer.Exit(1)

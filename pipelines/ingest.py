@@ -17,7 +17,8 @@ from prefect.cache_policies import NONE
 from prefect.runtime import deployment
 
 from core.ingest import Ingestor, IngestSummary
-from core.settings import Settings, get_settings
+from core.resources import Resources
+from core.settings import Settings
 from core.sources import demo_league, run_ingest
 from pipelines.observability import observe_flows
 
@@ -42,13 +43,14 @@ async def ingest_nicknames(ingestor: Ingestor, nicknames: list[str]) -> IngestSu
 @flow(name="ingest-player")
 async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]:
     """Profile, full match history with every match's scoreboard, and recent teammates' profiles."""
-    observe_flows(get_settings())
-    summary = await run_ingest(
-        get_settings(),
-        lambda ingestor: ingestor.ingest_nickname(nickname),
-        step=as_prefect_task,
-        roster_depth=roster_depth,
-    )
+    with Resources.open() as resources:
+        observe_flows(resources.settings)
+        summary = await run_ingest(
+            resources,
+            lambda ingestor: ingestor.ingest_nickname(nickname),
+            step=as_prefect_task,
+            roster_depth=roster_depth,
+        )
     get_run_logger().info("ingested %s: %s", nickname, summary)
     return asdict(summary)
 
@@ -57,28 +59,23 @@ SYNC_BATCH_SIZE = 25
 SYNC_BATCH_DEPLOYMENT = "sync-players/sync-players"
 
 
-def tracked_batches(settings: Settings, size: int) -> list[list[str]]:
+def tracked_batches(resources: Resources, size: int) -> list[list[str]]:
     """The tracked player ids, in batches of ``size``."""
     from core import store
-    from core.resources import Resources
 
-    resources = Resources.from_settings(settings)
-    try:
-        with resources.sessions() as session:
-            ids = store.tracked_player_ids(session)
-    finally:
-        resources.close()
+    with resources.sessions() as session:
+        ids = store.tracked_player_ids(session)
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 @flow(name="sync-players", persist_result=True)  # the parent run reads the summary back
 async def sync_players(player_ids: list[str]) -> dict[str, Any]:
     """One batch of a fanned-out sync: these players' new matches (any worker of the pool)."""
-    settings = get_settings()
-    observe_flows(settings)
-    summary = await run_ingest(
-        settings, lambda ingestor: ingestor.sync_tracked(player_ids), step=as_prefect_task
-    )
+    with Resources.open() as resources:
+        observe_flows(resources.settings)
+        summary = await run_ingest(
+            resources, lambda ingestor: ingestor.sync_tracked(player_ids), step=as_prefect_task
+        )
     get_run_logger().info("sync of %d players: %s", len(player_ids), summary)
     return asdict(summary)
 
@@ -106,13 +103,13 @@ async def sync_tracked_players(batch_size: int = SYNC_BATCH_SIZE) -> dict[str, A
     ``batch_size``, one ``sync-players`` flow run each, that every worker of the pool shares;
     run in process (CLI, tests), they are synced here, ``Ingestor.concurrency`` at a time.
     """
-    settings = get_settings()
-    observe_flows(settings)
-    if deployment.id is None:
-        summary = await run_ingest(settings, Ingestor.sync_tracked, step=as_prefect_task)
-        get_run_logger().info("sync: %s", summary)
-        return asdict(summary)
-    batches = tracked_batches(settings, batch_size)
+    with Resources.open() as resources:
+        observe_flows(resources.settings)
+        if deployment.id is None:
+            summary = await run_ingest(resources, Ingestor.sync_tracked, step=as_prefect_task)
+            get_run_logger().info("sync: %s", summary)
+            return asdict(summary)
+        batches = tracked_batches(resources, batch_size)
     results = await fan_out(batches, SYNC_BATCH_DEPLOYMENT)
     total = IngestSummary()
     for result in results:
@@ -133,12 +130,12 @@ def demo_nicknames(settings: Settings, players: int | None = None) -> list[str]:
 @flow(name="seed-demo")
 async def seed_demo(players: int | None = None) -> dict[str, Any]:
     """Ingest the whole demo league (or its first `players` players)."""
-    settings = get_settings()
-    nicknames = demo_nicknames(settings, players)
-    summary = await run_ingest(
-        settings,
-        lambda ingestor: ingest_nicknames(ingestor, nicknames),
-        step=as_prefect_task,
-        roster_depth=0,
-    )
+    with Resources.open() as resources:
+        nicknames = demo_nicknames(resources.settings, players)
+        summary = await run_ingest(
+            resources,
+            lambda ingestor: ingest_nicknames(ingestor, nicknames),
+            step=as_prefect_task,
+            roster_depth=0,
+        )
     return asdict(summary)

@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import transaction
 from models import match_outcome as mo
 from models import playstyle as ps
 from models import registry
@@ -70,7 +71,7 @@ def register_and_promote(
         "eval_end": eval_end,
         "trees": model.info.get("trees"),
     }
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         version = registry.register(
             session,
             registry.MATCH_OUTCOME,
@@ -91,7 +92,7 @@ def fit_playstyle(
     if rates.height < 10:
         return {"skipped": f"only {rates.height} players with enough matches"}
     model = ps.fit(rates)
-    with sessions.begin() as session:
+    with transaction(sessions) as session:
         version = registry.register(
             session,
             registry.PLAYSTYLE,
@@ -194,14 +195,12 @@ def format_report(report: dict[str, Any]) -> str:
 @flow(name="train-models")
 def train_models() -> dict[str, Any]:
     """Load from the database (settings), train, evaluate, register, promote; playstyle."""
-    from core.db.engine import make_engine, make_session_factory
-    from core.settings import get_settings
+    from core.resources import Resources
     from pipelines.observability import observe_flows
 
-    observe_flows(get_settings())
-    engine = make_engine(get_settings().effective_database_url)
-    try:
-        sessions = make_session_factory(engine)
+    with Resources.open() as resources:
+        observe_flows(resources.settings)
+        sessions = resources.sessions
         t0 = time.perf_counter()
         frames = load_data(sessions)
         dataset = build_dataset(frames)
@@ -212,5 +211,3 @@ def train_models() -> dict[str, Any]:
         report = _report(dataset, split, evaluation, promotion, playstyle, time.perf_counter() - t0)
         get_run_logger().info("training report:\n%s", format_report(report))
         return report
-    finally:
-        engine.dispose()

@@ -40,9 +40,7 @@ def fetch_player(name: str) -> str | None:
             bar.progress(0.05, text=f"Reading match history: {done} matches so far")
 
     try:
-        asyncio.run(
-            run_ingest(resources.settings, lambda i: i.ingest_nickname(name), progress=progress)
-        )
+        asyncio.run(run_ingest(resources, lambda i: i.ingest_nickname(name), progress=progress))
     except (IngestError, FaceitError) as exc:
         bar.empty()
         st.error(str(exc))

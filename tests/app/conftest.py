@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
+from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
 
@@ -40,5 +41,6 @@ def seeded(app_settings: Path) -> dict[str, object]:
         for nickname in nicknames:
             await ingestor.ingest_nickname(nickname)
 
-    asyncio.run(run_ingest(settings, job, roster_depth=0))
+    with Resources.open(settings) as resources:
+        asyncio.run(run_ingest(resources, job, roster_depth=0))
     return league.players_frame().row(0, named=True)

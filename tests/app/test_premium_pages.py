@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.db.engine import make_engine, make_session_factory
+from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
 from pipelines.ingest import ingest_nicknames
@@ -25,7 +26,8 @@ def premium(app_settings: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     settings = get_settings()
     league = demo_league(settings)
     nicknames = list(league.players_frame()["nickname"])
-    asyncio.run(run_ingest(settings, lambda i: ingest_nicknames(i, nicknames), roster_depth=0))
+    with Resources.open(settings) as resources:
+        asyncio.run(run_ingest(resources, lambda i: ingest_nicknames(i, nicknames), roster_depth=0))
     engine = make_engine(f"sqlite:///{app_settings}")
     sessions = make_session_factory(engine)
     run_training(sessions)

@@ -64,7 +64,7 @@ async def test_create_app_builds_resources_from_settings_on_startup(env_db: str)
     app = create_app()
     async with app.router.lifespan_context(app):
         assert app.state.resources is not None
-        assert app.state.billing.demo  # the default set-up upgrades through the demo checkout
+        assert app.state.resources.billing.demo  # the default set-up: the demo checkout
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             assert (await client.get("/healthz")).json() == {"status": "ok"}

@@ -110,7 +110,7 @@ def seed(resources: Resources) -> None:
         for nickname in nicknames:
             await ingestor.ingest_nickname(nickname)
 
-    asyncio.run(run_ingest(settings, job, roster_depth=0))
+    asyncio.run(run_ingest(resources, job, roster_depth=0))
     run_training(resources.sessions)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.db.engine import make_engine, make_session_factory
 from core.db.schema import ModelVersion
+from core.resources import Resources
 from core.settings import get_settings
 from core.sources import run_ingest
 from models import match_outcome as mo
@@ -24,7 +25,8 @@ def ingested(default_setup: Callable[[int], Path]) -> Iterator[str]:
     url = f"sqlite:///{default_setup(40)}"
     settings = get_settings()
     nicknames = demo_nicknames(settings)
-    asyncio.run(run_ingest(settings, lambda ing: ingest_nicknames(ing, nicknames), roster_depth=0))
+    with Resources.open(settings) as resources:
+        asyncio.run(run_ingest(resources, lambda i: ingest_nicknames(i, nicknames), roster_depth=0))
     yield url
 
 
