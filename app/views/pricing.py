@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import auth
+from app.navigation import ACCOUNT_PAGE
 
 st.title("Plans and pricing")
 user = auth.current_user()
@@ -31,7 +32,7 @@ with premium:
     )
     if user is None:
         st.page_link(
-            auth.ACCOUNT_PAGE,
+            ACCOUNT_PAGE.file,
             label="Create an account or log in to upgrade",
             icon=":material/login:",
             query_params={auth.RETURN_TO: "pricing"},

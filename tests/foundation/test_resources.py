@@ -82,7 +82,8 @@ def test_the_model_caches_are_one_per_resources(sqlite_engine: Engine, tmp_path:
 
 
 def test_billing_comes_from_the_same_settings(sqlite_engine: Engine, tmp_path: Path) -> None:
-    assert not resources_on(sqlite_engine, tmp_path).billing.enabled
+    default = resources_on(sqlite_engine, tmp_path)
+    assert default.billing.demo  # no Stripe keys: the labelled demo checkout
     paid = resources_on(
         sqlite_engine,
         tmp_path,
@@ -90,4 +91,5 @@ def test_billing_comes_from_the_same_settings(sqlite_engine: Engine, tmp_path: P
         stripe_webhook_secret="whsec_resources",
         stripe_price_id="price_resources",
     )
-    assert paid.billing.enabled and paid.billing.price_id == "price_resources"
+    assert paid.billing.enabled and not paid.billing.demo
+    assert paid.billing.price_id == "price_resources"
