@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import streamlit as st
 
 from app.resources import get_resources
 from core import crud
+from core.text import control_character_error
+
+# every character that can start markdown, HTML or a Streamlit directive (":red[...]")
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=^])")
+
+
+def plain(text: object) -> str:
+    """``text`` (a nickname, a team name: anything from FACEIT or a user) shown as itself inside
+    any Streamlit markdown (titles, captions, info boxes, metric labels): every markup character
+    escaped, line breaks folded, so an image, link, HTML tag or colour directive in the data is
+    text, never rendered or fetched by the viewer's browser."""
+    return _MARKUP.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def text_input(label: str, **kwargs: object) -> str | None:
+    """``st.text_input`` under the shared text rule (core.text): the value, or None after a
+    clear message under the field when it holds a control character (NUL included)."""
+    value = st.text_input(label, **kwargs)  # type: ignore[arg-type]
+    error = control_character_error(value or "")
+    if error is not None:
+        st.error(f"{label} {error}.", icon="⚠️")
+        return None
+    return value
 
 
 def select_player(player_id: str, nickname: str) -> None:

@@ -11,6 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app import auth
 from app.resources import get_resources
+from app.widgets import text_input
 from core import auth as core_auth
 from core.billing import BillingError
 from core.db.schema import User
@@ -72,10 +73,10 @@ def confirm_return(user: User, checkout_id: str) -> None:
 
 def login_form() -> None:
     with st.form("login"):
-        username = st.text_input("Username", key="login_username", max_chars=64)
-        password = st.text_input("Password", type="password", key="login_password")
+        username = text_input("Username", key="login_username", max_chars=64)
+        password = text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in", type="primary")
-    if submitted:
+    if submitted and username is not None and password is not None:
         clear_notice()
         try:
             user = auth.login(username, password)
@@ -94,23 +95,23 @@ def login_form() -> None:
 
 def register_form() -> None:
     with st.form("register"):
-        username = st.text_input(
+        username = text_input(
             "New username",
             key="register_username",
             max_chars=64,
             help="3-32 characters: letters, digits, '_', '-' or '.'",
         )
-        email = st.text_input("E-mail", key="register_email", max_chars=254)
-        password = st.text_input(
+        email = text_input("E-mail", key="register_email", max_chars=254)
+        password = text_input(
             "Choose a password",
             type="password",
             key="register_password",
             help="At least 10 characters mixing two of: lower-case, upper-case, digits, symbols; "
             "not your username and not a common password.",
         )
-        repeat = st.text_input("Repeat the password", type="password", key="register_repeat")
+        repeat = text_input("Repeat the password", type="password", key="register_repeat")
         submitted = st.form_submit_button("Create account")
-    if submitted:
+    if submitted and None not in (username, email, password, repeat):
         clear_notice()
         if password != repeat:
             st.error("The two passwords differ.", icon="⚠️")

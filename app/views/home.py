@@ -7,7 +7,7 @@ import asyncio
 import streamlit as st
 
 from app.resources import get_resources
-from app.widgets import select_player
+from app.widgets import plain, select_player, text_input
 from core import crud
 from core.faceit import FaceitError, InvalidNickname, validate_nickname
 from core.ingest import IngestError
@@ -23,7 +23,7 @@ with resources.sessions() as session:
     examples = crud.player_nicknames(session, limit=5)
 
 with st.form("search"):
-    nickname = st.text_input(
+    nickname = text_input(
         "FACEIT nickname", placeholder="e.g. " + (examples[0] if examples else "s1mple")
     )
     submitted = st.form_submit_button("Analyse", type="primary")
@@ -51,7 +51,7 @@ def fetch_player(name: str) -> str | None:
     return player.id if player else None
 
 
-if submitted:
+if submitted and nickname is not None:
     try:
         name = validate_nickname(nickname)
     except InvalidNickname as exc:
@@ -78,4 +78,4 @@ else:
     left.metric("Players tracked", f"{players:,}")
     right.metric("Matches analysed", f"{matches:,}")
     if examples:
-        st.caption("Try: " + ", ".join(f"`{e}`" for e in examples))
+        st.caption("Try: " + ", ".join(plain(e) for e in examples))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import require_player
+from app.widgets import plain, require_player
 from models.analysis import AnalysisError, improvement_for
 
 require_premium("the improvement plan")
@@ -19,7 +19,7 @@ except AnalysisError as exc:
     st.error(str(exc))
     st.stop()
 
-st.title(f"Improvement plan for {plan['nickname']}")
+st.title(f"Improvement plan for {plain(plan['nickname'])}")
 st.subheader("Focus on")
 for line in plan["focus"]:
     st.markdown(f"- {line}")

@@ -7,12 +7,12 @@ import polars as pl
 import streamlit as st
 
 from app.resources import get_resources
-from app.widgets import require_player
+from app.widgets import plain, require_player
 from models.dashboard import player_overview
 
 resources = get_resources()
 overview = player_overview(resources.sessions, resources.cache, require_player())
-st.title(f"Maps of {overview.player['nickname']}")
+st.title(f"Maps of {plain(overview.player['nickname'])}")
 
 maps = overview.maps.filter(pl.col("map").is_not_null())
 if not maps.height:

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from app.resources import get_resources
-from app.widgets import match_history_table, require_player
+from app.widgets import match_history_table, plain, require_player
 from core import crud
 
 resources = get_resources()
@@ -16,7 +16,7 @@ with resources.sessions() as session:
     player = crud.get_player(session, player_id)
     maps = crud.player_maps(session, player_id)
 assert player is not None
-st.title(f"Matches of {player.nickname}")
+st.title(f"Matches of {plain(player.nickname)}")
 
 left, middle, right = st.columns([3, 2, 1])
 chosen_maps = left.multiselect("Maps", maps)
@@ -47,7 +47,7 @@ for faction in ("faction1", "faction2"):
     if not team:
         continue
     won = match.winner_faction == faction
-    st.markdown(f"**{team[0].team_name or faction}** {'🏆' if won else ''}")
+    st.markdown(f"**{plain(team[0].team_name or faction)}** {'🏆' if won else ''}")
     st.dataframe(
         pl.DataFrame(
             [

@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from app.resources import get_resources
-from app.widgets import level_badge, match_history_table, number, percent, require_player
+from app.widgets import level_badge, match_history_table, number, percent, plain, require_player
 from models.dashboard import player_overview
 
 resources = get_resources()
@@ -16,14 +16,14 @@ player, summary = overview.player, overview.summary
 left, right = st.columns([1, 5])
 if player["avatar"] and not resources.settings.uses_demo_league:
     left.image(player["avatar"], width=96)
-right.title(player["nickname"])
+right.title(plain(player["nickname"]))
 right.markdown(
     f"{level_badge(player['skill_level'])} · **{player['faceit_elo'] or '–'} Elo** · "
-    f"{(player['country'] or '').upper()} {player['region'] or ''}"
+    f"{plain((player['country'] or '').upper())} {plain(player['region'] or '')}"
 )
 
 if not overview.has_matches:
-    st.info(f"{player['nickname']} has no CS2 matches stored yet.", icon="📭")
+    st.info(f"{plain(player['nickname'])} has no CS2 matches stored yet.", icon="📭")
     st.stop()
 
 cards = st.columns(6)

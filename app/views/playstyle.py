@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import require_player, require_trained_models
+from app.widgets import plain, require_player, require_trained_models
 from models.analysis import AnalysisError, playstyle_for
 from models.playstyle import RATES
 
@@ -21,7 +21,7 @@ except AnalysisError as exc:
     st.error(str(exc))
     st.stop()
 
-st.title(f"{profile['nickname']} plays like an {profile['role']}")
+st.title(f"{plain(profile['nickname'])} plays like an {profile['role']}")
 if profile["affinity"]:
     affinity = pl.DataFrame(
         {"Style": list(profile["affinity"]), "Affinity": list(profile["affinity"].values())}

@@ -8,7 +8,14 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import known_nicknames, lineup_picker, map_label, require_trained_models
+from app.widgets import (
+    known_nicknames,
+    lineup_picker,
+    map_label,
+    plain,
+    require_trained_models,
+    text_input,
+)
 from models.analysis import AnalysisError, LineupAnalysis, analyze_lineups, analyze_match
 from models.match_outcome import MAP_POOL
 
@@ -32,7 +39,7 @@ try:
         if st.button("Predict", type="primary", key="predict_lineups"):
             analysis = analyze_lineups(resources.sessions, get_models(), team_a, team_b, chosen)
     with by_match:
-        match_id = st.text_input(
+        match_id = text_input(
             "FACEIT match id", placeholder="1-6e9986d0-fca9-4840-986a-cd2cc127b227"
         )
         if st.button("Predict this match", key="predict_match") and match_id:
@@ -41,7 +48,9 @@ except AnalysisError as exc:
     st.error(str(exc))
 
 if analysis is not None:
-    st.subheader(f"{' · '.join(analysis.lineup_a)}  vs  {' · '.join(analysis.lineup_b)}")
+    team_a = " · ".join(plain(name) for name in analysis.lineup_a)
+    team_b = " · ".join(plain(name) for name in analysis.lineup_b)
+    st.subheader(f"{team_a}  vs  {team_b}")
     cols = st.columns(3)
     cols[0].metric(f"Win probability on {map_label(analysis.map)}", f"{analysis.probability:.0%}")
     cols[1].metric("Elo-only estimate", f"{analysis.elo_probability:.0%}")

@@ -11,6 +11,18 @@ from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
 
+
+def shown(markdown: str) -> str:
+    """What a reader sees of a markdown source (CommonMark: escapes resolved, tags dropped)."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(markdown)
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
 APP = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 DEMO_PLAYERS = 30
 

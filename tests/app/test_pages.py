@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.settings import get_settings
-from tests.app.conftest import APP, reset_app_state
+from tests.app.conftest import APP, reset_app_state, shown
 from tests.utils.redis_server import free_port, start_redis, stop_redis
 
 PAGES = ["views/player.py", "views/matches.py", "views/maps.py", "views/compare.py"]
@@ -36,9 +36,9 @@ def test_every_page_renders_for_a_seeded_player(seeded: dict[str, Any], page: st
 
 def test_overview_shows_the_players_numbers(seeded: dict[str, Any]) -> None:
     at = open_page("views/player.py", seeded["player_id"])
-    assert at.title[0].value == seeded["nickname"]
-    shown = metrics(at)
-    assert shown["Matches"] == f"{seeded['matches']:,}"
+    assert shown(at.title[0].value) == seeded["nickname"]
+    cards = metrics(at)
+    assert cards["Matches"] == f"{seeded['matches']:,}"
     assert str(seeded["faceit_elo"]) in at.markdown[0].value
 
 
@@ -73,7 +73,7 @@ def test_a_new_nickname_is_fetched_on_demand(app_settings: object) -> None:
     at.text_input[0].input(player["nickname"])
     at.button[0].click().run()
     assert not at.exception, at.exception
-    assert at.title[0].value == player["nickname"]
+    assert shown(at.title[0].value) == player["nickname"]
     assert metrics(at)["Matches"] == f"{player['matches']:,}"
 
 

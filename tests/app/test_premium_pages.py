@@ -16,7 +16,7 @@ from core.settings import get_settings
 from core.sources import demo_league, run_ingest
 from pipelines.ingest import ingest_nicknames
 from pipelines.train import run_training
-from tests.app.conftest import APP
+from tests.app.conftest import APP, shown
 
 
 @pytest.fixture
@@ -75,9 +75,9 @@ def test_veto_names_a_pick_and_two_bans(premium: dict[str, Any]) -> None:
 def test_playstyle_improvement_and_scouting_render(premium: dict[str, Any]) -> None:
     nickname = premium["player"]["nickname"]
     at = open_as_premium(premium, "views/playstyle.py")
-    assert at.title[0].value.startswith(f"{nickname} plays like an")
+    assert shown(at.title[0].value).startswith(f"{nickname} plays like an")
     at = open_as_premium(premium, "views/improvement.py")
-    assert at.title[0].value == f"Improvement plan for {nickname}"
+    assert shown(at.title[0].value) == f"Improvement plan for {nickname}"
     assert at.markdown, "focus points are listed"
     at = open_as_premium(premium, "views/scouting.py")
     at.button[0].click().run()
