@@ -10,6 +10,7 @@ pip-audit as "not found"): pip-audit itself exits 0 then, which would pass silen
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,8 +50,9 @@ def verdict(report: dict[str, Any]) -> tuple[int, list[str]]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         requirements = Path(tmp) / "requirements.txt"
+        uv = os.environ.get("UV", "uv").split()  # .ci/run: "uv" or "python3 -m uv"
         subprocess.run(
-            ["uv", "export", "--frozen", "--format", "requirements-txt", "--no-hashes",
+            [*uv, "export", "--frozen", "--format", "requirements-txt", "--no-hashes",
              "--no-emit-project", "--all-groups", "-o", str(requirements)],
             cwd=REPO, check=True, capture_output=True,
         )  # fmt: skip

@@ -141,9 +141,15 @@ def main() -> None:
         }
     )
     subprocess.run([sys.executable, "-m", "pipelines.cli", "seed-demo"], cwd=REPO, check=True)
+    from core.auth import seed_demo_accounts
+    from core.resources import Resources
     from core.settings import load_settings
 
     settings = load_settings()
+    resources = Resources.from_settings(settings)
+    with resources.sessions() as session:
+        seed_demo_accounts(session)
+    resources.close()
     with tempfile.TemporaryDirectory() as tmp:
         options = StackOptions(
             directory=Path(tmp) / "stack",
