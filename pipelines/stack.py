@@ -568,7 +568,11 @@ class Stack:
         (self.directory / "supervisord.conf").write_text(render_supervisord(self.options, progs))
         return progs
 
-    def start(self, *, startup_timeout: float = 300.0) -> None:
+    def start(self, *, startup_timeout: float | None = None) -> None:
+        """Start every program and deploy the flows; each part gets ``startup_timeout`` seconds
+        (STACK_STARTUP_SECONDS, default 600: a loaded 2-core machine needs minutes)."""
+        if startup_timeout is None:
+            startup_timeout = float(os.environ.get("STACK_STARTUP_SECONDS", "600"))
         self.write_configs()
         ensure_database(prefect_database_url(self.settings))
         supervisord = Path(sys.executable).with_name("supervisord")
@@ -634,19 +638,17 @@ class Stack:
         self.log(result.stdout.strip())
 
     def supervisorctl(self, *args: str) -> str:
-        result = (
-            subprocess.run(  # noqa: S603
-                [
-                    str(Path(sys.executable).with_name("supervisorctl")),
-                    "-c",
-                    str(self.directory / "supervisord.conf"),
-                    *args,
-                ],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            ),
+        result = subprocess.run(  # noqa: S603
+            [
+                str(Path(sys.executable).with_name("supervisorctl")),
+                "-c",
+                str(self.directory / "supervisord.conf"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         return result.stdout + result.stderr
 

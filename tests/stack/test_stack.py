@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from pipelines.stack import STACK_MARK, StackPorts
 from tests.utils.sentry_capture import SentryCapture
 
-pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "whsec_stacktest0123456789abcdef"
@@ -39,7 +39,7 @@ STRIPE_KEY = "sk_test_stack0123456789abcdefghij"
 FACEIT_RATE = 10.0
 API_INSTANCES = 2
 WORKERS = 2
-STARTUP_SECONDS = 600
+STARTUP_SECONDS = 1200
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180.0) -> Any:
