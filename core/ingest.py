@@ -8,6 +8,13 @@ matches already stored and completes the rest. Payloads that fail validation are
 their error and fetched again; a match that stays invalid is left out and the watermark stops
 before it, so a later sync tries again.
 
+Full profiles of the other players in a tracked player's newest `roster_depth` matches are work
+of their own: finish_player queues them (profile_fetches, in the watermark's transaction, chosen
+from the stored matches, so every run queues the same players) and every run fetches whatever is
+still pending, so a run killed before its profiles were fetched is repaired by the next ingest or
+sync. Counts in summaries come from what was written: matches the insert found new, quarantine
+rows committed.
+
 FACEIT gives no Elo per match, only the current Elo. Each sync records the current Elo after the
 newest match (observed) and estimates older values backwards with FACEIT's rule between equal
 teams (+-25 per win or loss), marked as estimated.
@@ -16,17 +23,16 @@ teams (+-25 per win or loss), marked as estimated.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import store
-from core.db.schema import Player
 from core.faceit import (
     FaceitClient,
     FaceitError,
@@ -41,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 ELO_STEP = 25
 PAYLOAD_ATTEMPTS = 3
+PROFILE_CHUNK = 100
+"""Profiles fetched at once and stored in one transaction."""
 Progress = Callable[[str, int, int], None]
 Step = Callable[[Callable[..., Any], str], Callable[..., Any]]
 
@@ -83,6 +91,10 @@ class MatchBatch:
     players: dict[str, str] = field(default_factory=dict)
     failed: list[HistoryMatch] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    new_matches: int = 0
+    """Matches this batch inserted (0 for those already stored, e.g. by a concurrent run)."""
+    new_rows: int = 0
+    """match_players rows of those new matches."""
 
 
 def profile_row(profile: PlayerProfile) -> dict[str, Any]:
@@ -180,6 +192,12 @@ def estimated_elo_rows(
     return rows
 
 
+_quarantined_here: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "quarantined_here", default=None
+)
+"""Quarantine rows written by the job running in this context (one player's ingest)."""
+
+
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -208,6 +226,8 @@ class Ingestor:
         self.matches_fetched = 0
         """History entries read, matches to fetch and fetched, over every player (progress)."""
         self._stored_players: set[str] = set()
+        self._profiles_tried: set[str] = set()
+        """Queued profiles this ingestor has fetched or is fetching (once per run each)."""
         self.sessions = sessions
         self.batch_size = batch_size
         self.roster_depth = roster_depth
@@ -227,9 +247,12 @@ class Ingestor:
 
     def quarantine(self, bad: InvalidPayload) -> None:
         logger.warning("quarantined an invalid payload from %s: %s", bad.endpoint, bad.error[:200])
-        self.quarantined += 1
         with self.sessions.begin() as session:
             store.quarantine(session, bad.endpoint, bad.raw_text, bad.error)
+        self.quarantined += 1
+        here = _quarantined_here.get()
+        if here is not None:
+            here[0] += 1
 
     async def fetch_profile(self, nickname: str) -> PlayerProfile:
         try:
@@ -245,6 +268,7 @@ class Ingestor:
     def store_profile(self, profile: PlayerProfile) -> None:
         with self.sessions.begin() as session:
             store.upsert_players(session, [profile_row(profile)])
+            store.mark_profiles(session, [profile.player_id], status="fetched")
 
     def watermark(self, player_id: str) -> datetime | None:
         with self.sessions() as session:
@@ -309,6 +333,7 @@ class Ingestor:
         return batch
 
     def store_batch(self, batch: MatchBatch) -> None:
+        """Write the batch in one transaction; sets batch.new_matches / new_rows from the insert."""
         with self.sessions.begin() as session:
             store.relax_commit(session)
             stubs = [
@@ -317,9 +342,11 @@ class Ingestor:
                 if pid not in self._stored_players
             ]
             store.add_player_stubs(session, stubs)
-            store.upsert_matches(session, batch.matches)
+            new = store.upsert_matches(session, batch.matches)
             store.upsert_match_players(session, batch.match_players)
         self._stored_players.update(batch.players)
+        batch.new_matches = len(new)
+        batch.new_rows = sum(1 for row in batch.match_players if row["match_id"] in new)
 
     def finish_player(
         self,
@@ -354,44 +381,60 @@ class Ingestor:
                 watermark=watermark,
                 error=f"{len(failed)} match(es) had invalid payloads" if failed else None,
             )
+            roster = store.recent_roster_ids(session, player_id, self.roster_depth)
+            store.queue_profiles(session, roster)
 
-    async def refresh_rosters(self, recent: Sequence[HistoryMatch], player_id: str) -> int:
-        """Full profiles (Elo, level) of the other players in the player's last matches."""
-        wanted: list[str] = []
-        for match in recent[: self.roster_depth]:
-            for team in match.teams.values():
-                wanted.extend(p for p in team.player_ids if p != player_id and p not in wanted)
-        if not wanted:
-            return 0
+    async def fetch_queued_profiles(self) -> int:
+        """Fetch every queued (pending) profile not yet tried by this ingestor; returns how
+        many were stored. Idempotent: an interrupted call leaves the rest pending for the next."""
         with self.sessions() as session:
-            known = set(
-                session.scalars(
-                    select(Player.id).where(Player.id.in_(wanted), Player.faceit_elo.is_not(None))
-                )
-            )
-        missing = [p for p in wanted if p not in known]
-        profiles = await asyncio.gather(
-            *(self.fetch_profile_by_id(p) for p in missing), return_exceptions=True
-        )
-        rows = [profile_row(p) for p in profiles if isinstance(p, PlayerProfile)]
-        with self.sessions.begin() as session:
-            store.upsert_players(session, rows)
-        return len(rows)
+            pending = [
+                p for p in store.pending_profile_ids(session) if p not in self._profiles_tried
+            ]
+        self._profiles_tried.update(pending)
+        stored = 0
+        for part in chunks(pending, PROFILE_CHUNK):
+            results = await asyncio.gather(*(self._fetch_queued_profile(p) for p in part))
+            profiles = [r for r in results if isinstance(r, PlayerProfile)]
+            missing = [p for p, r in zip(part, results, strict=True) if isinstance(r, NotFound)]
+            failed = [
+                (p, r)
+                for p, r in zip(part, results, strict=True)
+                if isinstance(r, FaceitError) and not isinstance(r, NotFound)
+            ]
+            with self.sessions.begin() as session:
+                store.upsert_players(session, [profile_row(p) for p in profiles])
+                store.mark_profiles(session, [p.player_id for p in profiles], status="fetched")
+                store.mark_profiles(session, missing, status="missing")
+                for player_id, error in failed:
+                    store.mark_profiles(session, [player_id], status="pending", error=str(error))
+            stored += len(profiles)
+        return stored
+
+    async def _fetch_queued_profile(self, player_id: str) -> PlayerProfile | FaceitError:
+        try:
+            profile: PlayerProfile = await self.fetch_profile_by_id(player_id)
+        except FaceitError as error:  # recorded on the queue row, tried again by a later run
+            logger.warning("profile of %s not fetched: %s", player_id, error)
+            return error
+        return profile
 
     # -- whole jobs ------------------------------------------------------------------------------
 
     async def ingest_nickname(self, nickname: str) -> IngestSummary:
-        quarantined = self.quarantined
+        here = [0]
+        _quarantined_here.set(here)  # this task's context: its own quarantine count
         profile = await self.step(self.fetch_profile, "fetch-profile")(nickname)
         summary = await self.sync_profile(profile)
-        summary.quarantined = self.quarantined - quarantined
+        summary.quarantined = here[0]
         return summary
 
     async def sync_player_id(self, player_id: str) -> IngestSummary:
-        quarantined = self.quarantined
+        here = [0]
+        _quarantined_here.set(here)
         profile = await self.step(self.fetch_profile_by_id, "fetch-profile")(player_id)
         summary = await self.sync_profile(profile)
-        summary.quarantined = self.quarantined - quarantined
+        summary.quarantined = here[0]
         return summary
 
     async def sync_profile(self, profile: PlayerProfile) -> IngestSummary:
@@ -409,13 +452,13 @@ class Ingestor:
         for part in chunks(todo, self.batch_size):
             batch = await self.step(self.ingest_batch, "ingest-batch")(part)
             failed += batch.failed
-            summary.new_matches += len(batch.matches)
-            summary.match_rows += len(batch.match_players)
+            summary.new_matches += batch.new_matches
+            summary.match_rows += batch.new_rows
             summary.skipped_matches += len(batch.missing) + len(batch.failed)
             self.matches_fetched += len(part)
             self.progress("matches", self.matches_fetched, self.matches_listed)
         self.step(self.finish_player, "finish-player")(profile, history, failed)
-        await self.step(self.refresh_rosters, "refresh-rosters")(todo, profile.player_id)
+        await self.step(self.fetch_queued_profiles, "fetch-profiles")()
         if not history and since is None:
             summary.messages.append(f"{profile.nickname} has no CS2 matches on FACEIT yet.")
         return summary
@@ -446,6 +489,7 @@ class Ingestor:
     async def ingest_nicknames(self, nicknames: Sequence[str]) -> IngestSummary:
         """Every nickname; one that fails is reported in the summary, the others go on."""
         total = IngestSummary()
+        quarantined = self.quarantined
         results = await self.ingest_many(nicknames, self.ingest_nickname)
         for nickname, result in zip(nicknames, results, strict=True):
             if isinstance(result, IngestError | FaceitError):
@@ -455,6 +499,8 @@ class Ingestor:
                 raise result
             else:
                 total.add(result)
+        await self.step(self.fetch_queued_profiles, "fetch-profiles")()
+        total.quarantined = self.quarantined - quarantined  # rows written, failed players too
         return total
 
     async def sync_tracked(self, player_ids: Sequence[str] | None = None) -> IngestSummary:
@@ -463,6 +509,7 @@ class Ingestor:
             with self.sessions() as session:
                 player_ids = store.tracked_player_ids(session)
         total = IngestSummary()
+        quarantined = self.quarantined
         results = await self.ingest_many(player_ids, self.sync_player_id)
         for player_id, result in zip(player_ids, results, strict=True):
             if isinstance(result, Exception):
@@ -472,4 +519,6 @@ class Ingestor:
                 total.failed.append(player_id)
             else:
                 total.add(result)
+        await self.step(self.fetch_queued_profiles, "fetch-profiles")()
+        total.quarantined = self.quarantined - quarantined
         return total

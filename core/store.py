@@ -27,6 +27,7 @@ from core.db.schema import (
     Match,
     MatchPlayer,
     Player,
+    ProfileFetch,
     Quarantine,
 )
 from core.db.types import utcnow
@@ -172,8 +173,26 @@ def add_player_stubs(session: Session, rows: Sequence[Row]) -> None:
     upsert(session, Player.__table__, rows, keys=["id"], update_columns=[])  # type: ignore[arg-type]
 
 
-def upsert_matches(session: Session, rows: Sequence[Row]) -> None:
-    upsert(session, Match.__table__, rows, keys=["id"])  # type: ignore[arg-type]
+def upsert_matches(session: Session, rows: Sequence[Row]) -> set[str]:
+    """Insert new matches and refresh known ones; returns the ids that were new.
+
+    New rows are told apart by the insert itself (ON CONFLICT DO NOTHING RETURNING), so a match
+    that a concurrent transaction stored first is not counted twice.
+    """
+    if not rows:
+        return set()
+    table: Table = Match.__table__  # type: ignore[assignment]
+    rows = sorted(rows, key=itemgetter("id"))  # one lock order for every writer
+    statement = (
+        _insert(session, table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+    )
+    inserted: set[str] = set()
+    for start in range(0, len(rows), 2000):
+        part = [dict(r) for r in rows[start : start + 2000]]
+        inserted.update(session.execute(statement, part).scalars())
+    known = [r for r in rows if r["id"] not in inserted]
+    upsert(session, table, known, keys=["id"])
+    return inserted
 
 
 def upsert_match_players(session: Session, rows: Sequence[Row]) -> None:
@@ -182,6 +201,77 @@ def upsert_match_players(session: Session, rows: Sequence[Row]) -> None:
 
 def upsert_elo_history(session: Session, rows: Sequence[Row]) -> None:
     upsert(session, EloHistory.__table__, rows, keys=["player_id", "match_id"])  # type: ignore[arg-type]
+
+
+def queue_profiles(session: Session, player_ids: Iterable[str]) -> None:
+    """Ask for these players' full profiles; one already fetched (or missing) stays so."""
+    now = utcnow()
+    rows = [
+        {"player_id": p, "status": "pending", "attempts": 0, "error": None, "updated_at": now}
+        for p in sorted(set(player_ids))
+    ]
+    upsert(session, ProfileFetch.__table__, rows, keys=["player_id"], update_columns=[])  # type: ignore[arg-type]
+
+
+def mark_profiles(
+    session: Session, player_ids: Iterable[str], *, status: str, error: str | None = None
+) -> None:
+    """Record the outcome of profile fetches: fetched, missing (404) or still pending with the
+    error (one more attempt counted)."""
+    ids = sorted(set(player_ids))
+    if not ids:
+        return
+    now = utcnow()
+    if status == "pending":
+        table: Table = ProfileFetch.__table__  # type: ignore[assignment]
+        queue_profiles(session, ids)
+        session.execute(
+            update(table)
+            .where(table.c.player_id.in_(ids))
+            .values(attempts=table.c.attempts + 1, error=(error or "")[:2000], updated_at=now)
+        )
+        return
+    rows = [
+        {"player_id": p, "status": status, "attempts": 0, "error": None, "updated_at": now}
+        for p in ids
+    ]
+    upsert(
+        session,
+        ProfileFetch.__table__,  # type: ignore[arg-type]
+        rows,
+        keys=["player_id"],
+        update_columns=["status", "error", "updated_at"],
+    )
+
+
+def pending_profile_ids(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(ProfileFetch.player_id)
+            .where(ProfileFetch.status == "pending")
+            .order_by(ProfileFetch.player_id)
+        )
+    )
+
+
+def recent_roster_ids(session: Session, player_id: str, depth: int) -> list[str]:
+    """The other players of the player's `depth` newest stored matches."""
+    if depth <= 0:
+        return []
+    recent = (
+        select(MatchPlayer.match_id)
+        .where(MatchPlayer.player_id == player_id)
+        .order_by(MatchPlayer.finished_at.desc(), MatchPlayer.match_id.desc())
+        .limit(depth)
+    )
+    return list(
+        session.scalars(
+            select(MatchPlayer.player_id)
+            .where(MatchPlayer.match_id.in_(recent), MatchPlayer.player_id != player_id)
+            .distinct()
+            .order_by(MatchPlayer.player_id)
+        )
+    )
 
 
 def quarantine(session: Session, source: str, payload: str, error: str) -> None:

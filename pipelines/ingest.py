@@ -22,7 +22,7 @@ from core.settings import Settings
 from core.sources import demo_league, run_ingest
 from pipelines.observability import observe_flows
 
-RETRIES = {"fetch-profile": 2, "list-new-matches": 2, "ingest-batch": 3, "refresh-rosters": 1}
+RETRIES = {"fetch-profile": 2, "list-new-matches": 2, "ingest-batch": 3, "fetch-profiles": 1}
 
 
 def as_prefect_task(function: Callable[..., Any], name: str) -> Callable[..., Any]:

@@ -185,6 +185,29 @@ class IngestState(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+PROFILE_STATES = ("pending", "fetched", "missing")
+
+
+class ProfileFetch(Base):
+    """A player whose full profile (Elo, level, country) the ingest wants: its own idempotent
+    work, so a run killed before the profiles were fetched is repaired by any later run.
+
+    pending: to fetch (attempts and the last error say how it went); fetched: stored in players;
+    missing: FACEIT answered 404 (never asked again).
+    """
+
+    __tablename__ = "profile_fetches"
+    __table_args__ = (Index("ix_profile_fetches_status", "status"),)
+
+    player_id: Mapped[str] = mapped_column(
+        ForeignKey("players.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Quarantine(Base):
     __tablename__ = "quarantine"
 

@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.schema import EloHistory, Match, MatchPlayer, Player, Quarantine
+from core.db.schema import (
+    EloHistory,
+    IngestState,
+    Match,
+    MatchPlayer,
+    Player,
+    ProfileFetch,
+    Quarantine,
+)
 from core.demo_league import Faults, League, create_app, generate_league
 from core.faceit import FaceitClient
 from core.ingest import Ingestor, IngestSummary
@@ -68,10 +76,15 @@ async def ingest_league(
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every ingested row, without bookkeeping timestamps, in a stable order."""
     tables = {
-        "players": (Player, ["id", "nickname", "country", "faceit_elo", "skill_level"]),
+        "players": (
+            Player,
+            ["id", "nickname", "country", "avatar", "region", "faceit_elo", "skill_level"],
+        ),
         "matches": (Match, [c.name for c in Match.__table__.columns if c.name != "created_at"]),
         "match_players": (MatchPlayer, [c.name for c in MatchPlayer.__table__.columns]),
         "elo_history": (EloHistory, ["player_id", "match_id", "elo", "recorded_at", "estimated"]),
+        "profile_fetches": (ProfileFetch, ["player_id", "status", "attempts", "error"]),
+        "ingest_state": (IngestState, ["player_id", "tracked", "watermark", "status", "error"]),
     }
     with engine.connect() as conn:
         result = {}
@@ -79,6 +92,11 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             cols = [getattr(model, c) for c in columns]
             result[name] = sorted(tuple(r) for r in conn.execute(select(*cols)).all())
         return result
+
+
+def count_rows(engine: Engine, model: Any) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(*model.__table__.primary_key.columns)).all())
 
 
 def quarantined(engine: Engine) -> int:

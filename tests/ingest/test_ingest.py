@@ -47,7 +47,7 @@ async def test_full_ingest_stores_exactly_the_league(
 
     assert {row[0] for row in data["players"]} == set(truth_players["player_id"])
     assert {row[1] for row in data["players"]} == set(truth_players["nickname"])
-    elo = {row[0]: row[3] for row in data["players"]}
+    elo = {row[0]: row[5] for row in data["players"]}
     assert elo == dict(zip(truth_players["player_id"], truth_players["faceit_elo"], strict=True))
     assert {row[0] for row in data["matches"]} == set(truth_matches["match_id"])
     assert len(data["match_players"]) == truth_rows.height == summary.match_rows
