@@ -233,15 +233,49 @@ def demo_api(
     api_key: list[str] = typer.Option(
         [], help="Extra accepted API key (repeatable), e.g. a UUID for clients that insist on one."
     ),
+    latency: float = typer.Option(0.0, min=0.0, help="Seconds added to every request."),
+    p429: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Fraction of requests answered 429 (Retry-After: 1)."
+    ),
+    p5xx: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Fraction of requests answered 500, 502 or 503."
+    ),
+    malformed: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Fraction of answers with valid JSON of the wrong shape."
+    ),
+    truncated: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Fraction of answers whose JSON is cut off."
+    ),
+    fault_seed: int = typer.Option(0, help="Seed of the fault draws (same seed, same faults)."),
 ) -> None:
     """Serve the demo league as a FACEIT Data API v4 over HTTP (API key: demo-league)."""
-    from core.demo_league import serve
+    from core.demo_league import Faults, serve
 
+    faults = Faults(
+        latency=latency,
+        throttle_rate=p429,
+        error_rate=p5xx,
+        malformed_rate=malformed,
+        truncate_rate=truncated,
+        seed=fault_seed,
+    )
+    injected = ", ".join(
+        f"{name} {value:g}"
+        for name, value in [
+            ("latency", latency),
+            ("p429", p429),
+            ("p5xx", p5xx),
+            ("malformed", malformed),
+            ("truncated", truncated),
+        ]
+        if value
+    )
     console.print(
         f"Demo FACEIT API on http://{host}:{port}/data/v4 "
         f"({players} players, seed {seed}); send 'Authorization: Bearer demo-league'."
+        + (f" Faults: {injected}." if injected else "")
     )
-    serve(host, port, players, seed, rate_limit, extra_api_keys=api_key)
+    serve(host, port, players, seed, rate_limit, extra_api_keys=api_key, faults=faults)
 
 
 def streamlit_command(host: str, port: int) -> list[str]:

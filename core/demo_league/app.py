@@ -52,6 +52,8 @@ class Faults:
     """Injectable faults; mutate the fields at runtime. Seeded RNG for deterministic draws.
 
     - ``latency``: seconds of ``asyncio.sleep`` added to every request.
+    - ``throttle_rate``: fraction of requests answered 429 with ``Retry-After: storm_retry_after``
+      (as when other clients share the key's budget).
     - ``error_rate``: fraction of requests answered 500/502/503.
     - ``truncate_rate``: fraction of 200 answers whose JSON body is cut off.
     - ``malformed_rate``: fraction of 200 answers with valid JSON of the wrong shape
@@ -60,6 +62,7 @@ class Faults:
     """
 
     latency: float = 0.0
+    throttle_rate: float = 0.0
     error_rate: float = 0.0
     truncate_rate: float = 0.0
     malformed_rate: float = 0.0
@@ -73,7 +76,8 @@ class Faults:
 
     def reset(self) -> None:
         """Clear every fault and reseed the RNG."""
-        self.latency = self.error_rate = self.truncate_rate = self.malformed_rate = 0.0
+        self.latency = self.throttle_rate = self.error_rate = 0.0
+        self.truncate_rate = self.malformed_rate = 0.0
         self.storm = 0
         self.rng = random.Random(self.seed)
 
@@ -246,8 +250,8 @@ def create_app(
             return respond(401, error_body("Unauthorized", "err_unauthorized"), headers)
         if flt.latency > 0:
             await asyncio.sleep(flt.latency)
-        if flt.storm > 0:
-            flt.storm -= 1
+        if flt.storm > 0 or flt.hit(flt.throttle_rate):
+            flt.storm = max(0, flt.storm - 1)
             headers["retry-after"] = str(flt.storm_retry_after)
             return respond(429, error_body("Too Many Requests", "err_rate_limited"), headers)
         if rate_limit is not None:

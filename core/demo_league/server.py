@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from .app import DEFAULT_API_KEYS, create_app
+from .app import DEFAULT_API_KEYS, Faults, create_app
 from .sim import League, generate_league
 
 DEFAULT_PLAYERS = 1000
@@ -37,10 +37,14 @@ def serve(
     seed: int = DEFAULT_SEED,
     rate_limit: float | None = None,
     extra_api_keys: Collection[str] = (),
+    faults: Faults | None = None,
 ) -> None:
-    """Serve the demo API with uvicorn (blocking). API keys: ``demo-league`` and any extra."""
+    """Serve the demo API with uvicorn (blocking). API keys: ``demo-league`` and any extra;
+    ``faults`` injects latency, 429s, 5xx and broken payloads (see :class:`Faults`)."""
     import uvicorn
 
     keys = {*DEFAULT_API_KEYS, *extra_api_keys}
-    app = create_app(default_league(players, seed), rate_limit=rate_limit, api_keys=keys)
+    app = create_app(
+        default_league(players, seed), rate_limit=rate_limit, api_keys=keys, faults=faults
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
