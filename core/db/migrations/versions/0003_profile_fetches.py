@@ -1,7 +1,7 @@
 """profile fetches: the ingest's own state for teammates' profiles
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 10:45:00
 
 Players already holding a FACEIT Elo count as fetched, so an upgraded database asks for nothing
@@ -15,8 +15,8 @@ from alembic import op
 
 import core.db.types
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
