@@ -1,12 +1,13 @@
 """Ingestion: FACEIT data (real API or demo league) into the database, idempotent and crash-safe.
 
 A player's sync walks their match history newer than the watermark, fetches each new match's
-scoreboard (/matches/{id}/stats: all ten players at once) in batches, and writes every batch in one
-transaction with upserts, so a re-run adds nothing twice. The watermark moves only after all of the
-player's batches are committed: a run killed at any point loses nothing, and the next run skips the
-matches already stored and completes the rest. Payloads that fail validation are quarantined with
-their error and fetched again; a match that stays invalid is left out and the watermark stops
-before it, so a later sync tries again.
+scoreboard (/matches/{id}/stats: all ten players at once) in batches (a match that another
+player of the same run has claimed is not fetched again: this one waits for its outcome), and
+writes every batch in one transaction with upserts, so a re-run adds nothing twice. The
+watermark moves only after all of the player's batches are committed: a run killed at any point
+loses nothing, and the next run skips the matches already stored and completes the rest.
+Payloads that fail validation are quarantined with their error and fetched again; a match that
+stays invalid is left out and the watermark stops before it, so a later sync tries again.
 
 Full profiles of the other players in a tracked player's newest `roster_depth` matches are work
 of their own: finish_player queues them (profile_fetches, in the watermark's transaction, chosen
@@ -198,6 +199,20 @@ _quarantined_here: contextvars.ContextVar[list[int] | None] = contextvars.Contex
 """Quarantine rows written by the job running in this context (one player's ingest)."""
 
 
+STORED, MISSING, FAILED = "stored", "missing", "failed"
+
+
+def settle(claims: dict[str, asyncio.Future[str]], batch: MatchBatch) -> None:
+    """Resolve the claims of a stored batch's matches with what became of each."""
+    outcomes = {m["id"]: STORED for m in batch.matches}
+    outcomes.update({match_id: MISSING for match_id in batch.missing})
+    outcomes.update({m.match_id: FAILED for m in batch.failed})
+    for match_id, outcome in outcomes.items():
+        claim = claims.get(match_id)
+        if claim is not None and not claim.done():
+            claim.set_result(outcome)
+
+
 def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -226,6 +241,9 @@ class Ingestor:
         self.matches_fetched = 0
         """History entries read, matches to fetch and fetched, over every player (progress)."""
         self._stored_players: set[str] = set()
+        self._claims: dict[str, asyncio.Future[str]] = {}
+        """Match id -> outcome (STORED, MISSING, FAILED) of the player of this ingestor that
+        fetches it; the others running at once wait for it instead of fetching it again."""
         self._profiles_tried: set[str] = set()
         """Queued profiles this ingestor has fetched or is fetching (once per run each)."""
         self.sessions = sessions
@@ -421,23 +439,27 @@ class Ingestor:
 
     # -- whole jobs ------------------------------------------------------------------------------
 
-    async def ingest_nickname(self, nickname: str) -> IngestSummary:
+    async def ingest_nickname(self, nickname: str, *, fetch_profiles: bool = True) -> IngestSummary:
+        """One player by nickname; `fetch_profiles=False` leaves the queued teammates' profiles
+        to the caller (a job of many players fetches them once, after all of its players)."""
         here = [0]
         _quarantined_here.set(here)  # this task's context: its own quarantine count
         profile = await self.step(self.fetch_profile, "fetch-profile")(nickname)
-        summary = await self.sync_profile(profile)
+        summary = await self.sync_profile(profile, fetch_profiles=fetch_profiles)
         summary.quarantined = here[0]
         return summary
 
-    async def sync_player_id(self, player_id: str) -> IngestSummary:
+    async def sync_player_id(self, player_id: str, *, fetch_profiles: bool = True) -> IngestSummary:
         here = [0]
         _quarantined_here.set(here)
         profile = await self.step(self.fetch_profile_by_id, "fetch-profile")(player_id)
-        summary = await self.sync_profile(profile)
+        summary = await self.sync_profile(profile, fetch_profiles=fetch_profiles)
         summary.quarantined = here[0]
         return summary
 
-    async def sync_profile(self, profile: PlayerProfile) -> IngestSummary:
+    async def sync_profile(
+        self, profile: PlayerProfile, *, fetch_profiles: bool = True
+    ) -> IngestSummary:
         summary = IngestSummary(players=1)
         if profile.cs2 is None:
             raise IngestError(f"{profile.nickname} has no CS2 profile on FACEIT.")
@@ -446,19 +468,33 @@ class Ingestor:
         history, todo = await self.step(self.new_matches, "list-new-matches")(
             profile.player_id, since
         )
-        self.matches_listed += len(todo)
+        mine = [m for m in todo if m.match_id not in self._claims]
+        theirs = [m for m in todo if m.match_id in self._claims]
+        claims = {m.match_id: asyncio.get_running_loop().create_future() for m in mine}
+        self._claims.update(claims)
+        self.matches_listed += len(mine)
         self.progress("matches", self.matches_fetched, self.matches_listed)
         failed: list[HistoryMatch] = []
-        for part in chunks(todo, self.batch_size):
-            batch = await self.step(self.ingest_batch, "ingest-batch")(part)
-            failed += batch.failed
-            summary.new_matches += batch.new_matches
-            summary.match_rows += batch.new_rows
-            summary.skipped_matches += len(batch.missing) + len(batch.failed)
-            self.matches_fetched += len(part)
-            self.progress("matches", self.matches_fetched, self.matches_listed)
+        try:
+            for part in chunks(mine, self.batch_size):
+                batch = await self.step(self.ingest_batch, "ingest-batch")(part)
+                settle(claims, batch)
+                failed += batch.failed
+                summary.new_matches += batch.new_matches
+                summary.match_rows += batch.new_rows
+                summary.skipped_matches += len(batch.missing) + len(batch.failed)
+                self.matches_fetched += len(part)
+                self.progress("matches", self.matches_fetched, self.matches_listed)
+        finally:
+            for claim in claims.values():  # a batch that raised: the others must not wait
+                if not claim.done():
+                    claim.set_result(FAILED)
+        # Matches another player of this run claimed: wait until they are stored (or not).
+        outcomes = await asyncio.gather(*(self._claims[m.match_id] for m in theirs))
+        failed += [m for m, outcome in zip(theirs, outcomes, strict=True) if outcome == FAILED]
         self.step(self.finish_player, "finish-player")(profile, history, failed)
-        await self.step(self.fetch_queued_profiles, "fetch-profiles")()
+        if fetch_profiles:
+            await self.step(self.fetch_queued_profiles, "fetch-profiles")()
         if not history and since is None:
             summary.messages.append(f"{profile.nickname} has no CS2 matches on FACEIT yet.")
         return summary
@@ -468,7 +504,8 @@ class Ingestor:
     ) -> list[IngestSummary | Exception]:
         """`job` for every item, `concurrency` at a time; each result or the error it raised.
 
-        Players running at once may fetch a match they share twice; upserts keep that harmless.
+        Players running at once share the matches in flight (see sync_profile), so a match
+        two of them played is fetched once.
         """
         gate = asyncio.Semaphore(self.concurrency)
         done = 0
@@ -490,7 +527,9 @@ class Ingestor:
         """Every nickname; one that fails is reported in the summary, the others go on."""
         total = IngestSummary()
         quarantined = self.quarantined
-        results = await self.ingest_many(nicknames, self.ingest_nickname)
+        results = await self.ingest_many(
+            nicknames, lambda nickname: self.ingest_nickname(nickname, fetch_profiles=False)
+        )
         for nickname, result in zip(nicknames, results, strict=True):
             if isinstance(result, IngestError | FaceitError):
                 total.failed.append(nickname)
@@ -510,7 +549,9 @@ class Ingestor:
                 player_ids = store.tracked_player_ids(session)
         total = IngestSummary()
         quarantined = self.quarantined
-        results = await self.ingest_many(player_ids, self.sync_player_id)
+        results = await self.ingest_many(
+            player_ids, lambda player_id: self.sync_player_id(player_id, fetch_profiles=False)
+        )
         for player_id, result in zip(player_ids, results, strict=True):
             if isinstance(result, Exception):
                 logger.error("sync of %s failed: %s", player_id, result)

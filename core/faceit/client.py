@@ -433,12 +433,12 @@ class FaceitClient:
             raise (PlayerNotFound if player else NotFound)(endpoint, message)
         if response.status_code >= 400 or response.status_code < 200:
             raise BadRequest(endpoint, response.status_code, _error_message(response))
-        raw = response.text
+        raw = response.content  # validated as bytes: no str decode of every page
         try:
             return model.model_validate_json(raw)
         except ValidationError as exc:
             logger.warning("invalid payload from %s (%d bytes)", endpoint, len(raw))
-            raise InvalidPayload(endpoint, raw, str(exc)) from exc
+            raise InvalidPayload(endpoint, response.text, str(exc)) from exc
 
     async def _send_with_retries(
         self, path: str, params: dict[str, Any] | None, endpoint: str

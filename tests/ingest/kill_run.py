@@ -20,7 +20,7 @@ from core.faceit import FaceitClient
 from core.ingest import Ingestor, IngestSummary
 from core.sources import DEMO_API_KEY, DEMO_BASE_URL
 
-PLAYERS, MATCHES, SEED = 20, 120, 7
+PLAYERS, MATCHES, SEED = 60, 150, 7
 TRACKED = 6  # the first players are ingested, the others are only teammates (profiles queued)
 ROSTER_DEPTH = 4
 CONCURRENCY = 4
