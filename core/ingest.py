@@ -297,9 +297,7 @@ class Ingestor:
         self, player_id: str, since: datetime | None
     ) -> tuple[list[HistoryMatch], list[HistoryMatch]]:
         """Finished matches since `since` (newest first), and those of them not stored yet."""
-        found: list[HistoryMatch] = await self.refetch_invalid(
-            lambda: self.list_history(player_id, since)
-        )
+        found = await self.list_history(player_id, since)
         with self.sessions() as session:
             done: set[str] = set()
             for part in chunks([m.match_id for m in found], 500):
@@ -308,7 +306,10 @@ class Ingestor:
 
     async def list_history(self, player_id: str, since: datetime | None) -> list[HistoryMatch]:
         found: list[HistoryMatch] = []
-        async for page in self.client.iter_history(player_id, since):
+        pages = self.client.iter_history(
+            player_id, since, on_invalid=self.quarantine, invalid_attempts=PAYLOAD_ATTEMPTS
+        )
+        async for page in pages:
             found.extend(m for m in page.items if m.finished_at is not None)
             self.history_listed += len(page.items)
             self.progress("history", self.history_listed, 0)
@@ -457,6 +458,31 @@ class Ingestor:
         summary.quarantined = here[0]
         return summary
 
+    async def fetch_claimed(
+        self, matches: Sequence[HistoryMatch], summary: IngestSummary
+    ) -> list[HistoryMatch]:
+        """Claim `matches`, fetch and store them in batches, settle the claims; the failed ones."""
+        claims = {m.match_id: asyncio.get_running_loop().create_future() for m in matches}
+        self._claims.update(claims)
+        self.matches_listed += len(matches)
+        self.progress("matches", self.matches_fetched, self.matches_listed)
+        failed: list[HistoryMatch] = []
+        try:
+            for part in chunks(matches, self.batch_size):
+                batch = await self.step(self.ingest_batch, "ingest-batch")(part)
+                settle(claims, batch)
+                failed += batch.failed
+                summary.new_matches += batch.new_matches
+                summary.match_rows += batch.new_rows
+                summary.skipped_matches += len(batch.missing) + len(batch.failed)
+                self.matches_fetched += len(part)
+                self.progress("matches", self.matches_fetched, self.matches_listed)
+        finally:
+            for claim in claims.values():  # a batch that raised: the others must not wait
+                if not claim.done():
+                    claim.set_result(FAILED)
+        return failed
+
     async def sync_profile(
         self, profile: PlayerProfile, *, fetch_profiles: bool = True
     ) -> IngestSummary:
@@ -470,28 +496,12 @@ class Ingestor:
         )
         mine = [m for m in todo if m.match_id not in self._claims]
         theirs = [m for m in todo if m.match_id in self._claims]
-        claims = {m.match_id: asyncio.get_running_loop().create_future() for m in mine}
-        self._claims.update(claims)
-        self.matches_listed += len(mine)
-        self.progress("matches", self.matches_fetched, self.matches_listed)
-        failed: list[HistoryMatch] = []
-        try:
-            for part in chunks(mine, self.batch_size):
-                batch = await self.step(self.ingest_batch, "ingest-batch")(part)
-                settle(claims, batch)
-                failed += batch.failed
-                summary.new_matches += batch.new_matches
-                summary.match_rows += batch.new_rows
-                summary.skipped_matches += len(batch.missing) + len(batch.failed)
-                self.matches_fetched += len(part)
-                self.progress("matches", self.matches_fetched, self.matches_listed)
-        finally:
-            for claim in claims.values():  # a batch that raised: the others must not wait
-                if not claim.done():
-                    claim.set_result(FAILED)
-        # Matches another player of this run claimed: wait until they are stored (or not).
+        failed = await self.fetch_claimed(mine, summary)
+        # Matches another player of this run claimed: wait until they are stored (or not); one
+        # that failed there is tried once more here, as a player of its own would.
         outcomes = await asyncio.gather(*(self._claims[m.match_id] for m in theirs))
-        failed += [m for m, outcome in zip(theirs, outcomes, strict=True) if outcome == FAILED]
+        again = [m for m, outcome in zip(theirs, outcomes, strict=True) if outcome == FAILED]
+        failed += await self.fetch_claimed(again, summary)
         self.step(self.finish_player, "finish-player")(profile, history, failed)
         if fetch_profiles:
             await self.step(self.fetch_queued_profiles, "fetch-profiles")()

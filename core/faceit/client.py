@@ -318,7 +318,13 @@ class FaceitClient:
         return await self._get(path, HistoryPage, params, player=True)
 
     async def iter_history(
-        self, player_id: str, since: datetime | None = None, *, page_size: int = MAX_LIMIT
+        self,
+        player_id: str,
+        since: datetime | None = None,
+        *,
+        page_size: int = MAX_LIMIT,
+        on_invalid: Callable[[InvalidPayload], object] | None = None,
+        invalid_attempts: int = 1,
     ) -> AsyncIterator[HistoryPage]:
         """Walk a player's whole CS2 history newest-first, page by page.
 
@@ -326,7 +332,9 @@ class FaceitClient:
         ending at the oldest match seen (`to` = its finished_at + 1 s, so no same-second match is
         lost whichever way the API treats the bound) and drops matches already yielded, so every
         match comes out exactly once. Stops at `since` (the sync watermark, inclusive: matches that
-        finished at or after `since` are yielded). Empty pages are not yielded.
+        finished at or after `since` are yielded). Empty pages are not yielded. A page whose
+        payload is invalid is passed to `on_invalid` and asked again, `invalid_attempts` times in
+        all, so one bad page costs one more request, not the whole walk again.
         """
         if not 1 <= page_size <= MAX_LIMIT:
             raise ValueError(f"page_size must be between 1 and {MAX_LIMIT}")
@@ -337,9 +345,17 @@ class FaceitClient:
         oldest: datetime | None = None
         windows = 0
         while True:
-            page = await self.get_history(
-                player_id, since=since_utc, until=until, offset=offset, limit=page_size
-            )
+            for attempt in range(1, invalid_attempts + 1):
+                try:
+                    page = await self.get_history(
+                        player_id, since=since_utc, until=until, offset=offset, limit=page_size
+                    )
+                    break
+                except InvalidPayload as bad:
+                    if on_invalid is not None:
+                        on_invalid(bad)
+                    if attempt == invalid_attempts:
+                        raise
             fresh: list[HistoryMatch] = []
             reached_since = False
             for match in page.items:
