@@ -142,7 +142,7 @@ def _too_many(retry_after: int, what: str) -> ApiProblem:
     )
 
 
-def _client_host(request: Request) -> str:
+def client_host(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -156,7 +156,7 @@ def _refused(request: Request, verdict: Verdict) -> ApiProblem:
 async def limit_by_ip(request: Request) -> None:
     """The per-client-IP rate limit, for routes without a bearer token (``CurrentUser`` and
     ``PremiumUser`` count it themselves, with the per-user limit)."""
-    verdict = await get_limiter(request).hit("ip", _client_host(request))
+    verdict = await get_limiter(request).hit("ip", client_host(request))
     if not verdict.allowed:
         raise _refused(request, verdict)
 
@@ -200,7 +200,7 @@ class BearerAuth(HTTPBearer):
                 claims = verified_tokens.verify(get_secret_key(request), token)
             except auth.InvalidToken as exc:
                 problem = unauthorized(str(exc), exc.reason)
-        host = _client_host(request)
+        host = client_host(request)
         if claims is None:
             verdict = await get_limiter(request).hit("ip", host)
         else:

@@ -38,7 +38,6 @@ TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid request",
-    423: "Account locked",
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",

@@ -7,8 +7,8 @@ Identity vs. entitlement
     table on every render of a premium page: never from a cookie or a session flag.
 
 Passwords
-    Checked by ``core.auth.authenticate`` (bcrypt, lockout after ``LOGIN_MAX_FAILURES`` wrong
-    passwords, audit rows), never by streamlit-authenticator's in-memory credentials, so lockout and
+    Checked by ``core.auth.authenticate`` (bcrypt, the login throttle per username and client
+    address, audit rows), never by streamlit-authenticator's in-memory credentials, so throttle and
     audit always apply.
 
 The re-login cookie (``faceit_ai_auth``)
@@ -166,10 +166,24 @@ def current_user() -> User | None:
     return user
 
 
-def login(username: str, password: str) -> User:
-    """Check the password with lockout and audit; on success remember the user and the cookie.
+def client_address() -> str:
+    """The browser's address as the app sees it (the login throttle's key with the username).
 
-    Raises ``core.auth.AuthError`` (``InvalidCredentials``, ``AccountLocked``) with a message for
+    Streamlit reports None for loopback connections (a local browser, or a proxy on the same
+    host that does not pass the address on).
+    """
+    try:
+        address = st.context.ip_address
+    except Exception:  # no request context (bare script runs)
+        return "local"
+    return address if isinstance(address, str) and address else "local"
+
+
+def login(username: str, password: str) -> User:
+    """Check the password with the login throttle and audit; on success remember the user and
+    the cookie.
+
+    Raises ``core.auth.AuthError`` (``InvalidCredentials``, ``LoginThrottled``) with a message for
     the user.
     """
     settings = get_settings()
@@ -178,8 +192,10 @@ def login(username: str, password: str) -> User:
             session,
             username,
             password,
+            source=client_address(),
             max_failures=settings.login_max_failures,
             lockout_minutes=settings.lockout_minutes,
+            backoff_seconds=settings.login_backoff_seconds,
         )
     st.session_state[_USER_ID] = user.id
     st.session_state.pop(_LOGGED_OUT, None)

@@ -14,9 +14,17 @@ Rules (documented here, tested in tests/auth):
 * Passwords: 10 to 72 bytes (bcrypt's limit, so streamlit-authenticator's bcrypt check verifies our
   hashes unchanged), at least two character classes (lower, upper, digit, other), not one character
   repeated, not containing the username, not a well-known password.
-* Lockout: ``max_failures`` wrong passwords in a row lock the account for ``lockout_minutes``; the
-  failure that reaches the limit raises ``AccountLocked``; while locked the password is not even
-  checked. A success resets the counter. Unknown users and wrong passwords get the same message.
+* Login throttle (OWASP's "lock by account and address, with growing delays"): failed logins are
+  counted per (submitted username, client address) in ``login_throttle``. Every attempt first
+  claims a slot with one compare-and-set statement, committed BEFORE bcrypt runs, so a burst of
+  parallel attempts checks at most ``max_failures`` passwords. The claim that reaches the limit
+  blocks the pair for ``backoff_seconds``, each later failure doubles the delay (capped at
+  ``lockout_minutes``), and while blocked the password is not even checked (``LoginThrottled``).
+  A success clears the pair; failures older than a day are forgotten. A stranger's failures
+  therefore slow down only the stranger's own address: the owner, from theirs, logs in as usual.
+  Unknown usernames are counted and refused exactly like real ones (same message, same status,
+  same delays), so neither a wrong password nor a throttled attempt tells whether an account
+  exists.
 * Entitlement (``is_premium``), read from our tables on every call: role ``admin`` or ``premium``
   (granted by an operator), or a subscription row whose status is ``active`` or ``trialing``, or
   ``past_due`` while ``now < current_period_end``. ``canceled``, ``unpaid``, ``incomplete``,
@@ -27,6 +35,7 @@ Rules (documented here, tested in tests/auth):
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -35,12 +44,12 @@ from typing import Any
 
 import bcrypt
 import jwt
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from core.db.schema import ROLES, AuditLog, Subscription, User
+from core.db.schema import ROLES, AuditLog, LoginThrottle, Subscription, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -74,6 +83,8 @@ DEMO_ACCOUNTS = (
     ("demo-free", "demo-free@demo.faceit-ai.invalid", "Demo (free)", "free"),
     ("demo-premium", "demo-premium@demo.faceit-ai.invalid", "Demo (premium)", "premium"),
 )
+FAILURE_MEMORY = timedelta(days=1)  # failed logins older than this are forgotten
+MAX_CLAIM_ROUNDS = 100  # compare-and-set retries of one login attempt under contention
 TOKEN_ALGORITHM = "HS256"  # noqa: S105 (an algorithm name)
 SYSTEM_ACTOR = "system"
 
@@ -126,13 +137,22 @@ class InvalidCredentials(AuthError):
         super().__init__("Wrong username or password.")
 
 
-class AccountLocked(AuthError):
+class LoginThrottled(AuthError):
+    """Too many failed logins for this username from this address; ``until`` says when to retry.
+
+    The message is the same for every account, existing or not.
+    """
+
     def __init__(self, until: datetime) -> None:
         self.until = until
         super().__init__(
-            "Too many failed logins: this account is locked until "
-            f"{until.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
+            "Too many failed logins for this username from your address: wait a little and try "
+            "again."
         )
+
+    def retry_after(self, now: datetime | None = None) -> int:
+        """Whole seconds until the next attempt is allowed (at least 1)."""
+        return max(1, int((self.until - (now or datetime.now(UTC))).total_seconds() + 0.999))
 
 
 class InvalidToken(AuthError):
@@ -291,7 +311,6 @@ def register_user(
         password_hash=hash_password(password),
         role=role,
         faceit_nickname=faceit_nickname,
-        failed_logins=0,
         is_demo=is_demo,
         created_at=datetime.now(UTC),
     )
@@ -306,68 +325,153 @@ def register_user(
     return user
 
 
+def throttle_account(username: str) -> str:
+    """The throttle's key for a submitted username: the normalised name, or a digest of anything
+    that is not a valid username (hostile input is never stored as typed)."""
+    name = normalize_username(username)
+    if USERNAME_RE.fullmatch(name):
+        return name
+    return "~" + hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def throttle_delay(
+    failures: int, *, max_failures: int, backoff_seconds: int, lockout_minutes: int
+) -> timedelta | None:
+    """How long a pair is blocked after its ``failures``-th claimed attempt (None: not blocked).
+
+    ``backoff_seconds`` at the limit, doubling with each further failure, at most
+    ``lockout_minutes``.
+    """
+    if failures < max_failures:
+        return None
+    doublings = min(failures - max_failures, 30)
+    return timedelta(seconds=min(backoff_seconds * 2**doublings, lockout_minutes * 60))
+
+
+def _insert_ignoring_conflict(session: Session, values: dict[str, Any]) -> bool:
+    """INSERT the throttle row unless it exists (True when this call inserted it)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(LoginThrottle)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(LoginThrottle.failures)
+    )
+    # RETURNING, not rowcount: the drivers' rowcount of a skipped row is not reliable
+    return session.execute(statement).first() is not None
+
+
+def _claim_attempt(
+    session: Session,
+    account: str,
+    source: str,
+    now: datetime,
+    **rule: int,
+) -> tuple[int, datetime | None]:
+    """Count one login attempt for (account, source) before its password is checked.
+
+    Returns ``(failures, blocked_until)`` after the claim; raises ``LoginThrottled`` when the
+    pair is blocked (nothing is counted then). The read and the compare-and-set ``UPDATE ...
+    WHERE failures = <read value>`` are committed before returning, so concurrent attempts each
+    see the others' claims: on PostgreSQL the losing UPDATE waits for the winner's commit,
+    re-reads the row and matches nothing, and the loser reads again.
+    """
+    for _ in range(MAX_CLAIM_ROUNDS):
+        row = session.execute(
+            select(
+                LoginThrottle.failures, LoginThrottle.blocked_until, LoginThrottle.last_attempt_at
+            ).where(LoginThrottle.account == account, LoginThrottle.source == source)
+        ).first()
+        if row is not None and row.blocked_until is not None and now < row.blocked_until:
+            session.rollback()
+            raise LoginThrottled(row.blocked_until)
+        if row is None or row.last_attempt_at < now - FAILURE_MEMORY:
+            failures = 1
+        else:
+            failures = row.failures + 1
+        delay = throttle_delay(failures, **rule)
+        until = None if delay is None else now + delay
+        values = {"failures": failures, "blocked_until": until, "last_attempt_at": now}
+        if row is None:
+            claimed = _insert_ignoring_conflict(
+                session, {"account": account, "source": source, **values}
+            )
+        else:
+            claimed = (
+                session.execute(
+                    update(LoginThrottle)
+                    .where(
+                        LoginThrottle.account == account,
+                        LoginThrottle.source == source,
+                        LoginThrottle.failures == row.failures,
+                    )
+                    .values(**values)
+                    .returning(LoginThrottle.failures)
+                    .execution_options(synchronize_session=False)
+                ).first()
+                is not None
+            )
+        session.commit()
+        if claimed:
+            return failures, until
+    raise LoginThrottled(now + timedelta(seconds=rule["backoff_seconds"]))
+
+
 def authenticate(
     session: Session,
     username: str,
     password: str,
     *,
+    source: str,
     max_failures: int,
     lockout_minutes: int,
+    backoff_seconds: int = 60,
     now: datetime | None = None,
 ) -> User:
-    """The user for these credentials; commits the counter and audit row either way."""
+    """The user for these credentials, after the login throttle of (username, ``source``).
+
+    ``source`` is the client's address as the front door knows it. Raises ``InvalidCredentials``
+    (wrong password or unknown user) or ``LoginThrottled`` (this attempt reached the limit, or
+    the pair is blocked: the password was not checked). Commits the throttle and audit rows.
+    """
     now = now or datetime.now(UTC)
-    name = normalize_username(username)
-    user = get_user(session, name) if USERNAME_RE.fullmatch(name) else None
+    account = throttle_account(username)
+    source = (source or "unknown")[:64]
+    rule = {
+        "max_failures": max_failures,
+        "backoff_seconds": backoff_seconds,
+        "lockout_minutes": lockout_minutes,
+    }
+    try:
+        failures, until = _claim_attempt(session, account, source, now, **rule)
+    except LoginThrottled as refused:
+        audit(session, account, "login_throttled", account, source=source, until=refused.until)
+        session.commit()
+        raise
+
+    user = get_user(session, account) if not account.startswith("~") else None
     if user is None:
         check_password(password, _dummy_hash())  # same time as a real check
-        audit(session, name or "?", "login_failed", name, reason="unknown_user")
-        session.commit()
-        raise InvalidCredentials()
-
-    if user.locked_until is not None and now < user.locked_until:
-        until = user.locked_until
-        audit(session, user.username, "login_refused_locked", user.username, until=until)
-        session.commit()
-        raise AccountLocked(until)
-
-    if not check_password(password, user.password_hash):
-        failures = session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(
-                failed_logins=func.coalesce(User.failed_logins, 0) + 1
-                if user.locked_until is None
-                else 1,
-                locked_until=None,
+    elif check_password(password, user.password_hash):
+        session.execute(
+            delete(LoginThrottle).where(
+                LoginThrottle.account == account, LoginThrottle.source == source
             )
-            .returning(User.failed_logins)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
-        set_committed_value(user, "failed_logins", failures)
-        set_committed_value(user, "locked_until", None)
-        audit(session, user.username, "login_failed", user.username, failures=failures)
-        if failures >= max_failures:
-            until = now + timedelta(minutes=lockout_minutes)
-            user.locked_until = until
-            audit(
-                session,
-                user.username,
-                "lockout",
-                user.username,
-                failures=failures,
-                until=until,
-            )
-            session.commit()
-            raise AccountLocked(until)
+        )
+        audit(session, user.username, "login", user.username, source=source)
         session.commit()
-        raise InvalidCredentials()
+        return user
 
-    user.failed_logins = 0
-    user.locked_until = None
-    audit(session, user.username, "login", user.username)
+    reason = "unknown_user" if user is None else "wrong_password"
+    audit(
+        session, account, "login_failed", account, source=source, failures=failures, reason=reason
+    )
+    if until is not None:
+        audit(session, account, "login_throttle", account, source=source, until=until)
     session.commit()
-    return user
+    if until is not None:
+        raise LoginThrottled(until)
+    raise InvalidCredentials()
 
 
 def set_role(session: Session, username: str, role: str, actor: str) -> User:

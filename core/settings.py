@@ -127,7 +127,12 @@ class Settings(BaseSettings):
     # believes; empty: nobody's, the TCP peer is the client (loopback is not trusted by default)
     trusted_proxies: list[str] = Field(default_factory=list)
     login_max_failures: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="longest delay of the login throttle, in minutes"
+    )
+    login_backoff_seconds: int = Field(
+        default=60, ge=1, description="first delay of the login throttle; doubles per failure"
+    )
     cache_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     # lifetime of the app's signed re-login cookie, in days (0: no cookie, log in every visit)
     auth_cookie_days: float = Field(default=7.0, ge=0)

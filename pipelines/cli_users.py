@@ -88,14 +88,14 @@ def set_role(
 
 @users_app.command("list")
 def list_users() -> None:
-    """All accounts with role, premium entitlement and lock state."""
+    """All accounts with role and premium entitlement."""
     from core import auth
 
     with open_session() as session:
         from rich.table import Table
 
         table = Table(title="Users")
-        for column in ("id", "username", "email", "role", "premium", "demo", "locked until"):
+        for column in ("id", "username", "email", "role", "premium", "demo"):
             table.add_column(column)
         for user in auth.list_users(session):
             table.add_row(
@@ -105,6 +105,5 @@ def list_users() -> None:
                 user.role,
                 "yes" if auth.is_premium(session, user.id) else "no",
                 "demo" if user.is_demo else "",
-                user.locked_until.strftime("%Y-%m-%d %H:%M UTC") if user.locked_until else "",
             )
         console.print(table)

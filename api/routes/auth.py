@@ -1,18 +1,25 @@
 """POST /api/auth/login and /api/auth/refresh: short-lived access tokens, longer refresh tokens.
 
-The lockout and audit rules are core.auth.authenticate's (the app's). A refresh re-reads the user
+The login throttle and audit rules are core.auth.authenticate's (the app's), keyed by the
+username and the client address. A refresh re-reads the user
 from the database, so the new access token carries the current role.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 
 from api import problems
-from api.deps import ConfigDep, SessionDep, get_secret_key, limit_by_ip, unauthorized
+from api.deps import (
+    ConfigDep,
+    SessionDep,
+    client_host,
+    get_secret_key,
+    limit_by_ip,
+    unauthorized,
+)
 from api.problems import ApiProblem
 from api.schemas import LoginRequest, RefreshRequest, TokenPair
 from core import auth
@@ -38,26 +45,28 @@ def _pair(request: Request, session: SessionDep, config: ConfigDep, user: User) 
     "/login",
     response_model=TokenPair,
     summary="Log in with username and password",
-    responses=problems.responses(401, 422, 423, 429, 503),
+    responses=problems.responses(401, 422, 429, 503),
 )
 def login(
     body: LoginRequest, request: Request, session: SessionDep, config: ConfigDep
 ) -> TokenPair:
-    """An access token (`purpose: access`, short-lived) and a refresh token. Wrong passwords
-    count towards the account lockout (423 with Retry-After while locked)."""
+    """An access token (`purpose: access`, short-lived) and a refresh token. Failed logins are
+    throttled per username and client address: after the limit, 429 with Retry-After, the same
+    for every username, existing or not, and never a lockout of the account itself."""
     settings = request.app.state.resources.settings
     try:
         user = auth.authenticate(
             session,
             body.username,
             body.password,
+            source=client_host(request),
             max_failures=settings.login_max_failures,
             lockout_minutes=settings.lockout_minutes,
+            backoff_seconds=settings.login_backoff_seconds,
         )
-    except auth.AccountLocked as exc:
-        retry = max(1, int((exc.until - datetime.now(UTC)).total_seconds()))
+    except auth.LoginThrottled as exc:
         raise ApiProblem(
-            423, str(exc), "account-locked", headers={"Retry-After": str(retry)}
+            429, str(exc), "login-throttled", headers={"Retry-After": str(exc.retry_after())}
         ) from None
     except auth.AuthError as exc:
         raise ApiProblem(
@@ -84,6 +93,4 @@ def refresh(
     user = session.get(User, claims.user_id)
     if user is None:
         raise unauthorized("This account no longer exists; please log in again.")
-    if user.locked_until is not None and datetime.now(UTC) < user.locked_until:
-        raise unauthorized("This account is locked; please log in again later.")
     return _pair(request, session, config, user)

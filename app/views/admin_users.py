@@ -26,8 +26,6 @@ st.dataframe(
             "role": user.role,
             "premium": premium[user.id],
             "demo": user.is_demo,
-            "failed logins": user.failed_logins,
-            "locked until": user.locked_until,
             "created": user.created_at,
         }
         for user in users

@@ -228,10 +228,26 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="free")
     faceit_nickname: Mapped[str | None] = mapped_column(String(64))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Failed logins per (account, client address): the counter of ``core.auth``'s throttle.
+
+    ``account`` is the submitted username (normalised), whether or not such a user exists, so an
+    unknown account is throttled exactly like a real one. ``failures`` counts every attempt that
+    was let through to the password check and has not been followed by a success; it is claimed
+    (compare-and-set) before the check, so parallel attempts cannot overtake it.
+    """
+
+    __tablename__ = "login_throttle"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime]
 
 
 class Subscription(Base):

@@ -39,6 +39,7 @@ def premium_token(schema_app: Any, seeded_postgresql: Seeded) -> str:
             session,
             seeded_postgresql.users["premium"],
             PASSWORD,
+            source="test",
             max_failures=5,
             lockout_minutes=15,
         )

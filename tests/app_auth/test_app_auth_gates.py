@@ -254,24 +254,27 @@ def test_wrong_password_is_refused(users: dict[str, User]) -> None:
     assert "auth_user_id" not in at.session_state
 
 
-def test_repeated_failures_lock_the_account(
+def test_repeated_failures_are_throttled_alike_for_real_and_unknown_accounts(
     users: dict[str, User], monkeypatch: pytest.MonkeyPatch, sessions: Callable[[], Session]
 ) -> None:
     monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
     reset_app_state()
-    at = app().run()
-    for _ in range(2):
-        log_in(at, "freddy", "Wrong-password-1")
-        assert at.error[0].value == app_auth.LOGIN_FAILED
-    log_in(at, "freddy", "Wrong-password-1")
+    seen: dict[str, list[str]] = {}
+    for username in ("freddy", "nobody-at-all"):
+        at = app().run()
+        messages = []
+        for _ in range(3):
+            log_in(at, username, "Wrong-password-1")
+            messages.append(at.error[0].value)
+        log_in(at, username, PASSWORD)  # even the right password is refused while throttled
+        messages.append(at.error[0].value)
+        seen[username] = messages
+        assert "auth_user_id" not in at.session_state
     # the same message for every failure: a stranger learns nothing about the account
-    assert at.error[0].value == app_auth.LOGIN_FAILED
-    log_in(at, "freddy", PASSWORD)  # even the right password is refused while locked
-    assert at.error[0].value == app_auth.LOGIN_FAILED
-    assert "auth_user_id" not in at.session_state
+    assert seen["freddy"] == seen["nobody-at-all"] == [app_auth.LOGIN_FAILED] * 4
     with sessions() as session:
         actions = list(session.scalars(select(AuditLog.action).where(AuditLog.subject == "freddy")))
-    assert "lockout" in actions and "login_refused_locked" in actions
+    assert "login_throttle" in actions and "login_throttled" in actions
 
 
 @pytest.mark.parametrize("username", [SQL, HTML, "admin' OR '1'='1"])

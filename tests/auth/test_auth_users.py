@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import auth
-from core.db.schema import AuditLog, Subscription, User
+from core.db.schema import AuditLog, LoginThrottle, Subscription, User
 
 PASSWORD = "correct-horse-42"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -87,17 +87,21 @@ def test_duplicate_username_or_email_case_insensitive(sessions: sessionmaker[Ses
         assert s.scalar(select(func.count()).select_from(User)) == 1
 
 
+RULE = {"max_failures": 3, "lockout_minutes": 15, "backoff_seconds": 60}
+HOME, STRANGER = "192.0.2.1", "203.0.113.9"
+
+
 def test_login_success_wrong_password_and_unknown_user(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         auth.register_user(s, "dave", "dave@example.com", PASSWORD)
-        user = auth.authenticate(s, "DAVE", PASSWORD, max_failures=3, lockout_minutes=15)
+        user = auth.authenticate(s, "DAVE", PASSWORD, source=HOME, **RULE)
         assert user.username == "dave"
         with pytest.raises(auth.InvalidCredentials) as wrong:
-            auth.authenticate(s, "dave", "wrong-password-1", max_failures=3, lockout_minutes=15)
+            auth.authenticate(s, "dave", "wrong-password-1", source=HOME, **RULE)
         with pytest.raises(auth.InvalidCredentials) as unknown:
-            auth.authenticate(s, "nobody", PASSWORD, max_failures=3, lockout_minutes=15)
+            auth.authenticate(s, "nobody", PASSWORD, source=HOME, **RULE)
         with pytest.raises(auth.InvalidCredentials) as injected:
-            auth.authenticate(s, "' OR 1=1 --", PASSWORD, max_failures=3, lockout_minutes=15)
+            auth.authenticate(s, "' OR 1=1 --", PASSWORD, source=HOME, **RULE)
         assert str(wrong.value) == str(unknown.value) == str(injected.value)
         assert audit_actions(s) == [
             "register",
@@ -106,36 +110,91 @@ def test_login_success_wrong_password_and_unknown_user(sessions: sessionmaker[Se
             "login_failed",
             "login_failed",
         ]
+        # hostile input is never stored as typed, not even as the throttle's key
+        keys = s.scalars(select(LoginThrottle.account)).all()
+        assert sorted(keys)[:2] == ["dave", "nobody"] and "' OR 1=1 --" not in keys
 
 
-def test_lockout_after_max_failures_and_unlock_after_window(
-    sessions: sessionmaker[Session],
+def test_throttle_delays_grow_and_block_without_checking(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    kw = {"max_failures": 3, "lockout_minutes": 15}
+    checked: list[str] = []
+    real = auth.check_password
+    monkeypatch.setattr(auth, "check_password", lambda p, h: checked.append(p) or real(p, h))
     with sessions() as s:
         auth.register_user(s, "erin", "erin@example.com", PASSWORD)
         for _ in range(2):
             with pytest.raises(auth.InvalidCredentials):
-                auth.authenticate(s, "erin", "bad-password-1", now=T0, **kw)
-        with pytest.raises(auth.AccountLocked) as locked:
-            auth.authenticate(s, "erin", "bad-password-1", now=T0, **kw)
-        assert locked.value.until == T0 + timedelta(minutes=15)
-        assert "locked until 2026-03-01 12:15 UTC" in str(locked.value)
-        # the right password does not help while locked
-        with pytest.raises(auth.AccountLocked):
-            auth.authenticate(s, "erin", PASSWORD, now=T0 + timedelta(minutes=14), **kw)
+                auth.authenticate(s, "erin", "bad-password-1", source=HOME, now=T0, **RULE)
+        with pytest.raises(auth.LoginThrottled) as first:
+            auth.authenticate(s, "erin", "bad-password-1", source=HOME, now=T0, **RULE)
+        assert first.value.until == T0 + timedelta(seconds=60)
+        assert first.value.retry_after(T0) == 60
+        assert len(checked) == 3
+        # blocked: even the right password is not checked
+        with pytest.raises(auth.LoginThrottled):
+            auth.authenticate(
+                s, "erin", PASSWORD, source=HOME, now=T0 + timedelta(seconds=59), **RULE
+            )
+        assert len(checked) == 3
+        # each failure after the block doubles the delay: 2, 4, 8 min, then the 15 min cap
+        at = T0 + timedelta(seconds=60)
+        delays = []
+        for _ in range(4):
+            with pytest.raises(auth.LoginThrottled) as blocked:
+                auth.authenticate(s, "erin", "bad-password-1", source=HOME, now=at, **RULE)
+            delays.append((blocked.value.until - at).total_seconds())
+            at = blocked.value.until
+        assert delays == [120, 240, 480, 900]
+        # a success after the block clears the pair
+        user = auth.authenticate(s, "erin", PASSWORD, source=HOME, now=at, **RULE)
+        assert user.username == "erin"
+        assert s.scalars(select(LoginThrottle)).all() == []
+        assert audit_actions(s, "login_throttle") == ["login_throttle"] * 5
+        assert audit_actions(s, "login_throttled") == ["login_throttled"]
+
+
+def test_failures_are_forgotten_after_a_day(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        user = auth.get_user(s, "erin")
-        assert user is not None and user.failed_logins == 3
-        assert user.locked_until == T0 + timedelta(minutes=15)
-        # after the window: one more failure does not re-lock at once, a success resets
-        with pytest.raises(auth.InvalidCredentials):
-            auth.authenticate(s, "erin", "bad-password-1", now=T0 + timedelta(minutes=16), **kw)
-        user = auth.authenticate(s, "erin", PASSWORD, now=T0 + timedelta(minutes=16), **kw)
-        assert user.failed_logins == 0 and user.locked_until is None
-        assert audit_actions(s, "lockout") == ["lockout"]
-        assert audit_actions(s, "login_refused_locked") == ["login_refused_locked"]
-        assert audit_actions(s, "login") == ["login"]
+        auth.register_user(s, "fay", "fay@example.com", PASSWORD)
+        for _ in range(2):
+            with pytest.raises(auth.InvalidCredentials):
+                auth.authenticate(s, "fay", "bad-password-1", source=HOME, now=T0, **RULE)
+        later = T0 + timedelta(days=1, seconds=1)
+        for _ in range(2):  # counted from zero again: two more failures do not block
+            with pytest.raises(auth.InvalidCredentials):
+                auth.authenticate(s, "fay", "bad-password-1", source=HOME, now=later, **RULE)
+
+
+def test_a_strangers_failures_do_not_block_the_owner(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s:
+        auth.register_user(s, "gus", "gus@example.com", PASSWORD)
+        for _ in range(6):
+            with pytest.raises((auth.InvalidCredentials, auth.LoginThrottled)):
+                auth.authenticate(s, "gus", "bad-password-1", source=STRANGER, now=T0, **RULE)
+        with pytest.raises(auth.LoginThrottled):
+            auth.authenticate(s, "gus", PASSWORD, source=STRANGER, now=T0, **RULE)
+        assert auth.authenticate(s, "gus", PASSWORD, source=HOME, now=T0, **RULE).username == "gus"
+        # the owner's success does not lift the stranger's block
+        with pytest.raises(auth.LoginThrottled):
+            auth.authenticate(s, "gus", PASSWORD, source=STRANGER, now=T0, **RULE)
+
+
+def test_unknown_and_real_accounts_are_throttled_alike(sessions: sessionmaker[Session]) -> None:
+    def attempts(username: str) -> list[tuple[str, str, float | None]]:
+        seen = []
+        for _ in range(5):
+            try:
+                auth.authenticate(s, username, "bad-password-1", source=HOME, now=T0, **RULE)
+            except auth.AuthError as exc:
+                until = getattr(exc, "until", None)
+                seen.append((type(exc).__name__, str(exc), until and (until - T0).total_seconds()))
+        return seen
+
+    with sessions() as s:
+        auth.register_user(s, "hal", "hal@example.com", PASSWORD)
+        assert attempts("hal") == attempts("no-such-user")
+        assert [kind for kind, _, _ in attempts("hal")] == ["LoginThrottled"] * 5
 
 
 def test_set_role_and_list_users_audited(sessions: sessionmaker[Session]) -> None:
@@ -169,9 +228,7 @@ def test_seed_demo_accounts_idempotent(sessions: sessionmaker[Session]) -> None:
         assert (sub.user_id, sub.status) == (premium.id, "active")
         assert auth.is_premium(s, premium.id)
         assert not auth.is_premium(s, free.id)
-        user = auth.authenticate(
-            s, "demo-premium", auth.DEMO_PASSWORD, max_failures=5, lockout_minutes=15
-        )
+        user = auth.authenticate(s, "demo-premium", auth.DEMO_PASSWORD, source=HOME, **RULE)
         assert user.id == premium.id
 
 

@@ -25,8 +25,7 @@ def snapshot(session: Session) -> dict[str, list[tuple[object, ...]]]:
     session.expire_all()
     return {
         "users": [
-            (u.id, u.username, u.role, u.failed_logins)
-            for u in session.scalars(select(User).order_by(User.id))
+            (u.id, u.username, u.role) for u in session.scalars(select(User).order_by(User.id))
         ],
         "subscriptions": [
             (
