@@ -6,9 +6,21 @@ Every grant is idempotent: the Stripe event id (webhooks) and the checkout sessi
 a completed checkout, by either path) are inserted into ``stripe_events`` in the same transaction as
 the change, so a replay or a race is a no-op. Every grant, revocation and change is audited.
 
-Ordering: Stripe does not deliver events in order. ``subscriptions.last_event_at`` holds the
-``created`` time of the newest event applied to the row; an older event is recorded (so it is not
-retried) but does not change the row, so the row always reflects the newest event.
+Ordering: Stripe does not deliver events in order, and ``created`` has a resolution of one second.
+Events for a row apply in the order (``created``, the state of the object they carry):
+``subscriptions.last_event_at`` holds the ``created`` time of the newest event applied; an older
+event is recorded but changes nothing; an event of the same second applies only if its status is
+at least as far along the subscription lifecycle (``STATUS_RANK``: a deletion beats an update of
+the same second). A subscription that reached a terminal status (``canceled``,
+``incomplete_expired``) is final for its id: Stripe never revives one, so no later event for that id
+changes the row; only another subscription of the customer can.
+
+Conflicts: every verified event is recorded in ``stripe_events`` (with the change it causes, in one
+transaction), the subscription row is locked (``SELECT ... FOR UPDATE``) while an event is
+applied, and a database conflict (a unique violation, a deadlock, a serialization failure, a
+busy SQLite file) rolls the whole event back and applies it again, up to ``CONFLICT_ATTEMPTS``
+times. If it still fails, ``WebhookRetryLater`` is raised (the route answers 503), so Stripe
+delivers it again: an event is never acknowledged without its effect.
 
 Entitlement itself is read by ``core.auth.is_premium`` from the subscriptions table.
 Service methods commit their own unit of work.
@@ -30,8 +42,10 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from core.auth import audit, is_premium, subscription_is_premium
 from core.db.schema import StripeEvent, Subscription, User
@@ -53,6 +67,21 @@ HANDLED_EVENTS = frozenset(
     }
 )
 PAID_STATUSES = frozenset({"paid", "no_payment_required"})
+LIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
+TERMINAL_STATUSES = frozenset({"canceled", "incomplete_expired"})
+# how far along its lifecycle a subscription is: the tie-breaker of events of the same second
+STATUS_RANK = {
+    "incomplete": 0,
+    "trialing": 1,
+    "active": 2,
+    "past_due": 3,
+    "paused": 4,
+    "unpaid": 4,
+    "incomplete_expired": 5,
+    "canceled": 5,
+}
+CONFLICT_ATTEMPTS = 5
+RETRY_AFTER_SECONDS = 5
 ACTOR = "stripe"
 
 
@@ -97,6 +126,30 @@ class CheckoutRefused(BillingError):
 
 class WebhookRejected(BillingError):
     """A webhook that failed verification or is malformed; nothing was changed."""
+
+
+class WebhookRetryLater(BillingError):
+    """A verified event that could not be applied now (database conflicts persisted); nothing
+    was changed or recorded, and answering 5xx makes Stripe deliver it again."""
+
+    def __init__(self) -> None:
+        self.retry_after = RETRY_AFTER_SECONDS
+        super().__init__("The event could not be applied right now; it will be retried.")
+
+
+def supersedes(row: Subscription, subscription_id: str | None, status: str, at: datetime) -> bool:
+    """Whether an event (for ``subscription_id``, carrying ``status``, created ``at``) is newer
+    than what the row holds, by the ordering rules of the module docstring."""
+    if row.status in TERMINAL_STATUSES and row.stripe_subscription_id:
+        if subscription_id in (None, row.stripe_subscription_id):
+            return False  # final for its id
+        if status in LIVE_STATUSES:
+            return True  # another, live subscription of the customer replaces a dead one
+    if row.last_event_at is None:
+        return True
+    if at != row.last_event_at:
+        return at > row.last_event_at
+    return STATUS_RANK.get(status, 0) >= STATUS_RANK.get(row.status, 0)
 
 
 def _ts(value: Any) -> datetime | None:
@@ -412,33 +465,50 @@ class BillingService:
         timestamp = int(str(sig_header).split("t=", 1)[1].split(",", 1)[0])
         if timestamp > time.time() + tolerance:
             raise WebhookRejected("Signature timestamp is in the future.")
-        event = self._parse_event(payload)
-        event_id, etype, created, obj = event
-        if etype not in HANDLED_EVENTS:
-            return "ignored"
+        event_id, etype, created, obj = self._parse_event(payload)
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type((IntegrityError, OperationalError)),
+                stop=stop_after_attempt(CONFLICT_ATTEMPTS),
+                wait=wait_random_exponential(multiplier=0.02, max=0.5),
+                reraise=True,
+            ):
+                with attempt:
+                    try:
+                        outcome = self._record_and_apply(session, event_id, etype, created, obj)
+                        session.commit()
+                    except Exception:
+                        session.rollback()
+                        raise
+        except (IntegrityError, OperationalError) as exc:
+            log.warning(
+                "stripe event %s not applied after %d attempts: %s",
+                event_id,
+                CONFLICT_ATTEMPTS,
+                type(exc).__name__,
+            )
+            raise WebhookRetryLater() from None
+        return outcome
+
+    def _record_and_apply(
+        self, session: Session, event_id: str, etype: str, created: datetime, obj: dict[str, Any]
+    ) -> str:
+        """Record the event and apply it in the session's transaction (the caller commits).
+
+        A concurrent delivery of the same event makes the insert wait for it and then fail
+        (retried: the next attempt finds it recorded and answers "duplicate").
+        """
         if session.get(StripeEvent, event_id) is not None:
             return "duplicate"
-        try:
-            session.add(StripeEvent(id=event_id, type=etype, created_at=created))
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            return "duplicate"
-        try:
-            if etype == "checkout.session.completed":
-                outcome = self._on_checkout_completed(session, obj, created)
-            elif etype == "invoice.payment_failed":
-                outcome = self._on_payment_failed(session, obj, created, event_id)
-            else:
-                outcome = self._on_subscription(session, etype, obj, created, event_id)
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return "duplicate"
-        except Exception:
-            session.rollback()
-            raise
-        return outcome
+        session.add(StripeEvent(id=event_id, type=etype, created_at=created))
+        session.flush()
+        if etype == "checkout.session.completed":
+            return self._on_checkout_completed(session, obj, created)
+        if etype == "invoice.payment_failed":
+            return self._on_payment_failed(session, obj, created, event_id)
+        if etype in HANDLED_EVENTS:
+            return self._on_subscription(session, etype, obj, created, event_id)
+        return "ignored"
 
     @staticmethod
     def _parse_event(payload: bytes) -> tuple[str, str, datetime, dict[str, Any]]:
@@ -484,7 +554,7 @@ class BillingService:
         if user is None or checkout_id is None:
             log.warning("checkout.session.completed for an unknown user")
             return "unmatched"
-        granted = self._grant(
+        return self._grant(
             session,
             user,
             checkout_session_id=checkout_id,
@@ -495,7 +565,6 @@ class BillingService:
             at=created,
             source="webhook",
         )
-        return "processed" if granted else "duplicate"
 
     def _on_subscription(
         self, session: Session, etype: str, obj: dict[str, Any], created: datetime, event_id: str
@@ -508,10 +577,10 @@ class BillingService:
             log.warning("%s for an unknown subscription", etype)
             return "unmatched"
         other = row.stripe_subscription_id and row.stripe_subscription_id != sub_id
-        if other and status not in {"active", "trialing", "past_due"}:
+        if other and status not in LIVE_STATUSES:
             # another (older) subscription of the same customer: only a new live one replaces it
             return "ignored"
-        if row.last_event_at is not None and created < row.last_event_at:
+        if not supersedes(row, sub_id, status, created):
             return "stale"
         self._apply(
             session,
@@ -536,9 +605,9 @@ class BillingService:
             return "unmatched"
         if sub_id and row.stripe_subscription_id and row.stripe_subscription_id != sub_id:
             return "ignored"
-        if row.last_event_at is not None and created < row.last_event_at:
+        if not supersedes(row, sub_id, "past_due", created):
             return "stale"
-        if row.status not in {"active", "trialing", "past_due"}:
+        if row.status not in LIVE_STATUSES:
             return "ignored"
         self._apply(
             session,
@@ -556,28 +625,40 @@ class BillingService:
     # -- state ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _subscription_row(session: Session, user_id: int, *, create: bool) -> Subscription | None:
-        row = session.scalar(select(Subscription).where(Subscription.user_id == user_id))
-        if row is None and create:
-            row = Subscription(user_id=user_id, status="incomplete", updated_at=datetime.now(UTC))
-            session.add(row)
-            session.flush()
-        return row
+    def _subscription_row(
+        session: Session, user_id: int, *, create: bool, lock: bool = False
+    ) -> Subscription | None:
+        """The user's subscription row (created if asked; locked for this transaction if asked).
+
+        The row is created with INSERT ... ON CONFLICT DO NOTHING, so two events creating it at
+        once both end up with the one row instead of one of them failing.
+        """
+        if create:
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            now = datetime.now(UTC)
+            session.execute(
+                dialect.insert(Subscription)
+                .values(user_id=user_id, status="incomplete", updated_at=now)
+                .on_conflict_do_nothing(index_elements=[Subscription.user_id])
+            )
+        query = select(Subscription).where(Subscription.user_id == user_id)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        return session.scalar(query)
 
     @staticmethod
     def _find_row(
         session: Session, sub_id: str | None, customer: str | None, metadata: Any
     ) -> Subscription | None:
+        """The subscription row an event is about (by subscription, customer or the user id in
+        its metadata), locked for this transaction."""
+        locked = select(Subscription).with_for_update().execution_options(populate_existing=True)
         if sub_id:
-            row = session.scalar(
-                select(Subscription).where(Subscription.stripe_subscription_id == sub_id)
-            )
+            row = session.scalar(locked.where(Subscription.stripe_subscription_id == sub_id))
             if row is not None:
                 return row
         if customer:
-            row = session.scalar(
-                select(Subscription).where(Subscription.stripe_customer_id == customer)
-            )
+            row = session.scalar(locked.where(Subscription.stripe_customer_id == customer))
             if row is not None:
                 return row
         user_id = metadata.get("user_id") if isinstance(metadata, dict) else None
@@ -585,7 +666,7 @@ class BillingService:
             return None
         if session.get(User, int(user_id)) is None:
             return None
-        return BillingService._subscription_row(session, int(user_id), create=True)
+        return BillingService._subscription_row(session, int(user_id), create=True, lock=True)
 
     def _grant(
         self,
@@ -599,17 +680,18 @@ class BillingService:
         period_end: datetime | None,
         at: datetime,
         source: str,
-    ) -> bool:
-        """Apply a completed checkout once (keyed by its session id); False when already done."""
+    ) -> str:
+        """Apply a completed checkout once (keyed by its session id): "processed", "stale" (newer
+        events already decided the row) or "duplicate" (already done)."""
         if session.get(StripeEvent, checkout_session_id) is not None:
-            return False
+            return "duplicate"
         session.add(
             StripeEvent(id=checkout_session_id, type="checkout.session.completed", created_at=at)
         )
         session.flush()  # IntegrityError here means a concurrent grant won: caller rolls back
-        row = self._subscription_row(session, user.id, create=True)
+        row = self._subscription_row(session, user.id, create=True, lock=True)
         assert row is not None
-        self._apply(
+        applied = self._apply(
             session,
             row,
             status=status,
@@ -619,9 +701,8 @@ class BillingService:
             at=at,
             cause=source,
             key=checkout_session_id,
-            force_audit="grant_premium",
         )
-        return True
+        return "processed" if applied else "stale"
 
     @staticmethod
     def _apply(
@@ -635,12 +716,13 @@ class BillingService:
         at: datetime,
         cause: str,
         key: str,
-        force_audit: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """Apply a state to the (locked) row if it supersedes what the row holds (True then), and
+        audit the effect: ``grant_premium``/``revoke_premium`` only when entitlement changed."""
         now = datetime.now(UTC)
         before = subscription_is_premium(row, now)
         previous = row.status
-        newer = row.last_event_at is None or at >= row.last_event_at
+        newer = supersedes(row, subscription_id, status, at)
         if customer_id and not row.stripe_customer_id:
             row.stripe_customer_id = customer_id
         if subscription_id and newer:
@@ -662,8 +744,8 @@ class BillingService:
         username = session.scalar(select(User.username).where(User.id == row.user_id)) or str(
             row.user_id
         )
-        if force_audit:
-            action = force_audit
+        if not newer:
+            action = "stripe_event_stale"
         elif after and not before:
             action = "grant_premium"
         elif before and not after:
@@ -682,3 +764,4 @@ class BillingService:
             applied=newer,
             current_period_end=row.current_period_end,
         )
+        return newer

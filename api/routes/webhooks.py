@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api import problems
 from api.deps import get_billing, get_session
 from api.problems import problem
-from core.billing import BillingDisabled, BillingService, WebhookRejected
+from core.billing import BillingDisabled, BillingService, WebhookRejected, WebhookRetryLater
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -61,5 +61,14 @@ async def stripe_webhook(
         return problem(400, "Webhook rejected", str(exc), "webhook-rejected")
     except BillingDisabled as exc:
         return problem(503, "Payments disabled", str(exc), "payments-disabled")
+    except WebhookRetryLater as exc:
+        # nothing was recorded: Stripe retries a 5xx answer, so the event is not lost
+        return problem(
+            503,
+            "Try again later",
+            str(exc),
+            "webhook-retry",
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     log.info("stripe webhook %s", outcome)
     return {"received": True, "outcome": outcome}
