@@ -1,8 +1,9 @@
 """FastAPI dependencies: resources built at start-up, a database session, billing, the API
 config, rate limits, the bearer-token user (``CurrentUser``) and the premium gate (``PremiumUser``).
 
-``CurrentUser`` checks the signature, expiry, algorithm and purpose of the access token (no
-database round trip) and counts the per-IP and per-user rate limits (routes without a token take
+``CurrentUser`` checks the signature, expiry, algorithm and purpose of the access token, that it
+is not revoked (one primary-key read: the user exists, same session generation) and counts the
+per-IP and per-user rate limits (routes without a token take
 ``limit_by_ip``). ``PremiumUser`` additionally reads the user's role and entitlement from the
 database on every call, so a downgrade or a cancelled subscription takes effect immediately.
 """
@@ -20,6 +21,7 @@ from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import ApiProblem
 from api.ratelimit import ApiRateLimiter, Verdict
@@ -103,7 +105,7 @@ class VerifiedTokens:
     """Access tokens already verified, with their claims, until they expire.
 
     An HS256 signature check is deterministic: a token that verified once under a key stays
-    valid until its ``exp`` (access tokens have no server-side revocation). So each token is
+    valid until its ``exp`` (revocation is checked separately, on every request). So each token is
     verified by ``core.auth.verify_token`` once, then served from here while ``now < exp`` (the
     expiry rule of PyJWT); an expired entry is dropped and verified again, which refuses it with
     the usual reason. Only successes are kept; the key includes the secret key.
@@ -213,7 +215,18 @@ class BearerAuth(HTTPBearer):
         if claims is None:
             assert problem is not None
             raise problem
+        try:
+            await run_in_threadpool(_check_live, request, claims)
+        except auth.InvalidToken as exc:
+            raise unauthorized(str(exc), exc.reason) from None
         return claims
+
+
+def _check_live(request: Request, claims: auth.TokenClaims) -> None:
+    """Revocation: the token's user still exists and the token is of its current session
+    generation (core.auth.live_user): a deleted user, a logout or a password change ends it."""
+    with get_resources(request).sessions() as session:
+        auth.live_user(session, claims)
 
 
 current_claims = BearerAuth(

@@ -25,7 +25,8 @@ The re-login cookie (``faceit_ai_auth``)
       be dropped when the script reruns right after rendering it. Here the write stays pending (and
       rendered on every run, under a fresh key) until the component reports it done.
     * *logout undone by a refresh*: the delete is pending in the same way, this session ignores
-      the cookie after a logout, and the logout is recorded (audit ``logout``) so any cookie issued
+      the cookie after a logout, and the logout ends the user's session generation
+      (``core.auth.revoke_sessions``, the rule the API's logout follows too), so any cookie issued
       before it is refused by the server even if the browser still sends it. (So logging out in one
       browser also ends the "remember me" of the others, which is the safe behaviour.)
 """
@@ -47,7 +48,7 @@ from app.navigation import ACCOUNT_PAGE
 from app.resources import get_resources
 from core import auth as core_auth
 from core.billing import BillingError, BillingService
-from core.db.schema import AuditLog, Subscription, User
+from core.db.schema import Subscription, User
 from core.settings import get_settings
 
 COOKIE_NAME = "faceit_ai_auth"
@@ -86,21 +87,13 @@ def user_id_from_cookie(token: str | None) -> int | None:
     except core_auth.InvalidToken:
         return None
     with get_resources().sessions() as session:
-        user = session.get(User, claims.user_id)
-        if user is None or user.username != claims.username:
+        try:
+            # core.auth's revocation rule, shared with the API: a logout anywhere, a password
+            # change or a deleted account ends it, whatever the browser still sends
+            user = core_auth.live_user(session, claims)
+        except core_auth.InvalidToken:
             return None
-        # a logout after the token's issue second revokes it (server side, whatever the browser
-        # still sends)
-        revoked = session.scalar(
-            select(AuditLog.id)
-            .where(
-                AuditLog.action == "logout",
-                AuditLog.subject == user.username,
-                AuditLog.created_at >= claims.issued_at + timedelta(seconds=1),
-            )
-            .limit(1)
-        )
-        if revoked is not None:
+        if user.username != claims.username:
             return None
         return user.id
 
@@ -209,8 +202,7 @@ def logout() -> None:
     user = current_user()
     if user is not None:
         with get_resources().sessions() as session:
-            core_auth.audit(session, user.username, "logout", user.username)
-            session.commit()
+            core_auth.revoke_sessions(session, user.id, user.username, "logout")
     st.session_state.pop(_USER_ID, None)
     st.session_state.pop(CHECKOUT_URL, None)
     st.session_state[_LOGGED_OUT] = True

@@ -29,8 +29,15 @@ Rules (documented here, tested in tests/auth):
   (granted by an operator), or a subscription row whose status is ``active`` or ``trialing``, or
   ``past_due`` while ``now < current_period_end``. ``canceled``, ``unpaid``, ``incomplete``,
   ``incomplete_expired``, ``paused`` and anything else are not premium.
-* Tokens: PyJWT HS256 with ``sub`` (user id), ``name``, ``role``, ``purpose``, ``iat``, ``exp``;
-  verification pins the algorithm, requires every claim and checks the purpose.
+* Tokens: PyJWT HS256 with ``sub`` (user id), ``name``, ``role``, ``purpose``, ``gen``, ``jti``,
+  ``iat``, ``exp``; verification pins the algorithm, requires every claim and checks the purpose.
+* Revocation (the same rule for the API's tokens and the app's re-login cookie): a token is live
+  only while its user exists and ``gen`` equals the user's ``session_generation``
+  (``live_user``). ``revoke_sessions`` starts a new generation, ending every session of the user
+  on every device: on logout (app or API), on a password change and on a refresh-token replay.
+* Refresh tokens rotate: each is recorded in ``refresh_tokens`` and works once
+  (``rotate_refresh_token`` marks it used in one conditional UPDATE); presenting a used one again
+  means it was copied, so all of the user's sessions are revoked.
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db.schema import ROLES, AuditLog, LoginThrottle, Subscription, User
+from core.db.schema import ROLES, AuditLog, LoginThrottle, RefreshToken, Subscription, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -311,6 +318,7 @@ def register_user(
         password_hash=hash_password(password),
         role=role,
         faceit_nickname=faceit_nickname,
+        session_generation=new_generation(),
         is_demo=is_demo,
         created_at=datetime.now(UTC),
     )
@@ -486,6 +494,19 @@ def set_role(session: Session, username: str, role: str, actor: str) -> User:
     return user
 
 
+def change_password(session: Session, username: str, new_password: str, actor: str) -> User:
+    """Set a new password (validated like a registration's) and end every session; commits."""
+    user = get_user(session, username)
+    if user is None:
+        raise UnknownUser(f"No user named {normalize_username(username)!r}.")
+    validate_password(new_password, user.username)
+    user.password_hash = hash_password(new_password)
+    user.session_generation = new_generation()
+    audit(session, actor, "password_change", user.username)
+    session.commit()
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
@@ -556,12 +577,18 @@ def is_premium(session: Session, user_id: int, now: datetime | None = None) -> b
 # tokens
 
 
+def new_generation() -> str:
+    return secrets.token_urlsafe(16)
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
     username: str
     role: str
     purpose: str
+    generation: str
+    token_id: str
     issued_at: datetime
     expires_at: datetime
 
@@ -573,6 +600,7 @@ def issue_token(
     purpose: str,
     *,
     now: datetime | None = None,
+    token_id: str | None = None,
 ) -> str:
     if not secret_key:
         raise ValueError("a secret key is required to sign tokens")
@@ -582,6 +610,8 @@ def issue_token(
         "name": user.username,
         "role": user.role,
         "purpose": purpose,
+        "gen": user.session_generation or "",
+        "jti": token_id or secrets.token_hex(16),
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
     }
@@ -589,7 +619,10 @@ def issue_token(
 
 
 def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
-    """The claims of a valid token for ``purpose``; raises ``InvalidToken`` otherwise."""
+    """The claims of a valid token for ``purpose``; raises ``InvalidToken`` otherwise.
+
+    Checks only the token itself; ``live_user`` checks it against the database (revocation).
+    """
     if not secret_key or not token:
         raise InvalidToken("missing")
     try:
@@ -597,7 +630,7 @@ def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
             token,
             secret_key,
             algorithms=[TOKEN_ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "purpose", "role"]},
+            options={"require": ["exp", "iat", "sub", "purpose", "role", "gen", "jti"]},
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("expired") from None
@@ -614,6 +647,78 @@ def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
         username=str(claims.get("name", "")),
         role=str(claims["role"]),
         purpose=str(claims["purpose"]),
+        generation=str(claims["gen"]),
+        token_id=str(claims["jti"]),
         issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
     )
+
+
+def live_user(session: Session, claims: TokenClaims) -> User:
+    """The user of verified ``claims`` if the token is not revoked: the user still exists and
+    the token is of its current session generation. Raises ``InvalidToken("revoked")``."""
+    user = session.get(User, claims.user_id)
+    if user is None or (user.session_generation or "") != claims.generation:
+        raise InvalidToken("revoked")
+    return user
+
+
+def revoke_sessions(session: Session, user_id: int, actor: str, reason: str) -> None:
+    """End every session of the user (all tokens and re-login cookies issued so far); the audit
+    action is ``reason`` (``logout``, ``refresh_token_reuse``...). Commits."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    user.session_generation = new_generation()
+    audit(session, actor, reason, user.username)
+    session.commit()
+
+
+def issue_refresh_token(
+    session: Session,
+    secret_key: str,
+    user: User,
+    ttl_seconds: int,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """A refresh token recorded as unused (and the user's expired ones forgotten); commits."""
+    now = now or datetime.now(UTC)
+    token_id = secrets.token_hex(16)
+    session.execute(
+        delete(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.expires_at < now)
+    )
+    session.add(
+        RefreshToken(id=token_id, user_id=user.id, expires_at=now + timedelta(seconds=ttl_seconds))
+    )
+    session.commit()
+    return issue_token(secret_key, user, ttl_seconds, "refresh", now=now, token_id=token_id)
+
+
+def rotate_refresh_token(
+    session: Session, secret_key: str, token: str, *, now: datetime | None = None
+) -> User:
+    """Use up a refresh token: the user if it was valid, live and unused (the caller issues the
+    next pair). A replay of a used token revokes all of the user's sessions. Commits."""
+    claims = verify_token(secret_key, token, "refresh")
+    user = live_user(session, claims)
+    used = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == claims.token_id,
+            RefreshToken.user_id == user.id,
+            RefreshToken.used_at.is_(None),
+        )
+        .values(used_at=now or datetime.now(UTC))
+        .returning(RefreshToken.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if used is not None:
+        session.commit()
+        return user
+    replayed = session.get(RefreshToken, claims.token_id) is not None
+    session.rollback()
+    if replayed:
+        revoke_sessions(session, user.id, SYSTEM_ACTOR, "refresh_token_reuse")
+        raise InvalidToken("reused")
+    raise InvalidToken("unknown")

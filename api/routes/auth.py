@@ -1,19 +1,22 @@
 """POST /api/auth/login and /api/auth/refresh: short-lived access tokens, longer refresh tokens.
 
 The login throttle and audit rules are core.auth.authenticate's (the app's), keyed by the
-username and the client address. A refresh re-reads the user
-from the database, so the new access token carries the current role.
+username and the client address. Refresh tokens rotate (each works once; a replay ends every
+session of the user) and a logout ends every session: core.auth's revocation rule, which the
+app's re-login cookie follows too. Token responses carry ``Cache-Control: no-store``. A refresh
+re-reads the user from the database, so the new access token carries the current role.
 """
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from api import problems
 from api.deps import (
     ConfigDep,
+    CurrentUser,
     SessionDep,
     client_host,
     get_secret_key,
@@ -25,15 +28,22 @@ from api.schemas import LoginRequest, RefreshRequest, TokenPair
 from core import auth
 from core.db.schema import User
 
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 section 5.1
+
 log = logging.getLogger("api.auth")
 router = APIRouter(prefix="/api/auth", tags=["auth"], dependencies=[Depends(limit_by_ip)])
 
 
-def _pair(request: Request, session: SessionDep, config: ConfigDep, user: User) -> TokenPair:
+def _pair(
+    request: Request, response: Response, session: SessionDep, config: ConfigDep, user: User
+) -> TokenPair:
     key = get_secret_key(request)
+    response.headers.update(NO_STORE)
     return TokenPair(
         access_token=auth.issue_token(key, user, config.access_token_ttl_seconds, "access"),
-        refresh_token=auth.issue_token(key, user, config.refresh_token_ttl_seconds, "refresh"),
+        refresh_token=auth.issue_refresh_token(
+            session, key, user, config.refresh_token_ttl_seconds
+        ),
         expires_in=config.access_token_ttl_seconds,
         refresh_expires_in=config.refresh_token_ttl_seconds,
         role=user.role,
@@ -48,7 +58,11 @@ def _pair(request: Request, session: SessionDep, config: ConfigDep, user: User) 
     responses=problems.responses(401, 422, 429, 503),
 )
 def login(
-    body: LoginRequest, request: Request, session: SessionDep, config: ConfigDep
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    config: ConfigDep,
 ) -> TokenPair:
     """An access token (`purpose: access`, short-lived) and a refresh token. Failed logins are
     throttled per username and client address: after the limit, 429 with Retry-After, the same
@@ -73,7 +87,7 @@ def login(
             401, str(exc), "invalid-credentials", headers={"WWW-Authenticate": "Bearer"}
         ) from None
     log.info("login", extra={"event": "login", "user_id": user.id})
-    return _pair(request, session, config, user)
+    return _pair(request, response, session, config, user)
 
 
 @router.post(
@@ -83,14 +97,32 @@ def login(
     responses=problems.responses(401, 422, 429, 503),
 )
 def refresh(
-    body: RefreshRequest, request: Request, session: SessionDep, config: ConfigDep
+    body: RefreshRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    config: ConfigDep,
 ) -> TokenPair:
-    """Only a refresh token is accepted here (an access token is refused, and vice versa)."""
+    """A new pair for a refresh token, which is used up: each refresh token works once, and
+    presenting one again (a copy) ends every session of the account. Only a refresh token is
+    accepted here (an access token is refused, and vice versa)."""
     try:
-        claims = auth.verify_token(get_secret_key(request), body.refresh_token, "refresh")
+        user = auth.rotate_refresh_token(session, get_secret_key(request), body.refresh_token)
     except auth.InvalidToken as exc:
         raise unauthorized(str(exc), exc.reason) from None
-    user = session.get(User, claims.user_id)
-    if user is None:
-        raise unauthorized("This account no longer exists; please log in again.")
-    return _pair(request, session, config, user)
+    return _pair(request, response, session, config, user)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    summary="Log out: revoke every token of this account",
+    responses=problems.responses(401, 429),
+)
+def logout(claims: CurrentUser, session: SessionDep) -> Response:
+    """Ends every session of the account, on every device: its access and refresh tokens and
+    the app's re-login cookies are refused from now on."""
+    auth.revoke_sessions(session, claims.user_id, claims.username, "logout")
+    log.info("logout", extra={"event": "logout", "user_id": claims.user_id})
+    return Response(status_code=204, headers=NO_STORE)

@@ -228,6 +228,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="free")
     faceit_nickname: Mapped[str | None] = mapped_column(String(64))
+    # every token names the generation it was issued in; a logout, a password change or a
+    # refresh-token replay starts a new one (core.auth.revoke_sessions), refusing all older tokens
+    session_generation: Mapped[str] = mapped_column(String(32), default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -248,6 +251,17 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None]
     last_attempt_at: Mapped[datetime]
+
+
+class RefreshToken(Base):
+    """Refresh tokens issued by the API: each works once (rotation); a second use is a replay."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class Subscription(Base):

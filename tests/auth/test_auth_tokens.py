@@ -82,10 +82,18 @@ def test_other_algorithm_and_wrong_secret_refused() -> None:
         auth.verify_token(SECRET, other, "relogin")
 
 
-@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "purpose", "role"])
+@pytest.mark.parametrize("missing", ["exp", "iat", "sub", "purpose", "role", "gen", "jti"])
 def test_missing_claims_refused(missing: str) -> None:
     now = int(datetime.now(UTC).timestamp())
-    claims = {"sub": "7", "role": "free", "purpose": "relogin", "iat": now, "exp": now + 600}
+    claims = {
+        "sub": "7",
+        "role": "free",
+        "purpose": "relogin",
+        "gen": "g",
+        "jti": "j",
+        "iat": now,
+        "exp": now + 600,
+    }
     del claims[missing]
     with pytest.raises(auth.InvalidToken):
         auth.verify_token(SECRET, jwt.encode(claims, SECRET, algorithm="HS256"), "relogin")
