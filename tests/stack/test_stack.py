@@ -284,7 +284,7 @@ def run_deployment(stack: RunningStack, name: str, parameters: dict[str, Any]) -
                 pytest.fail(f"{name} ended {state}: {run['state'].get('message')}")
             return run if state == "COMPLETED" else None
 
-        return eventually(finished, f"{name} did not complete", 300)
+        return eventually(finished, f"{name} did not complete", 900)
 
 
 def model_versions(stack: RunningStack) -> list[float]:
