@@ -38,6 +38,7 @@ from core.faceit import (
     FaceitClient,
     FaceitError,
     HistoryMatch,
+    HistoryTeam,
     InvalidPayload,
     MatchStats,
     NotFound,
@@ -118,6 +119,13 @@ def _faction_by_player(history: HistoryMatch) -> dict[str, str]:
     return {pid: faction for faction, team in history.teams.items() for pid in team.player_ids}
 
 
+def _premade(from_stats: bool | None, history_team: HistoryTeam | None) -> bool | None:
+    """The scoreboard's `premade`, else the history's team `type`, else unknown (None)."""
+    if from_stats is not None:
+        return from_stats
+    return history_team.premade if history_team is not None else None
+
+
 def match_rows(
     history: HistoryMatch, stats: MatchStats
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -140,6 +148,7 @@ def match_rows(
                 "team_name": team.name or None,
                 "finished_at": history.finished_at,
                 "map": played.map or None,
+                "premade": _premade(team.premade, history.teams.get(player_faction)),
             }
             row.update(player.stats.as_row())
             players.append(row)

@@ -37,6 +37,10 @@ RATES: dict[str, str] = {
     "clutch_pr": "clutch situations per round",
 }
 ROLE_NAMES: tuple[str, ...] = ("AWPer", "Entry", "Support", "Anchor", "Rifler")
+SKILL_RATES: frozenset[str] = frozenset({"kpr", "adr", "hs_pct"})
+"""Rates that grow with a player's level and opponents rather than their role: shown, and used
+to name clusters, but left out of the clustering (else a new account stomping at 1000 Elo lands
+in the AWPer cluster)."""
 
 
 def player_rates(
@@ -75,7 +79,7 @@ def player_rates(
             (pl.col("kills") / r).alias("kpr"),
             (pl.col("deaths") / r).alias("dpr"),
             (pl.col("assists") / r).alias("apr"),
-            (pl.col("damage") / r).alias("adr"),
+            (pl.col("damage") / re).alias("adr"),  # damage exists on extended matches only
             (100.0 * pl.col("headshots") / pl.col("kills").clip(lower_bound=1)).alias("hs_pct"),
             (pl.col("entry_count") / re).alias("entry_rate"),
             ((pl.col("entry_wins") + 1.0) / (pl.col("entry_count") + 2.0)).alias("entry_success"),
@@ -217,8 +221,10 @@ def fit(rates: pl.DataFrame, *, k: int = 4, random_state: int = 0) -> PlaystyleM
     scaler = StandardScaler().fit(raw)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     z = (raw - scaler.mean_) / scale
-    km = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(z)
-    names = name_clusters(km.cluster_centers_)
+    style = np.array([f not in SKILL_RATES for f in feats], dtype=np.float64)
+    # skill dimensions of the centres are 0, so they add the same distance to every cluster
+    km = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(z * style)
+    names = name_clusters(np.array([z[km.labels_ == c].mean(axis=0) for c in range(k)]))
     # renumber clusters in canonical role order so ids are stable too
     rank = {n: i for i, n in enumerate(ROLE_NAMES)}
     order = sorted(range(k), key=lambda c: (rank.get(names[c], len(ROLE_NAMES)), names[c]))

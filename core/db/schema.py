@@ -120,7 +120,10 @@ class MatchPlayer(Base):
     finished_at: Mapped[datetime | None]
     map: Mapped[str | None] = mapped_column(String(32))
     result: Mapped[bool] = mapped_column(Boolean)
-    # basic stats: present on every match
+    premade: Mapped[bool | None] = mapped_column(Boolean)
+    """The player's faction was one party of five (FACEIT's team `type: premade` / `premade`);
+    None when the payload did not say. The Data API shows no smaller parties."""
+    # basic stats: present on every match (the multi-kills may be left out: then NULL, never 0)
     kills: Mapped[int] = mapped_column(SmallInteger)
     deaths: Mapped[int] = mapped_column(SmallInteger)
     assists: Mapped[int] = mapped_column(SmallInteger)
@@ -129,13 +132,13 @@ class MatchPlayer(Base):
     mvps: Mapped[int] = mapped_column(SmallInteger)
     kd_ratio: Mapped[float] = mapped_column(Float)
     kr_ratio: Mapped[float] = mapped_column(Float)
-    double_kills: Mapped[int] = mapped_column(SmallInteger)
-    triple_kills: Mapped[int] = mapped_column(SmallInteger)
-    quadro_kills: Mapped[int] = mapped_column(SmallInteger)
-    penta_kills: Mapped[int] = mapped_column(SmallInteger)
-    # extended stats: only on matches since about August 2024
+    triple_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    quadro_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    penta_kills: Mapped[int | None] = mapped_column(SmallInteger)
+    # extended stats: only on matches since about August 2024, NULL (never 0) before
     adr: Mapped[float | None] = mapped_column(Float)
     damage: Mapped[int | None] = mapped_column(Integer)
+    double_kills: Mapped[int | None] = mapped_column(SmallInteger)
     first_kills: Mapped[int | None] = mapped_column(SmallInteger)
     entry_count: Mapped[int | None] = mapped_column(SmallInteger)
     entry_wins: Mapped[int | None] = mapped_column(SmallInteger)

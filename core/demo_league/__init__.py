@@ -26,16 +26,28 @@ Elo
     ``expected = 1/(1 + 10^((avg_them - avg_us)/400))`` on the teams' average Elo (floor 100).
     Levels: 1: 100-500, 2: 501-750, 3: 751-900, 4: 901-1050, 5: 1051-1200, 6: 1201-1350,
     7: 1351-1530, 8: 1531-1750, 9: 1751-2000, 10: 2001+.
+Joiners
+    15% of the players create their account during the span (uniformly between 5% and 85% of
+    it): their ``activated_at`` is just before, they queue only from then on (so history before
+    it is empty) and they start at FACEIT's 1000 Elo whatever their hidden skill.
 Matchmaking
     Matches are made in time-ordered batches of ``n_players // 20`` matches: a pool of distinct
-    players is drawn by activity (Gumbel top-k), sorted by Elo (plus noise) and cut into windows of
-    10, split 5v5 in a snake order (sides randomised). A player is in at most one match per batch
-    and batches occupy disjoint time windows, so a player's matches never overlap (unless the
-    span is so short that a batch window is under ~75 minutes). 20% of teams are flagged premade
-    (cosmetic: ``type``/``premade``). Maps are uniform over the active duty pool
+    players who have joined is drawn by activity (Gumbel top-k), sorted by Elo (plus noise) and
+    cut into windows of 10, split 5v5 in a snake order (sides randomised). A player is in at most
+    one match per batch and batches occupy disjoint time windows, so a player's matches never
+    overlap (unless the span is so short that a batch window is under ~75 minutes).
+    Maps are uniform over the active duty pool
     (de_mirage, de_inferno, de_nuke, de_ancient, de_anubis, de_dust2, de_train).
+Parties
+    15% of the players belong to a fixed party of five friends. In each batch an eligible party
+    queues together with probability 0.35 and meets the five solo players closest to its average
+    Elo; otherwise its members queue solo. The Data API shows parties only for a whole team, so
+    that is all the league exposes: team ``type: "premade"`` in /matches/{id} and in history,
+    ``premade: true`` in /matches/{id}/stats (about 15% of matches have one premade side). A
+    premade plays with +0.15 effective skill (coordination), which the oracle includes.
 Result
-    Effective skill = skill(t) + map affinity - tilt*(lost previous match). Faction1 wins with
+    Effective skill = skill(t) + map affinity - tilt*(lost previous match) + 0.15*premade.
+    Faction1 wins with
     ``p = sigmoid(1.7 * (mean eff faction1 - mean eff faction2))`` (1.7 makes the skill scale
     match the Elo scale). That ``p`` is the oracle (:func:`oracle_win_probability`), never served.
 Rounds
@@ -64,11 +76,19 @@ Per-match stats
     Ratios are formatted like the API: K/D = kills/max(deaths, 1), K/R = kills/rounds (2
     decimals), ADR = damage/rounds (1 decimal), HS% integer, rates 2 decimals.
 Extended stats
-    Matches started before ``extended_since`` (default 2024-08-01, i.e. none with the default
-    365-day span; use ``span_days=900`` to get some) lack the extended keys (entry, clutch,
-    utility, flash, sniper, first/pistol/knife/zeus kills) in ``/matches/{id}/stats``; lifetime
+    Matches started before ``extended_since`` (default 2024-08-01; the default span of 1100 days
+    starts 2023-10-28, so about a quarter of the matches) are legacy: their ``player_stats`` in
+    ``/matches/{id}/stats`` carry only the 12 classic keys (Kills, Deaths, Assists, Headshots,
+    Headshots %, K/D and K/R Ratio, MVPs, Triple/Quadro/Penta Kills, Result) and their
+    ``/games/cs2/stats`` rows lack ADR, Damage and Double Kills: the keys are absent, not "0"
+    (the real lifetime "ADR" is "Total Damage" / "Total Rounds with extended stats"). Lifetime
     "Matches" counts every match and "Total Matches" only extended ones; the ``Total ...``,
-    ``ADR`` and rate fields are over extended matches only.
+    ``ADR`` and rate fields are over extended matches only. ``match_players_frame()`` holds
+    nulls for those stats on legacy matches.
+Fields sometimes missing
+    As the real API: the UK location entity of ``voting`` has no ``game_location_id`` (as in the
+    reference match.json); 4% of matches have no ``demo_url`` (demo never uploaded); 20% of
+    players have an empty avatar.
 
 API notes (see :func:`create_app`)
     ``limit`` outside 1..100 or a negative/non-integer ``offset`` -> 400 (history: ``offset`` above

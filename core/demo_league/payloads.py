@@ -32,6 +32,8 @@ _MAP_IMG = {
     for m in MAPS
 }
 _LOCATIONS = ("Netherlands", "UK", "Germany", "Sweden", "France", "Poland", "Finland")
+_LOCATIONS_WITHOUT_ID = frozenset({"UK"})
+"""As in the reference match.json, the UK location entity carries no ``game_location_id``."""
 _FLAG = {
     "Netherlands": "nl",
     "UK": "uk",
@@ -91,8 +93,27 @@ def team_name(league: League, m: int, faction: int) -> str:
     return "team_" + league.nicknames[int(league.mp_player[m, faction * 5])]
 
 
+LEGACY_STAT_KEYS: tuple[str, ...] = (
+    "Kills",
+    "Deaths",
+    "Assists",
+    "Headshots",
+    "Headshots %",
+    "K/D Ratio",
+    "K/R Ratio",
+    "MVPs",
+    "Triple Kills",
+    "Quadro Kills",
+    "Penta Kills",
+    "Result",
+)
+"""The only ``player_stats`` keys of a legacy match (before extended stats): the keys are absent,
+not "0". Damage, ADR and double kills are extended too: the real lifetime "ADR" is "Total Damage"
+over "Total Rounds with extended stats", and no lifetime double-kill total exists."""
+
+
 def match_player_stats(league: League, m: int, slot: int) -> dict[str, str]:
-    """The 47 ``player_stats`` of one player in one match (extended keys only if extended)."""
+    """The 47 ``player_stats`` of one player in one match (only the 12 legacy keys if legacy)."""
     s = {k: int(v[m, slot]) for k, v in league.stats.items()}
     rounds = int(league.rounds[m])
     result = int(int(league.winner[m]) == slot // 5)
@@ -105,10 +126,7 @@ def match_player_stats(league: League, m: int, slot: int) -> dict[str, str]:
         "Headshots %": str(hs_pct(s["headshots"], k)),
         "K/D Ratio": fmt(kd(k, s["deaths"])),
         "K/R Ratio": fmt(kr(k, rounds)),
-        "ADR": fmt(s["damage"] / rounds, 1),
-        "Damage": str(s["damage"]),
         "MVPs": str(s["mvps"]),
-        "Double Kills": str(s["double_kills"]),
         "Triple Kills": str(s["triple_kills"]),
         "Quadro Kills": str(s["quadro_kills"]),
         "Penta Kills": str(s["penta_kills"]),
@@ -119,6 +137,9 @@ def match_player_stats(league: League, m: int, slot: int) -> dict[str, str]:
     uc, fc = s["utility_count"], s["flash_count"]
     out.update(
         {
+            "ADR": fmt(s["damage"] / rounds, 1),
+            "Damage": str(s["damage"]),
+            "Double Kills": str(s["double_kills"]),
             "First Kills": str(s["first_kills"]),
             "Entry Count": str(s["entry_count"]),
             "Entry Wins": str(s["entry_wins"]),
@@ -305,11 +326,11 @@ def games_stats_row(league: League, m: int, slot: int) -> dict[str, Any]:
     fin_ms = int(league.finished_at[m]) * 1000
     jitter = int(league.started_at[m] % 997)
     created = fin_ms + 60_000 + jitter
-    return {
+    row: dict[str, Any] = {
         "stats": {
             "K/D Ratio": s["K/D Ratio"],
             "Deaths": s["Deaths"],
-            "ADR": s["ADR"],
+            "ADR": s.get("ADR", ""),
             "Headshots %": s["Headshots %"],
             "Best Of": "1",
             "First Half Score": str(int(league.first_half[m, f])),
@@ -336,8 +357,8 @@ def games_stats_row(league: League, m: int, slot: int) -> dict[str, Any]:
             "Score": f"{int(league.score[m, 0])} / {int(league.score[m, 1])}",
             "Quadro Kills": s["Quadro Kills"],
             "Map": MAPS[int(league.map_idx[m])],
-            "Double Kills": s["Double Kills"],
-            "Damage": s["Damage"],
+            "Double Kills": s.get("Double Kills", ""),
+            "Damage": s.get("Damage", ""),
             "Competition Id": COMPETITION_ID,
             "Region": REGION,
             "Final Score": str(int(league.score[m, f])),
@@ -345,6 +366,10 @@ def games_stats_row(league: League, m: int, slot: int) -> dict[str, Any]:
             "Kills": s["Kills"],
         }
     }
+    if not league.extended[m]:  # a legacy row has no damage, ADR or double kills at all
+        for key in ("ADR", "Damage", "Double Kills"):
+            del row["stats"][key]
+    return row
 
 
 def games_stats(league: League, p: int, offset: int, limit: int) -> dict[str, Any]:
@@ -372,6 +397,20 @@ def _roster_player(league: League, m: int, slot: int) -> dict[str, Any]:
     }
 
 
+def _location(name: str) -> dict[str, Any]:
+    entity = {
+        "guid": name,
+        "image_lg": f"{_CDN}/flags/v1/{_FLAG[name]}.jpg?width=428&height=212",
+        "image_sm": f"{_CDN}/flags/v1/{_FLAG[name]}.jpg?width=110&height=55",
+        "name": name,
+        "class_name": name,
+        "game_location_id": name,
+    }
+    if name in _LOCATIONS_WITHOUT_ID:
+        del entity["game_location_id"]
+    return entity
+
+
 def match(league: League, m: int) -> dict[str, Any]:
     mid = league.match_ids[m]
     teams = {}
@@ -392,7 +431,8 @@ def match(league: League, m: int) -> dict[str, Any]:
     winner = f"faction{int(league.winner[m]) + 1}"
     s1, s2 = int(league.score[m, 0]), int(league.score[m, 1])
     demo = f"https://demos-europe-central.backblaze.faceit-cdn.net/cs2/{mid}-1-1.dem.zst"
-    return {
+    demos = [] if league.demo_missing[m] else [demo]
+    body: dict[str, Any] = {
         "match_id": mid,
         "version": 2,
         "game": "cs2",
@@ -404,17 +444,7 @@ def match(league: League, m: int) -> dict[str, Any]:
         "teams": teams,
         "voting": {
             "location": {
-                "entities": [
-                    {
-                        "guid": name,
-                        "image_lg": f"{_CDN}/flags/v1/{_FLAG[name]}.jpg?width=428&height=212",
-                        "image_sm": f"{_CDN}/flags/v1/{_FLAG[name]}.jpg?width=110&height=55",
-                        "name": name,
-                        "class_name": name,
-                        "game_location_id": name,
-                    }
-                    for name in _LOCATIONS
-                ],
+                "entities": [_location(name) for name in _LOCATIONS],
                 "pick": [loc],
             },
             "map": {
@@ -438,7 +468,7 @@ def match(league: League, m: int) -> dict[str, Any]:
         "configured_at": started - 120,
         "started_at": started,
         "finished_at": int(league.finished_at[m]),
-        "demo_url": [demo],
+        "demo_url": demos,
         "chat_room_id": f"match-{mid}",
         "best_of": 1,
         "results": {"winner": winner, "score": {"faction1": s1, "faction2": s2}},
@@ -453,8 +483,11 @@ def match(league: League, m: int) -> dict[str, Any]:
         "round": 1,
         "group": 1,
         "faceit_url": room_url(mid),
-        "instances": [{"id": f"{mid}-1-1", "round": 1, "demos": [demo]}],
+        "instances": [{"id": f"{mid}-1-1", "round": 1, "demos": demos}],
     }
+    if league.demo_missing[m]:  # no demo uploaded: the key is left out, not an empty list
+        del body["demo_url"]
+    return body
 
 
 def match_stats(league: League, m: int) -> dict[str, Any]:

@@ -26,6 +26,24 @@ LEVEL_THRESHOLDS = np.array([501, 751, 901, 1051, 1201, 1351, 1531, 1751, 2001])
 
 DEFAULT_END = "2026-11-01T00:00:00Z"
 DEFAULT_EXTENDED_SINCE = "2024-08-01T00:00:00Z"
+# 1100 days before DEFAULT_END is 2023-10-28, a month after CS2 reached FACEIT: about a quarter of
+# the matches are legacy (before DEFAULT_EXTENDED_SINCE) and lack the extended stats.
+DEFAULT_SPAN_DAYS = 1100.0
+JOINER_SHARE = 0.15
+"""Share of players who create their account during the span (no matches before they join)."""
+NEW_ACCOUNT_ELO = 1000
+"""FACEIT's starting Elo: a mid-season joiner starts here, whatever their hidden skill."""
+NEW_ACCOUNT_MATCHES = 10
+"""A new account's first matches move its Elo three times as much."""
+PARTY_SIZE = 5
+PARTY_SHARE = 0.15
+"""Share of players in a fixed party of five friends (a premade when they queue together)."""
+PARTY_QUEUE_RATE = 0.35
+"""Chance that an eligible party queues together in a matchmaking batch."""
+PARTY_BONUS = 0.15
+"""Effective-skill bonus of a premade (coordination); part of the oracle."""
+DEMO_MISSING_RATE = 0.04
+"""Share of matches whose details carry no ``demo_url`` (demo never uploaded)."""
 
 # Raw per-player per-match counters stored by the league: column name -> API "player_stats" key.
 STAT_COLUMNS: dict[str, str] = {
@@ -59,6 +77,22 @@ STAT_COLUMNS: dict[str, str] = {
     "knife_kills": "Knife Kills",
     "zeus_kills": "Zeus Kills",
 }
+BASIC_STAT_COLUMNS: tuple[str, ...] = (
+    "kills",
+    "deaths",
+    "assists",
+    "headshots",
+    "mvps",
+    "triple_kills",
+    "quadro_kills",
+    "penta_kills",
+)
+"""Counters every match carries. The others (damage and double kills included) are extended:
+legacy matches lack them, as the real API's lifetime totals show ("ADR" and "Total Damage" are
+over "Total Rounds with extended stats"; no double-kill total exists)."""
+EXTENDED_STAT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in STAT_COLUMNS if c not in BASIC_STAT_COLUMNS
+)
 
 _FIRST_WORDS = (
     "shadow nova kilo zyr fro blaze mono rex vex luna ghost byte pixel storm ice fury neo "
@@ -178,6 +212,8 @@ class League:
     avatars: list[str]
     steam_ids: np.ndarray
     activated_at: np.ndarray
+    joined_at: np.ndarray  # unix time the player can first queue (span start for founders)
+    party: np.ndarray  # index of the player's fixed party, -1 when solo
     premium: np.ndarray
     verified: np.ndarray
     role: np.ndarray
@@ -203,8 +239,9 @@ class League:
     second_half: np.ndarray  # (M, 2)
     overtime: np.ndarray  # (M, 2)
     winner: np.ndarray  # 0 = faction1, 1 = faction2
-    premade: np.ndarray  # (M, 2) bool
+    premade: np.ndarray  # (M, 2) bool: the faction is one party of five
     extended: np.ndarray  # bool: the match carries extended stats
+    demo_missing: np.ndarray  # bool: the match details carry no demo_url
     p_faction1: np.ndarray  # oracle
     # match players
     mp_player: np.ndarray  # (M, 10)
@@ -274,6 +311,10 @@ class League:
                 "consistency": self.consistency,
                 "tilt": self.tilt,
                 "matches": n_matches.astype(np.int64),
+                "joined_at": self.joined_at.astype(np.int64),
+                "party": pl.Series(
+                    [int(x) if x >= 0 else None for x in self.party], dtype=pl.Int64
+                ),
             }
         )
 
@@ -298,6 +339,8 @@ class League:
                 "overtime1": self.overtime[:, 0].astype(np.int64),
                 "overtime2": self.overtime[:, 1].astype(np.int64),
                 "extended_stats": self.extended,
+                "premade1": self.premade[:, 0],
+                "premade2": self.premade[:, 1],
             }
         )
 
@@ -320,9 +363,15 @@ class League:
             "result": (np.repeat(self.winner, 10) == faction).astype(np.int64),
             "elo_before": self.elo_before.ravel().astype(np.int64),
             "elo_after": self.elo_after.ravel().astype(np.int64),
+            "premade": self.premade[match_col, faction],
         }
+        legacy = ~np.repeat(self.extended, 10)
         for name in STAT_COLUMNS:
-            cols[name] = self.stats[name].ravel().astype(np.int64)
+            values = self.stats[name].ravel().astype(np.int64)
+            if name in BASIC_STAT_COLUMNS:
+                cols[name] = values
+            else:  # missing (null), never 0, where the API gives no value
+                cols[name] = pl.Series(name, values).scatter(np.flatnonzero(legacy), None)
         return pl.DataFrame(cols)
 
 
@@ -362,7 +411,7 @@ def generate_league(
     *,
     seed: int = 0,
     end: str | int | datetime = DEFAULT_END,
-    span_days: float = 365.0,
+    span_days: float = DEFAULT_SPAN_DAYS,
     extended_since: str | int | datetime = DEFAULT_EXTENDED_SINCE,
 ) -> League:
     """Generate a deterministic league (same arguments => identical arrays).
@@ -412,6 +461,26 @@ def generate_league(
         np.int64
     )
     pl_ = _Players(skill_base, skill_slope, skill_amp, skill_freq, skill_phase)
+    batch = max(1, min(n // 20, m_total))
+
+    # ---- mid-season joiners: new accounts, no match before they join, Elo from 1000 -----
+    # (bounded so every batch still finds 10 distinct players per match)
+    n_join = max(0, min(round(JOINER_SHARE * n), n - 10 * batch))
+    joiners = rng.choice(n, n_join, replace=False)
+    joined_at = np.full(n, start_ts, np.int64)
+    joined_at[joiners] = start_ts + (rng.uniform(0.05, 0.85, n_join) * span_s).astype(np.int64)
+    activated_at[joiners] = joined_at[joiners] - rng.integers(0, 3 * 86400, n_join)
+    elo[joiners] = NEW_ACCOUNT_ELO
+    new_account = np.zeros(n, bool)
+    new_account[joiners] = True
+
+    # ---- parties: fixed groups of five friends who sometimes queue together ------------
+    n_parties = round(PARTY_SHARE * n / PARTY_SIZE)
+    party_members = rng.choice(n, n_parties * PARTY_SIZE, replace=False).reshape(
+        n_parties, PARTY_SIZE
+    )
+    party = np.full(n, -1, np.int64)
+    party[party_members.ravel()] = np.repeat(np.arange(n_parties), PARTY_SIZE)
 
     # ---- match arrays ------------------------------------------------------------------
     M = m_total
@@ -426,14 +495,15 @@ def generate_league(
     second_half = np.empty((M, 2), np.int16)
     overtime = np.empty((M, 2), np.int16)
     winner_arr = np.empty(M, np.int8)
+    premade_arr = np.zeros((M, 2), bool)
     p_f1 = np.empty(M, np.float64)
     stats = {
         k: np.empty((M, 10), np.int32 if k in ("damage", "utility_damage") else np.int16)
         for k in STAT_COLUMNS
     }
     lost_last = np.zeros(n, bool)
+    played = np.zeros(n, np.int64)
 
-    batch = max(1, min(n // 20, M))
     n_batches = math.ceil(M / batch)
     window = span_s / n_batches
     slack = max(window - 4500.0, 1.0)
@@ -446,22 +516,45 @@ def generate_league(
         lo = b * batch
         nb = min(batch, M - lo)
         hi = lo + nb
-        k = nb * 10
+        t0 = start_ts + b * window
+        eligible = joined_at <= t0
+        ready = eligible[party_members].all(1) & (rng.random(n_parties) < PARTY_QUEUE_RATE)
+        stacks = party_members[np.flatnonzero(ready)[: max(1, nb // 2)]]
+        ns = len(stacks)
+        k = ns * 5 + (nb - ns) * 10
         keys = log_act + rng.gumbel(size=n)
+        keys[~eligible] = -np.inf
+        keys[stacks.ravel()] = -np.inf
         pool = np.argpartition(-keys, k - 1)[:k] if k < n else np.arange(n)
         pool = pool[np.argsort(elo[pool] + rng.normal(0, 40, k), kind="stable")]
-        groups = pool.reshape(nb, 10)[:, snake]
+        # each premade meets the five solo players closest to its average Elo
+        opponents = np.empty((ns, 5), np.int64)
+        for i, stack in enumerate(stacks):
+            at = int(np.searchsorted(elo[pool], elo[stack].mean()))
+            at = min(max(at - 2, 0), len(pool) - 5)
+            opponents[i] = pool[at : at + 5]
+            pool = np.delete(pool, np.arange(at, at + 5))
+        groups = np.concatenate(
+            [np.concatenate([stacks, opponents], 1), pool.reshape(nb - ns, 10)[:, snake]]
+        )
+        prem = np.zeros((nb, 2), bool)
+        prem[:ns, 0] = True
         swap = rng.random(nb) < 0.5
         groups[swap] = np.concatenate([groups[swap, 5:], groups[swap, :5]], axis=1)
+        prem[swap] = prem[swap, ::-1]
         mp_player[lo:hi] = groups
+        premade_arr[lo:hi] = prem
 
-        t = start_ts + b * window + rng.uniform(0, slack, nb)
+        t = t0 + rng.uniform(0, slack, nb)
         started[lo:hi] = t.astype(np.int64)
         mp = rng.integers(0, len(MAPS), nb)
         map_idx[lo:hi] = mp
         u = ((t - start_ts) / span_s)[:, None]
         eff = (
-            _skill(pl_, groups, u) + map_aff[groups, mp[:, None]] - tilt[groups] * lost_last[groups]
+            _skill(pl_, groups, u)
+            + map_aff[groups, mp[:, None]]
+            - tilt[groups] * lost_last[groups]
+            + PARTY_BONUS * np.repeat(prem, 5, axis=1)
         )
         diff = eff[:, :5].mean(1) - eff[:, 5:].mean(1)
         p1 = _sigmoid(1.7 * diff)
@@ -655,6 +748,9 @@ def generate_league(
         exp1 = 1.0 / (1.0 + 10.0 ** ((e2 - e1) / 400.0))
         d1 = np.rint(50.0 * (f1_wins - exp1)).astype(np.int64)
         delta = np.concatenate([np.repeat(d1[:, None], 5, 1), np.repeat(-d1[:, None], 5, 1)], 1)
+        # a new account's first matches swing harder, so a joiner reaches their level quickly
+        delta = delta * np.where(new_account[groups] & (played[groups] < NEW_ACCOUNT_MATCHES), 3, 1)
+        played[groups] += 1
         elo_before[lo:hi] = elo[groups]
         new = np.maximum(elo[groups] + delta, 100)
         elo_after[lo:hi] = new
@@ -666,7 +762,7 @@ def generate_league(
 
     # ---- finish: chronological order, ids ---------------------------------------------
     order = np.argsort(started, kind="stable")
-    premade = rng.random((M, 2)) < 0.2
+    demo_missing = rng.random(M) < DEMO_MISSING_RATE
     durations = rounds_arr.astype(np.int64) * rng.integers(85, 125, M) + rng.integers(240, 600, M)
     match_ids = ["1-" + s for s in _uuid_strings(rng.integers(0, 256, (M, 16), dtype=np.uint8))]
     faction_raw = rng.integers(0, 256, (M, 2, 16), dtype=np.uint8)
@@ -683,6 +779,8 @@ def generate_league(
         avatars=avatars,
         steam_ids=steam_ids,
         activated_at=activated_at,
+        joined_at=joined_at,
+        party=party,
         premium=premium,
         verified=verified,
         role=role,
@@ -707,8 +805,9 @@ def generate_league(
         second_half=second_half[order],
         overtime=overtime[order],
         winner=winner_arr[order],
-        premade=premade,
+        premade=premade_arr[order],
         extended=started >= ext_ts,
+        demo_missing=demo_missing,
         p_faction1=p_f1[order],
         mp_player=mp_player[order],
         elo_before=elo_before[order],

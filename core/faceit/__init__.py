@@ -25,6 +25,7 @@ from core.faceit.errors import (
 )
 from core.faceit.schemas import (
     EXTENDED_PLAYER_STAT_FIELDS,
+    LEGACY_PLAYER_STAT_KEYS,
     PLAYER_STAT_API_KEYS,
     PLAYER_STAT_FIELDS,
     REQUIRED_PLAYER_STAT_FIELDS,
@@ -32,6 +33,7 @@ from core.faceit.schemas import (
     GameStatsRow,
     HistoryMatch,
     HistoryPage,
+    HistoryTeam,
     LifetimeStats,
     MapSegment,
     MatchDetails,
@@ -48,6 +50,7 @@ __all__ = [
     "DEFAULT_USER_AGENT",
     "EXTENDED_PLAYER_STAT_FIELDS",
     "HISTORY_MAX_OFFSET",
+    "LEGACY_PLAYER_STAT_KEYS",
     "MAX_LIMIT",
     "PLAYER_STAT_API_KEYS",
     "PLAYER_STAT_FIELDS",
@@ -60,6 +63,7 @@ __all__ = [
     "GameStatsRow",
     "HistoryMatch",
     "HistoryPage",
+    "HistoryTeam",
     "InvalidIdentifier",
     "InvalidNickname",
     "InvalidPayload",

@@ -370,6 +370,8 @@ class HistoryPlayer(FaceitModel):
 class HistoryTeam(FaceitModel):
     team_id: Str = ""
     nickname: Str = ""
+    type: Str = ""
+    """"premade" when the whole team is one party; "" otherwise."""
     players: Annotated[list[HistoryPlayer], BeforeValidator(_null_to_empty_list)] = Field(
         default_factory=list
     )
@@ -377,6 +379,10 @@ class HistoryTeam(FaceitModel):
     @property
     def player_ids(self) -> list[str]:
         return [p.player_id for p in self.players]
+
+    @property
+    def premade(self) -> bool:
+        return self.type.lower() == "premade"
 
 
 class MatchResults(FaceitModel):
@@ -536,6 +542,11 @@ class MatchFaction(FaceitModel):
     def player_ids(self) -> list[str]:
         return [p.player_id for p in self.roster]
 
+    @property
+    def premade(self) -> bool:
+        """The whole faction is one party (the Data API shows no smaller parties)."""
+        return self.type.lower() == "premade"
+
 
 def _first_pick(voting: Any, kind: str) -> str | None:
     if not isinstance(voting, dict):
@@ -611,8 +622,9 @@ class MatchDetails(FaceitModel):
 class PlayerMatchStats(FaceitModel):
     """The 47 per-player CS2 statistics of one match (match_stats `player_stats`).
 
-    Basic stats are required; the extended ones (entries, clutches, utility, flashes, snipers,
-    pistol/knife/zeus) exist only for matches since about August 2024 and are None otherwise.
+    Basic stats are required; the extended ones (damage, ADR, double kills, entries, clutches,
+    utility, flashes, snipers, pistol/knife/zeus) exist only for matches since about August 2024
+    and are None otherwise. A stat the payload leaves out is None, never 0.
     """
 
     # basic
@@ -626,10 +638,10 @@ class PlayerMatchStats(FaceitModel):
     kr_ratio: Float = Field(alias="K/R Ratio")
     adr: OptFloat = Field(default=None, alias="ADR")
     damage: OptInt = Field(default=None, alias="Damage")
-    double_kills: Int = Field(default=0, alias="Double Kills")
-    triple_kills: Int = Field(default=0, alias="Triple Kills")
-    quadro_kills: Int = Field(default=0, alias="Quadro Kills")
-    penta_kills: Int = Field(default=0, alias="Penta Kills")
+    double_kills: OptInt = Field(default=None, alias="Double Kills")
+    triple_kills: OptInt = Field(default=None, alias="Triple Kills")
+    quadro_kills: OptInt = Field(default=None, alias="Quadro Kills")
+    penta_kills: OptInt = Field(default=None, alias="Penta Kills")
     # entries
     first_kills: OptInt = Field(default=None, alias="First Kills")
     entry_count: OptInt = Field(default=None, alias="Entry Count")
@@ -695,12 +707,31 @@ REQUIRED_PLAYER_STAT_FIELDS: tuple[str, ...] = tuple(
 )
 """Stats every match has (never None)."""
 
+LEGACY_PLAYER_STAT_KEYS: frozenset[str] = frozenset(
+    {
+        "Kills",
+        "Deaths",
+        "Assists",
+        "Headshots",
+        "Headshots %",
+        "MVPs",
+        "K/D Ratio",
+        "K/R Ratio",
+        "Triple Kills",
+        "Quadro Kills",
+        "Penta Kills",
+        "Result",
+    }
+)
+"""The API keys a match without extended stats carries (the classic scoreboard)."""
+
 EXTENDED_PLAYER_STAT_FIELDS: tuple[str, ...] = tuple(
     name
     for name, field in PlayerMatchStats.model_fields.items()
-    if not field.is_required() and field.default is None
+    if field.alias not in LEGACY_PLAYER_STAT_KEYS
 )
-"""Stats that are None for matches without extended stats (plus ADR/damage, to be tolerant)."""
+"""Stats that are None for matches without extended stats: damage and ADR (the lifetime "ADR" is
+"Total Damage" over "Total Rounds with extended stats"), double kills, and the extended 33."""
 
 
 class MatchPlayer(FaceitModel):
@@ -853,6 +884,7 @@ class ErrorBody(FaceitModel):
 
 __all__ = [
     "EXTENDED_PLAYER_STAT_FIELDS",
+    "LEGACY_PLAYER_STAT_KEYS",
     "PLAYER_STAT_API_KEYS",
     "PLAYER_STAT_FIELDS",
     "REQUIRED_PLAYER_STAT_FIELDS",

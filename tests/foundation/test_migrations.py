@@ -35,8 +35,10 @@ def test_migrated_schema_matches_the_orm(empty_engine: Engine) -> None:
     upgrade(empty_engine)
     inspector = inspect(empty_engine)
     for table in Base.metadata.sorted_tables:
-        columns = {column["name"] for column in inspector.get_columns(table.name)}
-        assert columns == set(table.columns.keys()), table.name
+        columns = {column["name"]: column for column in inspector.get_columns(table.name)}
+        assert set(columns) == set(table.columns.keys()), table.name
+        for name, column in table.columns.items():  # a missing stat must be storable as NULL
+            assert columns[name]["nullable"] == column.nullable, f"{table.name}.{name}"
     player_time = [ix["column_names"] for ix in inspector.get_indexes("match_players")]
     assert ["player_id", "finished_at"] in player_time
 
