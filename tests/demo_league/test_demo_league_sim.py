@@ -16,6 +16,7 @@ from core.demo_league import (
     oracle_win_probability,
 )
 from core.demo_league.payloads import match_player_stats
+from core.demo_league.sim import NEW_ACCOUNT_MATCHES
 
 
 def check_invariants(lg: League) -> None:
@@ -71,9 +72,17 @@ def check_invariants(lg: League) -> None:
     assert (np.diff(lg.started_at) >= 0).all()
     assert (lg.finished_at > lg.started_at).all()
     assert (lg.started_at >= lg.start_ts).all() and (lg.finished_at <= lg.end_ts).all()
-    delta = lg.elo_after.astype(np.int64) - lg.elo_before
+    # a new account's first matches move three times as much (FACEIT's larger first swings)
+    counts = np.diff(lg.pm_offsets)
+    nth = np.empty(lg.n_matches * 10, np.int64)
+    nth[lg.pm_flat] = np.arange(lg.n_matches * 10) - np.repeat(lg.pm_offsets[:-1], counts)
+    new_account = (lg.joined_at > lg.start_ts)[lg.mp_player]
+    boost = np.where(new_account & (nth.reshape(-1, 10) < NEW_ACCOUNT_MATCHES), 3, 1)
+    moved = lg.elo_after.astype(np.int64) - lg.elo_before
     floor = (lg.elo_after == 100).any(1)
     ok = ~floor
+    assert (moved[ok] % boost[ok] == 0).all()
+    delta = moved // boost
     assert (delta[ok, :5] == delta[ok, :1]).all() and (delta[ok, 5:] == -delta[ok, :1]).all()
     e1 = lg.elo_before[:, :5].mean(1)
     e2 = lg.elo_before[:, 5:].mean(1)
