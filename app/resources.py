@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.logs import configure_logging
+from core.refresh import RefreshLimiter
 from core.resources import Resources
 from core.sentry import init_sentry
 from core.settings import get_settings
@@ -26,3 +27,9 @@ def get_resources() -> Resources:
 def get_models() -> AnalysisModels:
     """The promoted models of this process (re-checked every 30 s, so promotions show up)."""
     return AnalysisModels.of(get_resources())
+
+
+@st.cache_resource(show_spinner=False)
+def get_refresh_limiter() -> RefreshLimiter:
+    """The per-user limits of "refresh from FACEIT" (shared through Redis when configured)."""
+    return RefreshLimiter(get_settings().redis_url)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-import polars as pl
 import streamlit as st
 
+from app import present
+from app.present import map_label, percent  # noqa: F401  (re-exported for the pages)
 from app.resources import get_resources
 from core import crud
 from core.text import control_character_error
@@ -82,32 +83,32 @@ def level_badge(level: int | None) -> str:
     return f":{colour}-background[Level {level}]"
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def number(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def known_nicknames() -> list[str]:
     with get_resources().sessions() as session:
         return crud.player_nicknames(session, limit=5000)
 
 
+def viewed_lineups() -> tuple[list[str], list[str]]:
+    """Defaults of the lineup pickers: the viewed player's team and opponents of their latest
+    match (empty when no player is being viewed)."""
+    player_id = selected_player_id()
+    if player_id is None:
+        return [], []
+    with get_resources().sessions() as session:
+        return crud.last_match_lineups(session, player_id)
+
+
 def lineup_picker(label: str, key: str, default: list[str] | None = None) -> list[str]:
+    options = known_nicknames()
+    known = set(options)
     return st.multiselect(
         label,
-        known_nicknames(),
-        default=default or [],
+        options,
+        default=[name for name in default or [] if name in known][:5],
         max_selections=5,
         key=key,
         placeholder="Choose up to 5 players",
     )
-
-
-def map_label(map_name: str) -> str:
-    return map_name.removeprefix("de_").capitalize()
 
 
 def table_or_note(rows: list[dict[str, object]], empty: str) -> None:
@@ -119,20 +120,28 @@ def table_or_note(rows: list[dict[str, object]], empty: str) -> None:
 
 
 def match_history_table(rows: list[dict[str, object]]) -> None:
-    """A player's matches (core.crud.recent_matches rows) as one table, newest first."""
-    frame = pl.DataFrame(rows).select(
-        pl.col("finished_at").alias("Finished"),
-        pl.col("map").alias("Map"),
-        pl.col("score").alias("Score"),
-        pl.when(pl.col("result")).then(pl.lit("Win")).otherwise(pl.lit("Loss")).alias("Result"),
-        pl.col("kills").alias("K"),
-        pl.col("deaths").alias("D"),
-        pl.col("assists").alias("A"),
-        pl.col("adr").alias("ADR"),
-        pl.col("headshots_pct").alias("HS %"),
-        pl.col("kd_ratio").alias("K/D"),
-    )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    """A player's matches (core.crud.recent_matches rows) as one table, newest first, with the
+    score from the player's side."""
+    table = [
+        {
+            "When": present.relative_time(row["finished_at"]),  # type: ignore[arg-type]
+            "Map": present.map_label(row["map"]),  # type: ignore[arg-type]
+            "Score": present.player_score(
+                row["faction"],  # type: ignore[arg-type]
+                row["faction1_score"],  # type: ignore[arg-type]
+                row["faction2_score"],  # type: ignore[arg-type]
+            ),
+            "Result": "Win" if row["result"] else "Loss",
+            "K": row["kills"],
+            "D": row["deaths"],
+            "A": row["assists"],
+            "ADR": present.stat_value("adr", row["adr"]),  # type: ignore[arg-type]
+            "HS %": present.stat_value("hs_pct", row["headshots_pct"]),  # type: ignore[arg-type]
+            "K/D": present.stat_value("kd", row["kd_ratio"]),  # type: ignore[arg-type]
+        }
+        for row in rows
+    ]
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def models_ready(*, playstyle: bool) -> bool:

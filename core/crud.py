@@ -71,6 +71,8 @@ def recent_matches(
             Match.finished_at,
             Match.map,
             Match.score,
+            Match.faction1_score,
+            Match.faction2_score,
             MatchPlayer.faction,
             MatchPlayer.result,
             MatchPlayer.kills,
@@ -169,3 +171,34 @@ def model_versions(session: Session) -> list[ModelVersion]:
             .order_by(ModelVersion.name, ModelVersion.version.desc())
         )
     )
+
+
+def last_synced_at(session: Session, player_id: str) -> datetime | None:
+    """When the player's data was last fetched from FACEIT (None: never synced)."""
+    return session.scalar(
+        select(IngestState.last_sync_at).where(IngestState.player_id == player_id)
+    )
+
+
+def last_match_lineups(session: Session, player_id: str) -> tuple[list[str], list[str]]:
+    """Nicknames of the player's team (the player first) and of the opponents in their latest
+    match; two empty lists when the player has no match."""
+    match_id = session.scalar(
+        select(MatchPlayer.match_id)
+        .where(MatchPlayer.player_id == player_id, MatchPlayer.finished_at.is_not(None))
+        .order_by(desc(MatchPlayer.finished_at), desc(MatchPlayer.match_id))
+        .limit(1)
+    )
+    if match_id is None:
+        return [], []
+    rows = session.execute(
+        select(MatchPlayer.player_id, MatchPlayer.faction, Player.nickname)
+        .join(Player, Player.id == MatchPlayer.player_id)
+        .where(MatchPlayer.match_id == match_id)
+        .order_by(Player.nickname)
+    ).all()
+    own_faction = next(faction for pid, faction, _ in rows if pid == player_id)
+    own = [nick for pid, faction, nick in rows if faction == own_faction and pid == player_id]
+    own += [nick for pid, faction, nick in rows if faction == own_faction and pid != player_id]
+    other = [nick for _, faction, nick in rows if faction != own_faction]
+    return own, other

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import auth
+from app import auth, present
 from app.resources import get_resources
 from app.widgets import text_input
 from core import auth as core_auth
@@ -136,7 +136,11 @@ def plan_section(user: User) -> None:
     cols[0].metric("Plan", "Premium" if premium else "Free")
     cols[1].metric("Subscription", sub.status.replace("_", " ") if sub else "none")
     period_end = sub.current_period_end if sub else None
-    cols[2].metric("Renews / ends", f"{period_end:%Y-%m-%d}" if period_end else "–")
+    cols[2].metric(
+        "Renews / ends",
+        present.relative_time(period_end) if period_end else "–",
+        help=f"{period_end:%d %B %Y}" if period_end else None,
+    )
     if premium and user.role in {"admin", "premium"} and not (sub and sub.stripe_customer_id):
         st.caption(f"Premium through the **{user.role}** role.")
     if not premium:

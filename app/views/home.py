@@ -69,8 +69,8 @@ if submitted and nickname is not None:
 
 if players == 0:
     st.info(
-        "No players in the database yet. Run `faceit-ai seed-demo` to load the demo league, "
-        "or search a nickname above to fetch a player.",
+        "No players in the database yet: search a FACEIT nickname above to fetch a player "
+        "(`faceit-ai run` loads the demo league on its first start).",
         icon="📭",
     )
 else:

@@ -6,6 +6,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import plain, require_player
@@ -16,43 +17,109 @@ resources = get_resources()
 try:
     plan = improvement_for(resources.sessions, get_models(), require_player())
 except AnalysisError as exc:
-    st.error(str(exc))
+    st.error(str(exc), icon="⚠️")
     st.stop()
 
-st.title(f"Improvement plan for {plain(plan['nickname'])}")
-st.subheader("Focus on")
-for line in plan["focus"]:
-    st.markdown(f"- {line}")
 
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def forecast_frame(forecast: dict[str, object]) -> pl.DataFrame:
+    """One row per future match (1..N) with the 10th, 50th and 90th percentile Elo."""
+    p50 = list(forecast["p50"])  # type: ignore[call-overload]
+    return pl.DataFrame(
+        {
+            "Match": list(range(1, len(p50) + 1)),
+            "Low (p10)": [round(v) for v in forecast["p10"]],  # type: ignore[attr-defined]
+            "Expected (p50)": [round(v) for v in p50],
+            "High (p90)": [round(v) for v in forecast["p90"]],  # type: ignore[attr-defined]
+        }
+    )
+
+
+level = plan["level"]
 stats = plan["percentiles"]["stats"]
-percentiles = pl.DataFrame(
-    {"Stat": list(stats), "Percentile": [v["percentile"] for v in stats.values()]}
-).drop_nulls()
-st.subheader(f"Against level {plan['level']} players")
-st.altair_chart(
-    alt.Chart(percentiles.to_pandas())
-    .mark_bar()
-    .encode(x=alt.X("Percentile:Q", scale=alt.Scale(domain=[0, 100])), y=alt.Y("Stat:N", sort="x")),
-    width="stretch",
+peers = plan["percentiles"]["peers"]
+st.title(f"Improvement plan for {plain(plan['nickname'])}")
+
+st.subheader("Focus on")
+ranked = sorted(
+    (
+        (key, row)
+        for key, row in stats.items()
+        if row["percentile"] is not None and key != "win_rate"
+    ),
+    key=lambda item: (item[1]["percentile"], item[0]),
 )
+for key, row in ranked[:2]:
+    st.markdown(
+        f"- **{present.stat_label(key)}**: {present.stat_value(key, row['value'])}, the "
+        f"{ordinal(round(row['percentile']))} percentile of level {level} players (their "
+        f"median: {present.stat_value(key, row['peer_median'])})"
+    )
+for driver in plan["drivers"][:1]:
+    key = driver["stat"]
+    st.markdown(
+        f"- **{present.stat_label(key)}** differs most between your wins and losses: "
+        f"{present.stat_value(key, driver['in_wins'])} in wins vs "
+        f"{present.stat_value(key, driver['in_losses'])} in losses"
+    )
+if not ranked:
+    st.caption("Not enough matches with full stats yet to compare with other players.")
+
+percentiles = pl.DataFrame(
+    {
+        "Stat": [present.stat_label(key) for key in stats],
+        "Percentile": pl.Series([row["percentile"] for row in stats.values()], dtype=pl.Float64),
+        "You": [present.stat_value(key, row["value"]) for key, row in stats.items()],
+        "Peer median": [present.stat_value(key, row["peer_median"]) for key, row in stats.items()],
+    }
+).drop_nulls("Percentile")
+st.subheader(f"Against level {level} players")
+if not percentiles.height:
+    st.info(
+        f"No other level {level} players with enough matches to compare with yet: the "
+        "comparison appears as more players of your level are fetched.",
+        icon="👥",
+    )
+else:
+    st.altair_chart(
+        alt.Chart(
+            percentiles.with_columns(pl.col("Percentile").round(0)).to_pandas(),
+            title=f"Your percentile among {peers} level {level} players (50 = their median)",
+        )
+        .mark_bar()
+        .encode(
+            x=alt.X("Percentile:Q", scale=alt.Scale(domain=[0, 100]), title="Percentile"),
+            y=alt.Y("Stat:N", sort="x", title=None),
+            tooltip=["Stat", "You", "Peer median", "Percentile"],
+        ),
+        width="stretch",
+    )
 
 forecast = plan["forecast"]
-st.subheader("Elo over the next 20 matches")
-paths = pl.DataFrame(
-    {
-        "Match": forecast["matches"],
-        "Low (p10)": forecast["p10"],
-        "Expected (p50)": forecast["p50"],
-        "High (p90)": forecast["p90"],
-    }
-).to_pandas()
+paths = forecast_frame(forecast)
+st.subheader(f"Elo over the next {paths.height} matches")
 band = (
-    alt.Chart(paths)
+    alt.Chart(paths.to_pandas(), title="Likely Elo after each of the next matches")
     .mark_area(opacity=0.25)
-    .encode(x="Match:Q", y=alt.Y("Low (p10):Q", scale=alt.Scale(zero=False)), y2="High (p90):Q")
+    .encode(
+        x=alt.X("Match:Q", title="Matches from now", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y("Low (p10):Q", scale=alt.Scale(zero=False), title="Elo"),
+        y2="High (p90):Q",
+        tooltip=["Match", "Low (p10)", "Expected (p50)", "High (p90)"],
+    )
 )
-line = alt.Chart(paths).mark_line().encode(x="Match:Q", y="Expected (p50):Q")
+line = (
+    alt.Chart(paths.to_pandas())
+    .mark_line()
+    .encode(x="Match:Q", y=alt.Y("Expected (p50):Q", title="Elo"))
+)
 st.altair_chart(band + line, width="stretch")
 st.caption(
-    f"Expected change: {forecast['expected_change']:+.0f} Elo, from the model's win probabilities."
+    f"Expected change: {forecast['expected_change']:+.0f} Elo. Simulated 1,000 times from your "
+    "win rate over the last 20 matches (pulled toward 50% so a streak does not dominate) and "
+    "FACEIT's ±25 Elo for an even match; the band holds 8 of 10 simulated paths."
 )

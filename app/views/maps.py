@@ -1,4 +1,4 @@
-"""Maps: per-map performance chart and table."""
+"""Maps: per-map performance, the chart and the table in the same order (most played first)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import present
 from app.resources import get_resources
 from app.widgets import plain, require_player
 from models.dashboard import player_overview
@@ -16,26 +17,43 @@ st.title(f"Maps of {plain(overview.player['nickname'])}")
 
 maps = overview.maps.filter(pl.col("map").is_not_null())
 if not maps.height:
-    st.info("No matches stored yet.", icon="📭")
+    st.info("No matches stored yet: press *Refresh from FACEIT* on the Overview page.", icon="📭")
     st.stop()
 
-table = maps.select(
-    pl.col("map").str.replace("de_", "").str.to_titlecase().alias("Map"),
-    pl.col("matches").alias("Matches"),
-    pl.col("win_rate").alias("Win rate"),
-    pl.col("kd").alias("K/D"),
-    pl.col("adr").alias("ADR"),
-    pl.col("rating").alias("Rating"),
-).sort("Matches", descending=True)
+ordered = maps.sort(["matches", "map"], descending=[True, False])
+labels = [present.map_label(m) for m in ordered["map"]]
+chart_data = pl.DataFrame(
+    {
+        "Map": labels,
+        "Matches": ordered["matches"],
+        "Win rate": ordered["win_rate"],
+        "K/D": ordered["kd"].round(2),
+        "ADR": ordered["adr"].round(1),
+    }
+)
 st.altair_chart(
-    alt.Chart(table.to_pandas())
+    alt.Chart(chart_data.to_pandas(), title="Win rate per map (most played first)")
     .mark_bar()
     .encode(
-        x=alt.X("Map:N", sort="-y"),
-        y=alt.Y("Win rate:Q", axis=alt.Axis(format="%")),
-        color=alt.Color("Rating:Q", scale=alt.Scale(scheme="redyellowgreen")),
+        x=alt.X("Map:N", sort=labels, title="Map"),
+        y=alt.Y("Win rate:Q", axis=alt.Axis(format="%"), title="Win rate"),
+        color=alt.Color("Matches:Q", title="Matches", scale=alt.Scale(scheme="blues")),
         tooltip=["Map", "Matches", alt.Tooltip("Win rate:Q", format=".0%"), "K/D", "ADR"],
     ),
     width="stretch",
 )
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(
+    [
+        {
+            "Map": label,
+            "Matches": row["matches"],
+            "Win rate": present.stat_value("win_rate", row["win_rate"]),
+            "K/D": present.stat_value("kd", row["kd"]),
+            "ADR": present.stat_value("adr", row["adr"]),
+            "Rating": present.stat_value("rating", row["rating"]),
+        }
+        for label, row in zip(labels, ordered.iter_rows(named=True), strict=True)
+    ],
+    hide_index=True,
+    width="stretch",
+)

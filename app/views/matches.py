@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
+from app import present
 from app.resources import get_resources
 from app.widgets import match_history_table, plain, require_player
 from core import crud
@@ -19,9 +19,9 @@ assert player is not None
 st.title(f"Matches of {plain(player.nickname)}")
 
 left, middle, right = st.columns([3, 2, 1])
-chosen_maps = left.multiselect("Maps", maps)
+chosen_maps = left.multiselect("Maps", maps, format_func=present.map_label, placeholder="All maps")
 outcome = middle.radio("Result", ["All", "Wins", "Losses"], horizontal=True)
-limit = right.number_input("Show", min_value=10, max_value=500, value=50, step=10)
+limit = right.number_input("Matches shown", min_value=10, max_value=500, value=50, step=10)
 result = {"All": None, "Wins": True, "Losses": False}[outcome]
 
 with resources.sessions() as session:
@@ -29,13 +29,16 @@ with resources.sessions() as session:
         session, player_id, limit=int(limit), maps=chosen_maps or None, result=result
     )
 if not rows:
-    st.info("No matches with these filters.", icon="📭")
+    st.info("No matches with these filters: clear a map or choose *All* results.", icon="📭")
     st.stop()
 
 match_history_table(rows)
 
 labels = {
-    r["match_id"]: f"{r['finished_at']:%Y-%m-%d %H:%M} · {r['map']} · {r['score']}" for r in rows
+    r["match_id"]: f"{present.relative_time(r['finished_at'])} · {present.map_label(r['map'])} · "
+    f"{present.player_score(r['faction'], r['faction1_score'], r['faction2_score'])} · "
+    f"{'Win' if r['result'] else 'Loss'}"
+    for r in rows
 }
 match_id = st.selectbox("Scoreboard of", list(labels), format_func=labels.__getitem__)
 with resources.sessions() as session:
@@ -47,24 +50,23 @@ for faction in ("faction1", "faction2"):
     if not team:
         continue
     won = match.winner_faction == faction
-    st.markdown(f"**{plain(team[0].team_name or faction)}** {'🏆' if won else ''}")
+    side = "your team" if any(p.player_id == player_id for p in team) else "opponents"
+    st.markdown(f"**{plain(team[0].team_name or faction)}** ({side}) {'🏆 won' if won else ''}")
     st.dataframe(
-        pl.DataFrame(
-            [
-                {
-                    "Player": p.nickname,
-                    "K": p.kills,
-                    "D": p.deaths,
-                    "A": p.assists,
-                    "ADR": p.adr,
-                    "HS %": p.headshots_pct,
-                    "K/D": p.kd_ratio,
-                    "Entries": p.entry_count,
-                    "MVPs": p.mvps,
-                }
-                for p in team
-            ]
-        ),
+        [
+            {
+                "Player": p.nickname,
+                "K": p.kills,
+                "D": p.deaths,
+                "A": p.assists,
+                "ADR": present.stat_value("adr", p.adr),
+                "HS %": present.stat_value("hs_pct", p.headshots_pct),
+                "K/D": present.stat_value("kd", p.kd_ratio),
+                "Opening duels": p.entry_count if p.entry_count is not None else "–",
+                "MVPs": p.mvps,
+            }
+            for p in team
+        ],
         hide_index=True,
         width="stretch",
     )

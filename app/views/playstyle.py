@@ -6,11 +6,11 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import plain, require_player, require_trained_models
 from models.analysis import AnalysisError, playstyle_for
-from models.playstyle import RATES
 
 require_premium("playstyle profiles")
 require_trained_models("playstyle profiles", playstyle=True)
@@ -18,33 +18,62 @@ resources = get_resources()
 try:
     profile = playstyle_for(resources.sessions, get_models(), require_player())
 except AnalysisError as exc:
-    st.error(str(exc))
+    st.error(str(exc), icon="⚠️")
     st.stop()
 
-st.title(f"{plain(profile['nickname'])} plays like an {profile['role']}")
+
+def versus_everyone(z: float) -> str:
+    """A z-score in words (players never see the z itself)."""
+    if z >= 1.5:
+        return "well above average"
+    if z >= 0.5:
+        return "above average"
+    if z > -0.5:
+        return "about average"
+    if z > -1.5:
+        return "below average"
+    return "well below average"
+
+
+st.title(f"{plain(profile['nickname'])} plays like {present.role_phrase(profile['role'])}")
+if profile.get("note"):
+    st.caption(profile["note"])
 if profile["affinity"]:
     affinity = pl.DataFrame(
-        {"Style": list(profile["affinity"]), "Affinity": list(profile["affinity"].values())}
+        {
+            "Style": [present.role_label(role) for role in profile["affinity"]],
+            "Match": list(profile["affinity"].values()),
+        }
     )
     st.altair_chart(
-        alt.Chart(affinity.to_pandas())
+        alt.Chart(affinity.to_pandas(), title="How closely the play matches each style")
         .mark_bar()
-        .encode(x=alt.X("Affinity:Q", axis=alt.Axis(format="%")), y=alt.Y("Style:N", sort="-x")),
+        .encode(
+            x=alt.X(
+                "Match:Q",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+                title="Closeness to the style",
+            ),
+            y=alt.Y("Style:N", sort="-x", title=None),
+            tooltip=["Style", alt.Tooltip("Match:Q", format=".0%", title="Closeness")],
+        ),
         width="stretch",
     )
 if profile["rates"]:
     st.subheader("Per-round profile")
     st.dataframe(
-        pl.DataFrame(
+        [
             {
-                "Stat": [RATES[k] for k in profile["rates"]],
-                "Value": list(profile["rates"].values()),
-                "vs everyone (z)": [profile["z_scores"][k] for k in profile["rates"]],
+                "Stat": present.stat_label(key),
+                "Value": present.stat_value(key, value),
+                "Compared with everyone": versus_everyone(profile["z_scores"][key]),
             }
-        ),
+            for key, value in profile["rates"].items()
+        ],
         hide_index=True,
         width="stretch",
     )
 if profile["similar"]:
-    st.subheader("Players who play like you")
-    st.dataframe(pl.DataFrame(profile["similar"]), hide_index=True)
+    st.subheader("Players who play most like this")
+    st.markdown("\n".join(f"{i}. {p['nickname']}" for i, p in enumerate(profile["similar"], 1)))

@@ -6,42 +6,71 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import known_nicknames, lineup_picker, map_label
+from app.widgets import lineup_picker, viewed_lineups
 from models.analysis import AnalysisError, scouting_report
 
 require_premium("opponent scouting")
+
 resources = get_resources()
 st.title("Scouting")
 
-team = lineup_picker("Opponent team", "scout_team", known_nicknames()[:5])
-if st.button("Scout", type="primary"):
-    try:
-        report = scouting_report(resources.sessions, resources.cache, get_models(), team)
-    except AnalysisError as exc:
-        st.error(str(exc))
-        st.stop()
-    picks = ", ".join(map_label(m) for m in report["expect_them_to_pick"]) or "–"
-    weak = ", ".join(map_label(m) for m in report["their_weakest_maps"]) or "–"
-    cols = st.columns(2)
-    cols[0].metric("Expect them to pick", picks)
-    cols[1].metric("Their weakest maps", weak)
-    st.subheader("Players")
-    st.dataframe(pl.DataFrame(report["players"]), hide_index=True, width="stretch")
-    if report["maps"]:
-        maps = pl.DataFrame(report["maps"]).with_columns(
-            pl.col("map").map_elements(map_label, return_dtype=pl.String)
-        )
-        st.altair_chart(
-            alt.Chart(maps.to_pandas())
-            .mark_bar()
-            .encode(
-                x=alt.X("map:N", title="Map", sort="-y"),
-                y=alt.Y("matches:Q", title="Matches played"),
-                color=alt.Color(
-                    "win_rate:Q", title="Win rate", scale=alt.Scale(scheme="redyellowgreen")
-                ),
+_, opponents = viewed_lineups()
+team = lineup_picker("Opponent team", "scout_team", opponents)
+if not st.button("Scout", type="primary"):
+    st.caption("Choose the opponents (up to 5) and press *Scout* for their maps, roles and form.")
+    st.stop()
+try:
+    report = scouting_report(resources.sessions, resources.cache, get_models(), team)
+except AnalysisError as exc:
+    st.error(str(exc), icon="⚠️")
+    st.stop()
+picks = ", ".join(present.map_label(m) for m in report["expect_them_to_pick"]) or "Not enough data"
+weak = ", ".join(present.map_label(m) for m in report["their_weakest_maps"]) or "Not enough data"
+cols = st.columns(2)
+cols[0].metric("Expect them to pick", picks)
+cols[1].metric("Their weakest maps", weak)
+st.subheader("Players")
+st.dataframe(
+    [
+        {
+            "Player": p["nickname"],
+            "Elo": p["elo"] if p["elo"] is not None else "–",
+            "Level": p["level"] if p["level"] is not None else "–",
+            "Role": present.role_label(p["role"]),
+            "Matches": p["matches"] if p["matches"] is not None else "–",
+            "K/D (last 10)": present.stat_value("kd", p["kd_last10"]),
+            "Win rate (last 10)": present.stat_value("win_rate", p["win_rate_last10"]),
+            "Form": present.stat_value("form", p["form"]),
+        }
+        for p in report["players"]
+    ],
+    hide_index=True,
+    width="stretch",
+)
+if report["maps"]:
+    maps = pl.DataFrame(report["maps"]).with_columns(
+        pl.col("map").map_elements(present.map_label, return_dtype=pl.String)
+    )
+    st.altair_chart(
+        alt.Chart(maps.to_pandas(), title="Their maps: matches played and win rate")
+        .mark_bar()
+        .encode(
+            x=alt.X("map:N", title="Map", sort="-y"),
+            y=alt.Y("matches:Q", title="Matches played"),
+            color=alt.Color(
+                "win_rate:Q",
+                title="Win rate",
+                legend=alt.Legend(format="%"),
+                scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1]),
             ),
-            width="stretch",
-        )
+            tooltip=[
+                alt.Tooltip("map:N", title="Map"),
+                alt.Tooltip("matches:Q", title="Matches"),
+                alt.Tooltip("win_rate:Q", title="Win rate", format=".0%"),
+            ],
+        ),
+        width="stretch",
+    )

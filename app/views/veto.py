@@ -8,7 +8,7 @@ import streamlit as st
 
 from app.auth import require_premium
 from app.resources import get_models, get_resources
-from app.widgets import known_nicknames, lineup_picker, map_label, require_trained_models
+from app.widgets import lineup_picker, map_label, require_trained_models, viewed_lineups
 from models.analysis import AnalysisError, analyze_lineups
 
 require_premium("map veto advice")
@@ -16,14 +16,14 @@ resources = get_resources()
 st.title("Map veto")
 require_trained_models("map veto advice")
 
-players = known_nicknames()
-team_a = lineup_picker("Your team", "veto_a", players[:5])
-team_b = lineup_picker("Opponents", "veto_b", players[5:10])
+own, opponents = viewed_lineups()
+team_a = lineup_picker("Your team", "veto_a", own)
+team_b = lineup_picker("Opponents", "veto_b", opponents)
 if st.button("Advise", type="primary"):
     try:
         analysis = analyze_lineups(resources.sessions, get_models(), team_a, team_b)
     except AnalysisError as exc:
-        st.error(str(exc))
+        st.error(str(exc), icon="⚠️")
         st.stop()
     pick, bans = analysis.veto["pick"], analysis.veto["bans"]
     cols = st.columns(2)
@@ -34,22 +34,31 @@ if st.button("Advise", type="primary"):
             "Map": [map_label(m) for m in analysis.per_map],
             "Win probability": list(analysis.per_map.values()),
             "Advice": [
-                "pick" if m == pick else "ban" if m in bans else "" for m in analysis.per_map
+                "pick" if m == pick else "ban" if m in bans else "play" for m in analysis.per_map
             ],
         }
     )
     st.altair_chart(
-        alt.Chart(frame.to_pandas())
+        alt.Chart(frame.to_pandas(), title="Your team's win probability per map, and the advice")
         .mark_bar()
         .encode(
-            x=alt.X("Win probability:Q", axis=alt.Axis(format="%")),
-            y=alt.Y("Map:N", sort="-x"),
+            x=alt.X(
+                "Win probability:Q",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+                title="Win probability",
+            ),
+            y=alt.Y("Map:N", sort="-x", title="Map"),
+            tooltip=["Map", alt.Tooltip("Win probability:Q", format=".0%"), "Advice"],
             color=alt.Color(
                 "Advice:N",
+                title="Advice",
                 scale=alt.Scale(
-                    domain=["pick", "ban", ""], range=["#2e7d32", "#c62828", "#90a4ae"]
+                    domain=["pick", "ban", "play"], range=["#2e7d32", "#c62828", "#90a4ae"]
                 ),
             ),
         ),
         width="stretch",
     )
+else:
+    st.caption("Pick both lineups and press *Advise* for the map to pick and the two to ban.")

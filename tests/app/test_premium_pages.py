@@ -35,7 +35,7 @@ def premium(app_settings: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
         users = {u.username: u.id for u in auth.seed_demo_accounts(session)}
     engine.dispose()
     first = league.players_frame().row(0, named=True)
-    return {"user_id": users["demo-premium"], "player": first, "nicknames": nicknames}
+    return {"user_id": users["demo-premium"], "player": first, "nicknames": nicknames, "app": APP}
 
 
 def open_as_premium(premium: dict[str, Any], page: str) -> AppTest:

@@ -1,0 +1,147 @@
+"""How the app says things: human labels for every stat, sensible precision, map names as
+players say them, dates in the user's terms, scores from the player's side.
+
+Pages never show a raw key (``kd_last10``), an unrounded float (``61.6871``) or a timestamp
+(``2026-10-28 17:01:32+00:00``): they go through these functions, so the same stat reads the
+same everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import humanize
+
+# every stat key a page can show -> what a player calls it
+STAT_LABELS: dict[str, str] = {
+    "kd": "K/D",
+    "kd_lifetime": "K/D",
+    "kd_last10": "K/D (last 10)",
+    "kpr": "Kills per round",
+    "dpr": "Deaths per round",
+    "apr": "Assists per round",
+    "adr": "ADR",
+    "adr_lifetime": "ADR",
+    "hs_pct": "Headshot %",
+    "hs_pct_lifetime": "Headshot %",
+    "win_rate": "Win rate",
+    "win_rate_lifetime": "Win rate",
+    "win_rate_last10": "Win rate (last 10)",
+    "entry_rate": "Opening duels per round",
+    "entry_success": "Opening duels won",
+    "sniper_share": "Kills with a sniper",
+    "utility_dpr": "Utility damage per round",
+    "flashes_pr": "Flashes per round",
+    "enemies_flashed_pr": "Enemies flashed per round",
+    "clutch_pr": "Clutches per round",
+    "rating": "Rating",
+    "rating_lifetime": "Rating",
+    "form": "Form",
+    "matches": "Matches",
+    "matches_lifetime": "Matches",
+    "elo": "Elo",
+    "level": "Level",
+    "role": "Role",
+}
+# stats that are shares (0-1) and read as percentages
+SHARES = {"win_rate", "entry_success", "sniper_share"}
+# stats already in percent (0-100)
+PERCENTS = {"hs_pct"}
+ONE_DECIMAL = {"adr", "utility_dpr"}
+ROLE_ARTICLES = {"AWPer": "an", "Entry": "an", "Anchor": "an"}
+ROLE_DESCRIPTIONS = {
+    "AWPer": "AWPer",
+    "Entry": "entry fragger",
+    "Support": "support",
+    "Anchor": "anchor",
+    "Rifler": "rifler",
+}
+
+
+def base_stat(key: str) -> str:
+    """``kd_last10`` -> ``kd``; ``win_rate_lifetime`` -> ``win_rate``."""
+    for suffix in ("_lifetime", "_last10", "_last20", "_last50"):
+        if key.endswith(suffix):
+            return key.removesuffix(suffix)
+    return key
+
+
+def stat_label(key: str) -> str:
+    """What a player calls the stat (falls back to a readable form of the key, never the key)."""
+    if key in STAT_LABELS:
+        return STAT_LABELS[key]
+    return key.replace("_", " ").capitalize()
+
+
+def stat_value(key: str, value: float | None) -> str:
+    """A stat at the precision players use: 62%, 1.07, 84.3; "–" when unknown."""
+    if value is None:
+        return "–"
+    stat = base_stat(key)
+    if stat in SHARES:
+        return f"{value:.0%}"
+    if stat in PERCENTS:
+        return f"{value:.0f}%"
+    if stat in {"matches", "elo", "level"}:
+        return f"{value:,.0f}"
+    if stat in ONE_DECIMAL:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def stat_change(key: str, now: float | None, before: float | None) -> str | None:
+    """A signed change for a metric's delta (Streamlit draws the arrow from the sign)."""
+    if now is None or before is None:
+        return None
+    change = now - before
+    stat = base_stat(key)
+    if stat in SHARES:
+        return f"{change * 100:+.0f} pts"
+    if stat in ONE_DECIMAL or stat in PERCENTS:
+        return f"{change:+.1f}"
+    return f"{change:+.2f}"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def map_label(map_name: str | None) -> str:
+    """ "Mirage" for "de_mirage", "Dust2" for "de_dust2"."""
+    if not map_name:
+        return "Unknown map"
+    return map_name.removeprefix("de_").capitalize()
+
+
+def role_phrase(role: str | None) -> str:
+    """ "an AWPer", "a support"; "no clear role yet" when unknown."""
+    if not role:
+        return "no clear role yet"
+    described = ROLE_DESCRIPTIONS.get(role, role.lower())
+    article = "an" if described[:1].lower() in "aeiou" else "a"
+    return f"{article} {described}"
+
+
+def role_label(role: str | None) -> str:
+    return ROLE_DESCRIPTIONS.get(role, role).capitalize() if role else "Not profiled yet"
+
+
+def relative_time(when: datetime | None, now: datetime | None = None) -> str:
+    """ "3 days ago", "an hour ago", "just now"; "never" when unknown."""
+    if when is None:
+        return "never"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    delta = now - when
+    if abs(delta.total_seconds()) < 60:
+        return "just now"
+    return humanize.naturaltime(delta)
+
+
+def player_score(faction: str | None, score1: int | None, score2: int | None) -> str:
+    """The round score from the player's side: "13 – 7" means the player's team won 13."""
+    if score1 is None or score2 is None:
+        return "–"
+    own, other = (score2, score1) if faction == "faction2" else (score1, score2)
+    return f"{own} – {other}"
