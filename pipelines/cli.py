@@ -327,6 +327,8 @@ def run(
         if "public_url" not in resources.settings.model_fields_set:
             env["PUBLIC_URL"] = f"http://{host}:{port}"
         child = subprocess.Popen(streamlit_command(host, port), env=env)  # noqa: S603
+        # a stop request (SIGTERM from a supervisor, a test) stops the app too, never orphans it
+        signal.signal(signal.SIGTERM, lambda *_: child.terminate())
         try:
             code = child.wait()
         except KeyboardInterrupt:
