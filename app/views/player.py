@@ -45,7 +45,7 @@ def refresh() -> None:
     with st.spinner(f"Fetching {plain(player['nickname'])}'s new matches from FACEIT…"):
         try:
             summary = asyncio.run(
-                run_ingest(resources.settings, lambda ingestor: ingestor.sync_player_id(player_id))
+                run_ingest(resources, lambda ingestor: ingestor.sync_player_id(player_id))
             )
         except (IngestError, FaceitError) as exc:
             st.error(f"FACEIT could not be reached: {exc}", icon="⚠️")
