@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from core.db.engine import make_engine
 from core.db.migrate import upgrade
-from core.db.schema import AuditLog, User
+from core.db.schema import AuditLog, MatchPlayer, Player, User
 from core.fake_stripe import FakeStripe
 from core.resources import Resources
 from core.settings import get_settings
@@ -298,8 +298,15 @@ def test_register_upgrade_predict_logout(stack: Stack, browser: Any) -> None:
         expect(page.get_by_text("Premium", exact=True).first).to_be_visible()
         shot(page, "premium-granted")
 
-        # 6. the predictor now predicts
-        sidebar_link(page, "Match predictor").click()
+        # 6. the predictor now predicts, its lineups pre-filled from the player being viewed
+        with stack.resources.sessions() as session:
+            nickname = session.scalar(
+                select(Player.nickname)
+                .join(MatchPlayer, MatchPlayer.player_id == Player.id)
+                .order_by(Player.nickname)
+                .limit(1)
+            )
+        page.goto(f"{stack.app_url}/predictor?player={nickname}")
         page.get_by_role("button", name="Predict", exact=True).click()
         probability = page.get_by_test_id("stMetric").filter(has_text="Win probability").first
         expect(probability).to_be_visible()
