@@ -90,3 +90,54 @@ def test_compose_and_the_stack_run_the_same_services_and_scrape_the_same_jobs() 
     names = {p.name.rstrip("-0123456789") for p in programs(options, settings)}
     assert names - {"demo-faceit"} <= services | {"api", "worker"}, names - services
     assert {"nginx", "prefect-server", "worker", "flow-metrics", "deploy-flows"} <= services
+
+
+def logged_event() -> dict[str, object]:
+    """One event as core.logs writes it, while a request is served."""
+    import logging
+
+    from core.logs import JsonFormatter, reset_request_id, set_request_id
+
+    token = set_request_id("req-1")
+    try:
+        record = logging.makeLogRecord(
+            {"name": "api.access", "levelno": logging.ERROR, "levelname": "ERROR", "msg": "boom"}
+        )
+        return json.loads(JsonFormatter(service="api").format(record))
+    finally:
+        reset_request_id(token)
+
+
+LOKI_SELECTOR = re.compile(r"\{([^}]*)\}")
+LOKI_FILTER = re.compile(r"\|\s*([a-z_]+)\s*=~?")
+
+
+def test_promtail_and_the_log_panels_read_the_fields_the_code_logs() -> None:
+    from datetime import datetime
+
+    event = logged_event()
+    promtail = yaml.safe_load((REPO / "monitoring" / "loki" / "promtail.yml").read_text())
+    stages = {k: v for s in promtail["scrape_configs"][0]["pipeline_stages"] for k, v in s.items()}
+    assert set(stages["json"]["expressions"].values()) <= set(event), event
+    # index labels stay low-cardinality; the request id is searchable metadata, not a label
+    labels, metadata = set(stages["labels"]), set(stages["structured_metadata"])
+    assert labels == {"service", "level"} and "request_id" in metadata
+    assert stages["timestamp"]["source"] == "ts"
+    assert datetime.fromisoformat(str(event["ts"])).utcoffset() is not None  # RFC 3339
+
+    dashboard = json.loads(
+        (REPO / "monitoring" / "grafana" / "dashboards" / "faceit-ai.json").read_text()
+    )
+    log_panels = [p for p in dashboard["panels"] if p["datasource"] == "Loki"]
+    queries = [t["expr"] for p in log_panels for t in p["targets"]]
+    assert queries, "no log panel"
+    for query in queries:
+        for selector in LOKI_SELECTOR.findall(query):
+            names = {m.split("=")[0].strip() for m in selector.split(",")}
+            assert names <= labels, (query, names - labels)
+        assert set(LOKI_FILTER.findall(query)) <= labels | metadata, query
+    assert event["level"] == "error" and any('level=~"error' in q for q in queries)
+
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())["services"]
+    mounts = " ".join(compose["loki"]["volumes"] + compose["promtail"]["volumes"])
+    assert "monitoring/loki/loki.yml" in mounts and "monitoring/loki/promtail.yml" in mounts
