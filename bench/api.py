@@ -37,7 +37,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,7 @@ from core.demo_league import generate_league  # noqa: E402
 from core.faceit import FaceitClient  # noqa: E402
 from core.ingest import Ingestor  # noqa: E402
 from core.sources import DEMO_API_KEY, DEMO_BASE_URL  # noqa: E402
+from tests.utils.ports import free_port  # noqa: E402
 
 USERNAME = "bench-premium"
 PASSWORD = "Bench-Passw0rd-1"  # noqa: S105 (a throw-away bench account)
@@ -78,12 +78,6 @@ wrk.headers["Authorization"] = "Bearer {token}"
 wrk.headers["Content-Type"] = "application/json"
 {body}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def ingest(league: Any, sessions: Any) -> int:

@@ -37,7 +37,6 @@ import inspect
 import json
 import logging
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,7 @@ from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 from core.faceit import FaceitClient
 from core.ingest import Ingestor, IngestSummary, MatchBatch
+from tests.utils.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "demo-league"
@@ -117,12 +117,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # -- demo API server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(args: argparse.Namespace, port: int, names_path: Path) -> subprocess.Popen[bytes]:

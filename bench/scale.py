@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,34 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pipelines.stack import Stack, StackOptions, StackPorts  # noqa: E402
-
-
-def free_base(span: int) -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        try:
-            for port in range(base, base + span):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        if base + span < 65000:
-            return base
-    raise RuntimeError("no free port range")
-
-
-def fresh_database(url: str, name: str) -> str:
-    base = make_url(url)
-    admin = create_engine(
-        base.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+from tests.utils.ports import free_port_range, fresh_database  # noqa: E402
 
 
 def wrk(url: str, token: str, duration: int, connections: int) -> dict[str, Any]:
@@ -153,7 +125,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         options = StackOptions(
             directory=Path(tmp) / "stack",
-            ports=StackPorts(base=free_base(14), api_instances=2),
+            ports=StackPorts(base=free_port_range(14), api_instances=2),
             workers=2,
             worker_limit=1,
             pin_workers=True,

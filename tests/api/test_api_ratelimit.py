@@ -9,7 +9,8 @@ import pytest
 from apitest_helpers import assert_problem, bearer, build_app, client, login, make_config
 
 from api.ratelimit import ApiRateLimiter
-from tests.utils.redis_server import free_port, start_redis, stop_redis
+from tests.utils.ports import free_port
+from tests.utils.redis_server import start_redis, stop_redis
 
 
 def _tiny_limits(app, user: str, ip: str, redis_url: str | None = None) -> None:

@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.settings import get_settings
 from tests.app.conftest import APP, reset_app_state, shown
-from tests.utils.redis_server import free_port, start_redis, stop_redis
+from tests.utils.ports import free_port
+from tests.utils.redis_server import start_redis, stop_redis
 
 PAGES = ["views/player.py", "views/matches.py", "views/maps.py", "views/compare.py"]
 

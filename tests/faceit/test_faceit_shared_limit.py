@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from core.faceit import FaceitClient
-from tests.utils.redis_server import free_port, start_redis, stop_redis
+from tests.utils.ports import free_port
+from tests.utils.redis_server import start_redis, stop_redis
 
 pytestmark = pytest.mark.redis
 

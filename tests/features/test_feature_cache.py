@@ -15,7 +15,8 @@ from polars.testing import assert_frame_equal
 from prometheus_client import CollectorRegistry
 
 from core.cache import FeatureCache, deserialize_frame, serialize_frame
-from tests.utils.redis_server import free_port, start_redis, stop_redis
+from tests.utils.ports import free_port
+from tests.utils.redis_server import start_redis, stop_redis
 
 WM = datetime(2025, 5, 1, 12, tzinfo=UTC)
 

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipelines.stack import STACK_MARK, StackPorts
+from tests.utils.ports import free_port_range, fresh_database
 from tests.utils.sentry_capture import SentryCapture
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(1800)]
@@ -55,24 +56,6 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 180.0) -> A
             last = exc
         time.sleep(1.0)
     pytest.fail(f"{what} (last: {last!r})")
-
-
-def free_base(span: int) -> int:
-    """A base port with ``span`` free ports after it (OS-assigned, then checked)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + span >= 65000:
-            continue
-        try:
-            for port in range(base, base + span):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free port range")
 
 
 def listening(port: int) -> bool:
@@ -111,27 +94,13 @@ class RunningStack:
         return result.stdout + result.stderr
 
 
-def database_for(test_url: str, suffix: str) -> str:
-    """A fresh PostgreSQL database next to the test database (dropped and created)."""
-    url = make_url(test_url)
-    name = f"{url.database}_{suffix}"
-    admin = create_engine(
-        url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def stack(
     postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningStack]:
     directory = tmp_path_factory.mktemp("stack")
-    database_url = database_for(postgres_url, "stack")
-    ports = StackPorts(base=free_base(12 + API_INSTANCES), api_instances=API_INSTANCES)
+    database_url = fresh_database(postgres_url, f"{make_url(postgres_url).database}_stack")
+    ports = StackPorts(base=free_port_range(12 + API_INSTANCES), api_instances=API_INSTANCES)
     output = directory / "stack-cli.log"
     with SentryCapture() as sentry:
         env = {

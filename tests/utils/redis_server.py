@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 
 import redis
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
