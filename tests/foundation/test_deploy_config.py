@@ -141,3 +141,28 @@ def test_promtail_and_the_log_panels_read_the_fields_the_code_logs() -> None:
     compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())["services"]
     mounts = " ".join(compose["loki"]["volumes"] + compose["promtail"]["volumes"])
     assert "monitoring/loki/loki.yml" in mounts and "monitoring/loki/promtail.yml" in mounts
+
+
+def compose_command() -> list[str]:
+    """The Compose CLI: the Docker plugin where there is one, else Debian's docker-compose."""
+    import shutil
+    import subprocess
+
+    if shutil.which("docker"):
+        plugin = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
+        if plugin.returncode == 0:
+            return ["docker", "compose"]
+    found = shutil.which("docker-compose")
+    assert found, "no Compose CLI: apt-get install docker-compose (.ci/run does)"
+    return [found]
+
+
+def test_compose_file_is_valid_for_compose_itself() -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [*compose_command(), "--project-directory", str(REPO / "deploy"),
+         "-f", str(REPO / "deploy" / "docker-compose.yml"), "config", "--quiet"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
