@@ -41,6 +41,29 @@ def deployments(settings: Settings | None = None) -> list[Any]:
     ]
 
 
+def ensure_pool(pool: str = POOL_DEFAULT) -> bool:
+    """Create the process work ``pool`` with the process worker's default job template unless it
+    exists; True when it was created. Deploying must not wait for a worker to create it (a
+    worker that starts late would otherwise fail the whole deployment)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(
+                WorkPoolCreate(
+                    name=pool,
+                    type=ProcessWorker.type,
+                    base_job_template=ProcessWorker.get_default_base_job_template(),
+                )
+            )
+        except ObjectAlreadyExists:
+            return False
+    return True
+
+
 def deploy(
     pool: str = POOL_DEFAULT, *, schedules: bool = True, settings: Settings | None = None
 ) -> list[str]:
@@ -53,6 +76,7 @@ def deploy(
     from prefect import flow
 
     settings = settings or get_settings()
+    ensure_pool(pool)
     names = []
     for entrypoint, name, cron_field in DEPLOYED:
         remote = flow.from_source(source=str(REPO), entrypoint=entrypoint)

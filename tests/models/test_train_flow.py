@@ -82,3 +82,17 @@ def test_deployments_follow_the_cron_settings() -> None:
     nightly, sync = deployments(settings)
     assert nightly.schedules[0].schedule.cron == "15 4 * * 1"
     assert sync.schedules[0].schedule.cron == "*/5 * * * *"
+
+
+def test_deploying_creates_the_work_pool_when_no_worker_has_yet(prefect_harness: None) -> None:
+    from prefect.client.orchestration import get_client
+
+    from pipelines.deployments import deploy, ensure_pool
+
+    names = deploy("fresh-pool", schedules=False)  # no worker ever started on this pool
+    assert "train-models/nightly" in names
+    with get_client(sync_client=True) as client:
+        pool = client.read_work_pool("fresh-pool")
+        deployment = client.read_deployment_by_name("train-models/nightly")
+    assert pool.type == "process" and deployment.work_pool_name == "fresh-pool"
+    assert ensure_pool("fresh-pool") is False  # a second deploy finds it and changes nothing
