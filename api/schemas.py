@@ -16,8 +16,8 @@ from pydantic import (
     Tag,
 )
 
+from core.cs2 import MAP_POOL
 from core.text import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, check_text
-from models.match_outcome import MAP_POOL
 
 # The one string type of every text the API reads (body fields, path and query parameters):
 # control characters, NUL included, are refused with a 422 naming the field (core.text), and

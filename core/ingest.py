@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import store
+from core.cs2 import ELO_STEP
 from core.faceit import (
     FaceitClient,
     FaceitError,
@@ -47,7 +48,6 @@ from core.faceit import (
 
 logger = logging.getLogger(__name__)
 
-ELO_STEP = 25
 PAYLOAD_ATTEMPTS = 3
 PROFILE_CHUNK = 100
 """Profiles fetched at once and stored in one transaction."""

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cache import FeatureCache
+from core.cs2 import MAP_POOL
 from core.db.schema import Match, MatchPlayer, Player
 from core.resources import Resources
 from models import match_outcome as mo
@@ -153,8 +154,8 @@ def _analysis(
     ids_a, ids_b = [p.id for p in team_a], [p.id for p in team_b]
     veto = mo.veto_advice(model, ids_a, ids_b, *frames, current_elo=current_elo)
     chosen = map_name or veto["pick"]
-    if chosen not in mo.MAP_POOL:
-        raise AnalysisError(f"Unknown map {chosen!r}; the active pool is {', '.join(mo.MAP_POOL)}.")
+    if chosen not in MAP_POOL:
+        raise AnalysisError(f"Unknown map {chosen!r}; the active pool is {', '.join(MAP_POOL)}.")
     prediction = mo.predict(model, ids_a, ids_b, chosen, *frames, current_elo=current_elo)
     return LineupAnalysis(
         lineup_a=[p.nickname for p in team_a],
@@ -218,7 +219,7 @@ def analyze_match(
         models.match_outcome.version,
         teams["faction1"],
         teams["faction2"],
-        match.map if match.map in mo.MAP_POOL else None,
+        match.map if match.map in MAP_POOL else None,
         (earlier_mp, earlier),
         None,
     )

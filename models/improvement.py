@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from core.cs2 import elo_level
 from models.match_outcome import normalise_frames
-
-LEVEL_THRESHOLDS = np.array([501, 751, 901, 1051, 1201, 1351, 1531, 1751, 2001])
 
 HEADLINE: dict[str, str] = {
     "kd": "K/D",
@@ -22,7 +21,6 @@ HEADLINE: dict[str, str] = {
     "entry_success": "opening duel win rate",
     "utility_dpr": "utility damage per round",
 }
-LOWER_IS_BETTER = {"dpr"}
 
 # per-match stats compared between a player's wins and losses
 MATCH_STATS: dict[str, str] = {
@@ -40,11 +38,6 @@ MATCH_STATS: dict[str, str] = {
 def ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def elo_level(elo: Any) -> np.ndarray:
-    """FACEIT skill level 1-10 from Elo."""
-    return np.searchsorted(LEVEL_THRESHOLDS, np.asarray(elo, dtype=np.float64), side="right") + 1
 
 
 def _current_elo(c: pl.DataFrame) -> pl.DataFrame:

@@ -14,8 +14,8 @@ from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import lineup_picker, plain, require_trained_models, text_input, viewed_lineups
+from core.cs2 import MAP_POOL
 from models.analysis import AnalysisError, LineupAnalysis, analyze_lineups, analyze_match
-from models.match_outcome import MAP_POOL
 
 require_premium("the match predictor")
 resources = get_resources()

@@ -10,19 +10,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-MAPS: tuple[str, ...] = (
-    "de_mirage",
-    "de_inferno",
-    "de_nuke",
-    "de_ancient",
-    "de_anubis",
-    "de_dust2",
-    "de_train",
-)
-MAP_LABELS: tuple[str, ...] = ("Mirage", "Inferno", "Nuke", "Ancient", "Anubis", "Dust2", "Train")
-ROLES: tuple[str, ...] = ("awp", "entry", "support", "anchor")
+from core.cs2 import MAP_LABELS as _MAP_LABELS
+from core.cs2 import MAP_POOL, elo_level
 
-LEVEL_THRESHOLDS = np.array([501, 751, 901, 1051, 1201, 1351, 1531, 1751, 2001])
+MAPS: tuple[str, ...] = MAP_POOL
+MAP_LABELS: tuple[str, ...] = tuple(_MAP_LABELS[m] for m in MAPS)
+ROLES: tuple[str, ...] = ("awp", "entry", "support", "anchor")
 
 DEFAULT_END = "2026-11-01T00:00:00Z"
 DEFAULT_EXTENDED_SINCE = "2024-08-01T00:00:00Z"
@@ -126,7 +119,7 @@ def iso_to_ts(value: str | int | float | datetime) -> int:
 
 def elo_to_level(elo: Any) -> Any:
     """FACEIT CS2 skill level (1-10) for an Elo value or array."""
-    out = np.searchsorted(LEVEL_THRESHOLDS, np.asarray(elo), side="right") + 1
+    out = elo_level(elo)
     return int(out) if np.ndim(out) == 0 else out
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cache import FeatureCache
+from core.cs2 import MAP_POOL
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 from core.db.schema import Match, MatchPlayer, Player
@@ -24,7 +25,6 @@ from models.analysis import (
     playstyle_for,
     scouting_report,
 )
-from models.match_outcome import MAP_POOL
 from pipelines.train import run_training
 from tests.ingest.conftest import ingest_league
 

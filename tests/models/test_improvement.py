@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from core.cs2 import elo_level
 from core.demo_league import League
 from models import improvement as imp
 
@@ -29,4 +30,4 @@ def test_forecast_even_lobby() -> None:
     assert fc["p90"][-1] - fc["p10"][-1] > 100
     winning = imp.elo_forecast(1500, 0.7, seed=1)
     assert winning["expected_change"] > 150
-    assert imp.elo_level([500, 501, 2001, 100]).tolist() == [1, 2, 10, 1]
+    assert elo_level([500, 501, 2001, 100]).tolist() == [1, 2, 10, 1]
