@@ -55,7 +55,7 @@ def main() -> None:
 
     # training time on 1,000,000 rows: the training matrix (both orientations) tiled with
     # small noise to 1M rows, fixed 300 trees (no early stopping), 2 threads
-    x = mo._matrix(split.train, model.features)
+    x = mo.feature_matrix(split.train, model.features)
     y = split.train["y"].to_numpy().astype(np.float64)
     xx, yy = mo.both_orientations(x, y, model.signs)
     reps = int(np.ceil(args.rows_1m / xx.shape[0]))

@@ -61,7 +61,7 @@ def test_round_trip_and_promotion(
         assert champ.train_start is not None and champ.train_end is not None
         assert int(champ.train_start.timestamp()) == window[0]
         loaded = mo.MatchOutcomeModel.from_bytes(champ.artifact)
-    x = mo._matrix(split.evaluation, model.features)
+    x = mo.feature_matrix(split.evaluation, model.features)
     assert np.array_equal(loaded.predict_proba(x), model.predict_proba(x))
 
 

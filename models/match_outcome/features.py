@@ -1,7 +1,5 @@
-"""Pre-match win probability for two 5-player lineups on a map (XGBoost + Platt calibration).
+"""Match-outcome features: per-player prior features, team differences, the training dataset.
 
-Pipeline
---------
 1. :func:`normalise_frames` turns a player-match frame (the demo league's
    ``match_players_frame()`` or the database shape of :func:`load_training_frames`) plus a
    matches frame into one canonical long frame (``ts`` = match start in epoch seconds).
@@ -12,27 +10,18 @@ Pipeline
 3. :func:`build_dataset` averages the player features per team and emits one row per match:
    faction1-minus-faction2 differences (``d_*``) plus a few symmetric sums (``s_*``), the label
    ``y`` (faction1 won) and both teams' average Elo (for the Elo baseline).
-4. :func:`train` fits an XGBoost booster on both orientations of every training match (as-is
-   with ``y`` and swapped with ``1 - y``) and a slope-only Platt calibration on the next time
-   slice. Predictions are symmetrised: ``p = 0.5 * (p(a, b) + 1 - p(b, a))``, then calibrated
-   with ``sigmoid(slope * logit(p))``, which is odd in the logit, so swapping the teams gives
-   exactly ``1 - p``.
+4. :func:`lineup_features` is the same row for a next match between two lineups.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import math
-import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-import xgboost as xgb
-from sklearn.metrics import roc_auc_score
+
+from core.cs2 import ELO_STEP
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,19 +29,6 @@ if TYPE_CHECKING:
 FEATURE_VERSION = "mo-1"
 """Bump whenever the feature code below changes (stored with every registered model)."""
 
-MAP_POOL: tuple[str, ...] = (
-    "de_mirage",
-    "de_inferno",
-    "de_nuke",
-    "de_ancient",
-    "de_anubis",
-    "de_dust2",
-    "de_train",
-)
-MAP_LABELS = {m: m.removeprefix("de_").capitalize() for m in MAP_POOL}
-MAP_LABELS["de_dust2"] = "Dust2"
-
-ELO_STEP = 25.0
 NEXT_MATCH_ID = "__next__"
 
 # stat columns of the canonical frame (null-filled with 0; ``ext`` says whether the extended
@@ -106,7 +82,7 @@ DIFF_FEATURES: tuple[str, ...] = (
 )
 SUM_FEATURES: tuple[str, ...] = ("s_elo", "s_games", "s_awpers")
 FEATURES: tuple[str, ...] = (*DIFF_FEATURES, *SUM_FEATURES)
-_LABELS: dict[str, str] = {
+LABELS: dict[str, str] = {
     **{f"d_{k}": v for k, v in PLAYER_FEATURES.items()},
     "d_elo_std": "Elo spread",
     "d_awpers": "number of AWPers",
@@ -115,27 +91,8 @@ _LABELS: dict[str, str] = {
     "s_awpers": "AWPers in the lobby",
 }
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "objective": "binary:logistic",
-    "eval_metric": "logloss",
-    "tree_method": "hist",
-    "max_depth": 4,
-    "eta": 0.05,
-    "subsample": 0.8,
-    "colsample_bytree": 0.8,
-    "min_child_weight": 20,
-    "lambda": 2.0,
-    "nthread": 2,
-    "seed": 7,
-}
-DEFAULT_ROUNDS = 300
-
 
 # ---- normalisation ------------------------------------------------------------------------
-
-
-def _int(value: Any) -> int:
-    return int(value)
 
 
 def _epoch_seconds(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -448,307 +405,8 @@ def build_dataset(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.Data
     return team_features(player_prior_features(canonical))
 
 
-# ---- split --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Split:
-    train: pl.DataFrame
-    calibration: pl.DataFrame
-    evaluation: pl.DataFrame
-
-
-def time_split(dataset: pl.DataFrame, fractions: tuple[float, float] = (0.7, 0.1)) -> Split:
-    """Oldest ``fractions[0]`` for training, the next ``fractions[1]`` to calibrate, the rest
-    (newest) to evaluate. Rows are ordered by (``ts``, ``match_id``): no training row is later
-    than any calibration or evaluation row."""
-    data = dataset.filter(pl.col("y").is_not_null()).sort("ts", "match_id")
-    n = data.height
-    n_train = int(n * fractions[0])
-    n_cal = int(n * fractions[1])
-    return Split(
-        train=data.slice(0, n_train),
-        calibration=data.slice(n_train, n_cal),
-        evaluation=data.slice(n_train + n_cal),
-    )
-
-
-# ---- the model ----------------------------------------------------------------------------
-
-
-def _matrix(frame: pl.DataFrame, features: Sequence[str]) -> np.ndarray:
+def feature_matrix(frame: pl.DataFrame, features: Sequence[str]) -> np.ndarray:
     return frame.select(pl.col(f).cast(pl.Float64) for f in features).to_numpy()
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.log(q) - np.log1p(-q)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def fit_platt_slope(z: np.ndarray, y: np.ndarray, iterations: int = 50) -> float:
-    """Slope ``a`` minimising the log-loss of ``sigmoid(a * z)`` (no intercept: stays odd)."""
-    a = 1.0
-    for _ in range(iterations):
-        p = _sigmoid(a * z)
-        grad = float(np.sum((p - y) * z))
-        hess = float(np.sum(p * (1 - p) * z * z)) + 1e-9
-        step = grad / hess
-        a -= step
-        if abs(step) < 1e-10:
-            break
-    return float(a)
-
-
-@dataclass
-class MatchOutcomeModel:
-    booster: xgb.Booster
-    features: list[str]
-    calibration_slope: float = 1.0
-    feature_version: str = FEATURE_VERSION
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def signs(self) -> np.ndarray:
-        return np.array([-1.0 if f.startswith("d_") else 1.0 for f in self.features])
-
-    def _dmatrix(self, x: np.ndarray) -> xgb.DMatrix:
-        return xgb.DMatrix(x, feature_names=list(self.features))
-
-    def margins(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Raw booster margins of (a vs b) and of the swapped rows (b vs a)."""
-        m_ab = self.booster.predict(self._dmatrix(x), output_margin=True)
-        m_ba = self.booster.predict(self._dmatrix(x * self.signs), output_margin=True)
-        return m_ab.astype(np.float64), m_ba.astype(np.float64)
-
-    def raw_proba(self, x: np.ndarray) -> np.ndarray:
-        m_ab, m_ba = self.margins(x)
-        return 0.5 * (_sigmoid(m_ab) + 1.0 - _sigmoid(m_ba))
-
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        """Calibrated P(faction1 / lineup A wins); swapping the teams gives exactly 1 - p."""
-        return _sigmoid(self.calibration_slope * _logit(self.raw_proba(x)))
-
-    def predict_frame(self, dataset: pl.DataFrame) -> np.ndarray:
-        return self.predict_proba(_matrix(dataset, self.features))
-
-    def contributions(self, x: np.ndarray) -> np.ndarray:
-        """XGBoost feature contributions of the (a vs b) orientation: ``(n, n_features + 1)``,
-        last column the bias; each row sums to the booster margin."""
-        return np.asarray(self.booster.predict(self._dmatrix(x), pred_contribs=True))
-
-    def symmetric_contributions(self, x: np.ndarray) -> np.ndarray:
-        """0.5 * (contrib(a, b) - contrib(b, a)) per feature (the bias cancels)."""
-        c_ab = self.contributions(x)[:, :-1]
-        c_ba = np.asarray(self.booster.predict(self._dmatrix(x * self.signs), pred_contribs=True))[
-            :, :-1
-        ]
-        return 0.5 * (c_ab - c_ba)
-
-    # -- serialisation (XGBoost's own UBJ format, never pickle) ---------------------------
-    def to_bytes(self) -> bytes:
-        meta = {
-            "kind": "match_outcome",
-            "features": self.features,
-            "calibration_slope": self.calibration_slope,
-            "feature_version": self.feature_version,
-            "info": self.info,
-        }
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("model.ubj", bytes(self.booster.save_raw("ubj")))
-            zf.writestr("meta.json", json.dumps(meta, sort_keys=True))
-        return buffer.getvalue()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> MatchOutcomeModel:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            meta = json.loads(zf.read("meta.json"))
-            raw = zf.read("model.ubj")
-        booster = xgb.Booster()
-        booster.load_model(bytearray(raw))
-        booster.set_param({"nthread": 2})
-        return cls(
-            booster=booster,
-            features=list(meta["features"]),
-            calibration_slope=float(meta["calibration_slope"]),
-            feature_version=str(meta["feature_version"]),
-            info=dict(meta.get("info", {})),
-        )
-
-
-def both_orientations(x: np.ndarray, y: np.ndarray, signs: np.ndarray) -> tuple[Any, Any]:
-    return np.vstack([x, x * signs]), np.concatenate([y, 1.0 - y])
-
-
-def train(
-    split: Split,
-    *,
-    params: Mapping[str, Any] | None = None,
-    num_rounds: int = DEFAULT_ROUNDS,
-    features: Sequence[str] = FEATURES,
-    early_stopping_rounds: int | None = 40,
-) -> MatchOutcomeModel:
-    """Fit on ``split.train`` (both orientations), calibrate on ``split.calibration``."""
-    feats = list(features)
-    signs = np.array([-1.0 if f.startswith("d_") else 1.0 for f in feats])
-    x, y = both_orientations(
-        _matrix(split.train, feats), split.train["y"].to_numpy().astype(np.float64), signs
-    )
-    p = {**DEFAULT_PARAMS, **(params or {})}
-    dtrain = xgb.DMatrix(x, label=y, feature_names=feats)
-    evals: list[tuple[xgb.DMatrix, str]] = []
-    if split.calibration.height and early_stopping_rounds:
-        xc, yc = both_orientations(
-            _matrix(split.calibration, feats),
-            split.calibration["y"].to_numpy().astype(np.float64),
-            signs,
-        )
-        evals = [(xgb.DMatrix(xc, label=yc, feature_names=feats), "calibration")]
-    booster = xgb.train(
-        p,
-        dtrain,
-        num_boost_round=num_rounds,
-        evals=evals,
-        early_stopping_rounds=early_stopping_rounds if evals else None,
-        verbose_eval=False,
-    )
-    if evals:
-        best = booster.best_iteration
-        booster = booster[: best + 1]
-    model = MatchOutcomeModel(booster=booster, features=feats)
-    if split.calibration.height:
-        xc = _matrix(split.calibration, feats)
-        yc = split.calibration["y"].to_numpy().astype(np.float64)
-        z = _logit(model.raw_proba(xc))
-        model.calibration_slope = fit_platt_slope(np.concatenate([z, -z]), np.r_[yc, 1 - yc])
-    model.info = {
-        "trees": int(booster.num_boosted_rounds()),
-        "train_rows": int(x.shape[0]),
-        "train_start": _int(split.train["ts"].min()) if split.train.height else None,
-        "train_end": _int(split.train["ts"].max()) if split.train.height else None,
-    }
-    return model
-
-
-# ---- evaluation ---------------------------------------------------------------------------
-
-
-def elo_expected(elo_a: Any, elo_b: Any) -> np.ndarray:
-    """FACEIT/Elo expected score of team A from the teams' average Elo."""
-    a = np.asarray(elo_a, dtype=np.float64)
-    b = np.asarray(elo_b, dtype=np.float64)
-    return np.asarray(1.0 / (1.0 + 10.0 ** ((b - a) / 400.0)))
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = idx == b
-        if mask.any():
-            total += mask.mean() * abs(float(p[mask].mean()) - float(y[mask].mean()))
-    return float(total)
-
-
-def metrics(y: Any, p: Any) -> dict[str, float]:
-    """log-loss, Brier, AUC, accuracy and ECE (10 bins) of probabilities ``p``."""
-    yy = np.asarray(y, dtype=np.float64)
-    pp = np.clip(np.asarray(p, dtype=np.float64), 1e-15, 1 - 1e-15)
-    logloss = float(-np.mean(yy * np.log(pp) + (1 - yy) * np.log1p(-pp)))
-    auc = float(roc_auc_score(yy, pp)) if 0 < yy.sum() < len(yy) else float("nan")
-    return {
-        "logloss": logloss,
-        "brier": float(np.mean((pp - yy) ** 2)),
-        "auc": auc,
-        "accuracy": float(np.mean((pp > 0.5) == (yy > 0.5))),
-        "ece": expected_calibration_error(yy, pp),
-        "n": float(len(yy)),
-    }
-
-
-def evaluate(
-    model: MatchOutcomeModel,
-    dataset: pl.DataFrame,
-    oracle: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
-) -> dict[str, dict[str, float]]:
-    """Metrics of the model, the Elo baseline and (given true probabilities) the oracle.
-
-    ``oracle`` is either a match_id -> P(faction1 wins) mapping or an array aligned with
-    ``dataset``'s rows.
-    """
-    y = dataset["y"].to_numpy().astype(np.float64)
-    report = {
-        "model": metrics(y, model.predict_frame(dataset)),
-        "elo": metrics(y, elo_expected(dataset["elo_a"].to_numpy(), dataset["elo_b"].to_numpy())),
-    }
-    if oracle is not None:
-        if isinstance(oracle, Mapping):
-            p_oracle = np.array([oracle[m] for m in dataset["match_id"]], dtype=np.float64)
-        else:
-            p_oracle = np.asarray(oracle, dtype=np.float64)
-        report["oracle"] = metrics(y, p_oracle)
-    return report
-
-
-# ---- explanations -------------------------------------------------------------------------
-
-
-def _label(feature: str, map_name: str | None) -> str:
-    label = _LABELS.get(feature, feature)
-    return label.format(map=MAP_LABELS.get(map_name or "", map_name or "this map"))
-
-
-def explain(
-    model: MatchOutcomeModel, x_row: np.ndarray, map_name: str | None = None, top: int = 3
-) -> list[dict[str, Any]]:
-    """Top factors of one prediction (A's point of view), largest absolute effect first.
-
-    Each factor: ``feature``, ``label``, ``contribution`` (symmetric margin units) and
-    ``effect_pct`` (approximate change of the win probability in percentage points).
-    """
-    x = np.atleast_2d(x_row)
-    contrib = model.symmetric_contributions(x)[0]
-    p = float(model.predict_proba(x)[0])
-    scale = model.calibration_slope * p * (1 - p) * 100.0
-    order = np.argsort(-np.abs(contrib))[:top]
-    return [
-        {
-            "feature": model.features[i],
-            "label": _label(model.features[i], map_name),
-            "contribution": float(contrib[i]),
-            "effect_pct": float(contrib[i] * scale),
-        }
-        for i in order
-        if abs(contrib[i]) > 1e-9
-    ]
-
-
-def explanation_sentences(factors: Sequence[Mapping[str, Any]]) -> list[str]:
-    """E.g. "Your team's Mirage win rate is the largest factor, +6%"."""
-    sentences = []
-    for i, f in enumerate(factors):
-        pct = f"{f['effect_pct']:+.0f}%"
-        if i == 0:
-            sentences.append(f"Your team's {f['label']} is the largest factor, {pct}")
-        else:
-            sentences.append(f"Your team's {f['label']}: {pct}")
-    return sentences
-
-
-# ---- serving ------------------------------------------------------------------------------
-
-
-@dataclass
-class Prediction:
-    probability: float
-    elo_probability: float
-    map: str
-    factors: list[dict[str, Any]]
-    sentences: list[str]
 
 
 def lineup_features(
@@ -781,7 +439,7 @@ def lineup_features(
             latest[row["player_id"]] = float(row["elo_before"]) + ELO_STEP * (2 * won - 1)
     if current_elo:
         latest.update({k: float(v) for k, v in current_elo.items()})
-    ts = _int(hist["ts"].max()) + 1 if hist.height else 0
+    ts = int(hist.select(pl.col("ts").max()).item()) + 1 if hist.height else 0
     next_rows = pl.DataFrame(
         {
             "player_id": players,
@@ -806,99 +464,3 @@ def lineup_features(
     ).select(hist.columns)
     players_frame = player_prior_features(pl.concat([hist, next_rows], how="vertical_relaxed"))
     return team_features(players_frame.filter(pl.col("match_id") == NEXT_MATCH_ID))
-
-
-def predict(
-    model: MatchOutcomeModel,
-    lineup_a: Sequence[str],
-    lineup_b: Sequence[str],
-    map_name: str,
-    match_players: pl.DataFrame,
-    matches: pl.DataFrame,
-    *,
-    current_elo: Mapping[str, float] | None = None,
-    top: int = 3,
-) -> Prediction:
-    """P(lineup A beats lineup B on ``map_name``) with an explanation, from the histories."""
-    history = normalise_frames(match_players, matches)
-    return predict_from_history(
-        model, lineup_a, lineup_b, map_name, history, current_elo=current_elo, top=top
-    )
-
-
-def predict_from_history(
-    model: MatchOutcomeModel,
-    lineup_a: Sequence[str],
-    lineup_b: Sequence[str],
-    map_name: str,
-    history: pl.DataFrame,
-    *,
-    current_elo: Mapping[str, float] | None = None,
-    top: int = 3,
-) -> Prediction:
-    row = lineup_features(lineup_a, lineup_b, map_name, history, current_elo=current_elo)
-    x = _matrix(row, model.features)
-    factors = explain(model, x[0], map_name, top=top)
-    return Prediction(
-        probability=float(model.predict_proba(x)[0]),
-        elo_probability=float(elo_expected(row["elo_a"][0], row["elo_b"][0])),
-        map=map_name,
-        factors=factors,
-        sentences=explanation_sentences(factors),
-    )
-
-
-def veto_advice(
-    model: MatchOutcomeModel,
-    lineup_a: Sequence[str],
-    lineup_b: Sequence[str],
-    match_players: pl.DataFrame,
-    matches: pl.DataFrame,
-    *,
-    pool: Sequence[str] = MAP_POOL,
-    n_bans: int = 2,
-    current_elo: Mapping[str, float] | None = None,
-) -> dict[str, Any]:
-    """Win probability of lineup A per map of the pool; ban the lowest, pick the highest."""
-    history = normalise_frames(match_players, matches)
-    per_map = {
-        m: predict_from_history(model, lineup_a, lineup_b, m, history, current_elo=current_elo)
-        for m in pool
-    }
-    ranked = sorted(pool, key=lambda m: (-per_map[m].probability, m))
-    return {
-        "probabilities": {m: per_map[m].probability for m in ranked},
-        "pick": ranked[0],
-        "bans": list(reversed(ranked[-n_bans:])) if n_bans else [],
-        "reasons": {m: per_map[m].sentences for m in ranked},
-    }
-
-
-def margin_check(model: MatchOutcomeModel, x: np.ndarray) -> float:
-    """Max |sum(contributions) - margin| (a self-check used by tests)."""
-    m_ab, _ = model.margins(x)
-    return float(np.max(np.abs(model.contributions(x).sum(axis=1) - m_ab)))
-
-
-def logloss_of(model: MatchOutcomeModel, dataset: pl.DataFrame) -> float:
-    """The model's log-loss on a dataset (for champion/challenger comparisons)."""
-    return metrics(dataset["y"].to_numpy(), model.predict_frame(dataset))["logloss"]
-
-
-def dataset_window(dataset: pl.DataFrame) -> tuple[int | None, int | None]:
-    if not dataset.height:
-        return None, None
-    return _int(dataset["ts"].min()), _int(dataset["ts"].max())
-
-
-def nan_to_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-safe metrics (NaN -> None), recursively."""
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        if isinstance(v, Mapping):
-            out[k] = nan_to_none(v)
-        elif isinstance(v, float) and math.isnan(v):
-            out[k] = None
-        else:
-            out[k] = v
-    return out

@@ -1,0 +1,133 @@
+"""Serving the match-outcome model: a lineup's win probability with its explanation, and
+map-veto advice over the pool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from core.cs2 import MAP_LABELS, MAP_POOL
+from models.match_outcome.evaluation import elo_expected
+from models.match_outcome.features import LABELS, feature_matrix, lineup_features, normalise_frames
+from models.match_outcome.model import MatchOutcomeModel
+
+
+def _label(feature: str, map_name: str | None) -> str:
+    label = LABELS.get(feature, feature)
+    return label.format(map=MAP_LABELS.get(map_name or "", map_name or "this map"))
+
+
+def explain(
+    model: MatchOutcomeModel, x_row: np.ndarray, map_name: str | None = None, top: int = 3
+) -> list[dict[str, Any]]:
+    """Top factors of one prediction (A's point of view), largest absolute effect first.
+
+    Each factor: ``feature``, ``label``, ``contribution`` (symmetric margin units) and
+    ``effect_pct`` (approximate change of the win probability in percentage points).
+    """
+    x = np.atleast_2d(x_row)
+    contrib = model.symmetric_contributions(x)[0]
+    p = float(model.predict_proba(x)[0])
+    scale = model.calibration_slope * p * (1 - p) * 100.0
+    order = np.argsort(-np.abs(contrib))[:top]
+    return [
+        {
+            "feature": model.features[i],
+            "label": _label(model.features[i], map_name),
+            "contribution": float(contrib[i]),
+            "effect_pct": float(contrib[i] * scale),
+        }
+        for i in order
+        if abs(contrib[i]) > 1e-9
+    ]
+
+
+def explanation_sentences(factors: Sequence[Mapping[str, Any]]) -> list[str]:
+    """E.g. "Your team's Mirage win rate is the largest factor, +6%"."""
+    sentences = []
+    for i, f in enumerate(factors):
+        pct = f"{f['effect_pct']:+.0f}%"
+        if i == 0:
+            sentences.append(f"Your team's {f['label']} is the largest factor, {pct}")
+        else:
+            sentences.append(f"Your team's {f['label']}: {pct}")
+    return sentences
+
+
+@dataclass
+class Prediction:
+    probability: float
+    elo_probability: float
+    map: str
+    factors: list[dict[str, Any]]
+    sentences: list[str]
+
+
+def predict(
+    model: MatchOutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str,
+    match_players: pl.DataFrame,
+    matches: pl.DataFrame,
+    *,
+    current_elo: Mapping[str, float] | None = None,
+    top: int = 3,
+) -> Prediction:
+    """P(lineup A beats lineup B on ``map_name``) with an explanation, from the histories."""
+    history = normalise_frames(match_players, matches)
+    return predict_from_history(
+        model, lineup_a, lineup_b, map_name, history, current_elo=current_elo, top=top
+    )
+
+
+def predict_from_history(
+    model: MatchOutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str,
+    history: pl.DataFrame,
+    *,
+    current_elo: Mapping[str, float] | None = None,
+    top: int = 3,
+) -> Prediction:
+    row = lineup_features(lineup_a, lineup_b, map_name, history, current_elo=current_elo)
+    x = feature_matrix(row, model.features)
+    factors = explain(model, x[0], map_name, top=top)
+    return Prediction(
+        probability=float(model.predict_proba(x)[0]),
+        elo_probability=float(elo_expected(row["elo_a"][0], row["elo_b"][0])),
+        map=map_name,
+        factors=factors,
+        sentences=explanation_sentences(factors),
+    )
+
+
+def veto_advice(
+    model: MatchOutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    match_players: pl.DataFrame,
+    matches: pl.DataFrame,
+    *,
+    pool: Sequence[str] = MAP_POOL,
+    n_bans: int = 2,
+    current_elo: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Win probability of lineup A per map of the pool; ban the lowest, pick the highest."""
+    history = normalise_frames(match_players, matches)
+    per_map = {
+        m: predict_from_history(model, lineup_a, lineup_b, m, history, current_elo=current_elo)
+        for m in pool
+    }
+    ranked = sorted(pool, key=lambda m: (-per_map[m].probability, m))
+    return {
+        "probabilities": {m: per_map[m].probability for m in ranked},
+        "pick": ranked[0],
+        "bans": list(reversed(ranked[-n_bans:])) if n_bans else [],
+        "reasons": {m: per_map[m].sentences for m in ranked},
+    }
