@@ -373,8 +373,3 @@ def require_admin() -> User:
         st.error("This page is for administrators only.", icon="⛔")
         st.stop()
     return user
-
-
-def is_admin() -> bool:
-    user = current_user()
-    return user is not None and user.role == "admin"

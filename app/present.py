@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 import humanize
 
+from core.cs2 import MAP_LABELS
+
 # every stat key a page can show -> what a player calls it
 STAT_LABELS: dict[str, str] = {
     "kd": "K/D",
@@ -48,7 +50,6 @@ SHARES = {"win_rate", "entry_success", "sniper_share"}
 # stats already in percent (0-100)
 PERCENTS = {"hs_pct"}
 ONE_DECIMAL = {"adr", "utility_dpr"}
-ROLE_ARTICLES = {"AWPer": "an", "Entry": "an", "Anchor": "an"}
 ROLE_DESCRIPTIONS = {
     "AWPer": "AWPer",
     "Entry": "entry fragger",
@@ -102,15 +103,11 @@ def stat_change(key: str, now: float | None, before: float | None) -> str | None
     return f"{change:+.2f}"
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
 def map_label(map_name: str | None) -> str:
     """ "Mirage" for "de_mirage", "Dust2" for "de_dust2"."""
     if not map_name:
         return "Unknown map"
-    return map_name.removeprefix("de_").capitalize()
+    return MAP_LABELS.get(map_name) or map_name.removeprefix("de_").capitalize()
 
 
 def role_phrase(role: str | None) -> str:

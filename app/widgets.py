@@ -7,7 +7,7 @@ import re
 import streamlit as st
 
 from app import present
-from app.present import map_label, percent  # noqa: F401  (re-exported for the pages)
+from app.present import map_label  # noqa: F401  (re-exported for the pages)
 from app.resources import get_resources
 from core import crud
 from core.text import control_character_error

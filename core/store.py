@@ -328,12 +328,6 @@ def tracked_player_ids(session: Session) -> list[str]:
     )
 
 
-def untrack(session: Session, player_id: str) -> None:
-    session.execute(
-        update(IngestState).where(IngestState.player_id == player_id).values(tracked=False)
-    )
-
-
 def analyze(session: Session) -> None:
     """Refresh planner statistics after a bulk load (PostgreSQL only)."""
     if session.get_bind().dialect.name == "postgresql":

@@ -231,10 +231,6 @@ class ChampionCache(Generic[T]):
     def version(self) -> int | None:
         return self._version
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._checked_at = None
-
     def get(self) -> T | None:
         with self._lock:
             now = self.clock()
