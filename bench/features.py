@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.cache import FeatureCache
 from models import features as F
-from models import features_pandas as FP
+from tests.features import pandas_reference as FP
 
 
 def league_frame(rows: int) -> tuple[pl.DataFrame, str]:

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from models import features as F
-from models import features_pandas as FP
+from tests.features import pandas_reference as FP
 
 EXT_COUNTS = (
     "entry_count",
