@@ -19,11 +19,12 @@ Other backends (SQLite in the embedded default set-up) read through the driver.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, TypeDecorator
+from sqlalchemy import types as sa_types
 from sqlalchemy.orm import Session
 
 CHUNK_BYTES = 32 << 20
@@ -104,6 +105,30 @@ def _parse(data: bytes, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     return _finish(frame, schema)
 
 
+def polars_type(column: ColumnElement[Any]) -> pl.DataType:
+    """The polars type a column of the product's schema loads as (integers as Int64, the
+    loaders' convention; our UTC datetimes as Datetime("us", "UTC"))."""
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, sa_types.Boolean):
+        return pl.Boolean()
+    if isinstance(kind, sa_types.Integer):
+        return pl.Int64()
+    if isinstance(kind, sa_types.Float | sa_types.Numeric):
+        return pl.Float64()
+    if isinstance(kind, sa_types.DateTime):
+        return pl.Datetime("us", "UTC")
+    if isinstance(kind, sa_types.String):
+        return pl.String()
+    raise TypeError(f"no polars type for column {column} of type {column.type!r}")
+
+
+def schema_of(columns: Sequence[ColumnElement[Any]]) -> dict[str, pl.DataType]:
+    """``{name: polars type}`` of labelled or table columns, in their order."""
+    return {str(c.key): polars_type(c) for c in columns}
+
+
 def read_frame(
     session: Session,
     statement: Select[Any],
@@ -137,4 +162,4 @@ def read_frame(
                 del buffer[:cut]
     if buffer or not frames:
         frames.append(_parse(bytes(buffer), schema))
-    return pl.concat(frames, rechunk=True) if len(frames) > 1 else frames[0]
+    return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]

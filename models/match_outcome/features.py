@@ -228,51 +228,42 @@ def load_training_frames(
     """
     from sqlalchemy import select
 
+    from core.db.columnar import read_frame, schema_of
     from core.db.schema import EloHistory, Match, MatchPlayer
 
+    ids = None if player_ids is None else list(player_ids)
     mp_cols = [c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")]
     mp_query = select(*mp_cols)
-    if player_ids is not None:
-        mp_query = mp_query.where(MatchPlayer.player_id.in_(list(player_ids)))
-    mp_rows = session.execute(mp_query).all()
-    mp = pl.DataFrame(
-        [tuple(r) for r in mp_rows],
-        schema=[c.name for c in mp_cols],
-        orient="row",
-        infer_schema_length=None,
-    )
+    if ids is not None:
+        mp_query = mp_query.where(MatchPlayer.player_id.in_(ids))
+    mp = read_frame(session, mp_query, schema_of(mp_cols))
     e = EloHistory.__table__.c
-    elo_query = select(e.player_id, e.match_id, e.elo).where(e.match_id.is_not(None))
-    if player_ids is not None:
-        elo_query = elo_query.where(e.player_id.in_(list(player_ids)))
-    elo_rows = session.execute(elo_query).all()
-    elo = pl.DataFrame(
-        [tuple(r) for r in elo_rows],
-        schema={"player_id": pl.String, "match_id": pl.String, "elo_after": pl.Int64},
-        orient="row",
+    elo_query = select(e.player_id, e.match_id, e.elo.label("elo_after")).where(
+        e.match_id.is_not(None)
+    )
+    if ids is not None:
+        elo_query = elo_query.where(e.player_id.in_(ids))
+    elo = read_frame(
+        session,
+        elo_query,
+        {"player_id": pl.String(), "match_id": pl.String(), "elo_after": pl.Int64()},
     ).unique(["player_id", "match_id"])
     mp = mp.join(elo, on=["player_id", "match_id"], how="left")
     m = Match.__table__.c
-    m_query = select(m.id, m.started_at, m.finished_at, m.map, m.rounds, m.winner_faction)
-    if player_ids is not None:
+    m_cols = [
+        m.id.label("match_id"),
+        m.started_at,
+        m.finished_at,
+        m.map,
+        m.rounds,
+        m.winner_faction,
+    ]
+    m_query = select(*m_cols)
+    if ids is not None:
         m_query = m_query.where(
-            m.id.in_(
-                select(MatchPlayer.match_id).where(MatchPlayer.player_id.in_(list(player_ids)))
-            )
+            m.id.in_(select(MatchPlayer.match_id).where(MatchPlayer.player_id.in_(ids)))
         )
-    m_rows = session.execute(m_query).all()
-    matches = pl.DataFrame(
-        [tuple(r) for r in m_rows],
-        schema={
-            "match_id": pl.String,
-            "started_at": pl.Datetime("us", "UTC"),
-            "finished_at": pl.Datetime("us", "UTC"),
-            "map": pl.String,
-            "rounds": pl.Int64,
-            "winner_faction": pl.String,
-        },
-        orient="row",
-    )
+    matches = read_frame(session, m_query, schema_of(m_cols))
     return mp, matches
 
 
