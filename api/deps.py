@@ -11,9 +11,9 @@ database on every call, so a downgrade or a cancelled subscription takes effect 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -108,21 +108,26 @@ class VerifiedTokens:
     valid until its ``exp`` (revocation is checked separately, on every request). So each token is
     verified by ``core.auth.verify_token`` once, then served from here while ``now < exp`` (the
     expiry rule of PyJWT); an expired entry is dropped and verified again, which refuses it with
-    the usual reason. Only successes are kept; the key includes the secret key.
+    the usual reason. Only successes are kept; the key includes the secret key. ``clock`` gives
+    the current time (tests set it).
     """
 
-    def __init__(self, max_entries: int = 20_000) -> None:
+    def __init__(
+        self, max_entries: int = 20_000, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.max_entries = max_entries
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._data: dict[tuple[str, str], tuple[float, auth.TokenClaims]] = {}
 
     def verify(self, secret_key: str, token: str) -> auth.TokenClaims:
         key = (secret_key, token)
+        now = self.clock()
         found = self._data.get(key)
         if found is not None:
-            if time.time() < found[0]:
+            if now.timestamp() < found[0]:
                 return found[1]
             self._data.pop(key, None)
-        claims = auth.verify_token(secret_key, token, "access")
+        claims = auth.verify_token(secret_key, token, "access", now=now)
         while len(self._data) >= self.max_entries:  # oldest first (insertion order)
             self._data.pop(next(iter(self._data)), None)
         self._data[key] = (claims.expires_at.timestamp(), claims)

@@ -618,10 +618,14 @@ def issue_token(
     return jwt.encode(claims, secret_key, algorithm=TOKEN_ALGORITHM)
 
 
-def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
+def verify_token(
+    secret_key: str, token: str, purpose: str, *, now: datetime | None = None
+) -> TokenClaims:
     """The claims of a valid token for ``purpose``; raises ``InvalidToken`` otherwise.
 
     Checks only the token itself; ``live_user`` checks it against the database (revocation).
+    A token has expired when ``now`` (default: the current time) has reached its ``exp``
+    (PyJWT's rule, checked here so that callers and tests can give the time).
     """
     if not secret_key or not token:
         raise InvalidToken("missing")
@@ -630,12 +634,16 @@ def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
             token,
             secret_key,
             algorithms=[TOKEN_ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "purpose", "role", "gen", "jti"]},
+            options={
+                "require": ["exp", "iat", "sub", "purpose", "role", "gen", "jti"],
+                "verify_exp": False,
+            },
         )
-    except jwt.ExpiredSignatureError:
-        raise InvalidToken("expired") from None
-    except jwt.PyJWTError:
+        expires = int(claims["exp"])
+    except (jwt.PyJWTError, TypeError, ValueError, OverflowError):
         raise InvalidToken("invalid") from None
+    if expires <= (now or datetime.now(UTC)).timestamp():
+        raise InvalidToken("expired")
     if claims.get("purpose") != purpose:
         raise InvalidToken("wrong purpose")
     try:
@@ -650,7 +658,7 @@ def verify_token(secret_key: str, token: str, purpose: str) -> TokenClaims:
         generation=str(claims["gen"]),
         token_id=str(claims["jti"]),
         issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
-        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        expires_at=datetime.fromtimestamp(expires, UTC),
     )
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -213,22 +211,24 @@ async def test_deleted_user_token_is_refused_on_premium_routes(http, seeded) -> 
     assert_problem(refresh, 401)
 
 
-async def test_a_verified_token_is_refused_once_it_expires(http, seeded) -> None:
-    """Verified tokens are remembered (api.deps.verified_tokens), but never past their expiry."""
+async def test_a_verified_token_is_refused_once_it_expires(http, seeded, monkeypatch) -> None:
+    """Verified tokens are remembered (api.deps.verified_tokens), but never past their expiry
+    (the cache's clock is moved, nothing sleeps)."""
     from api.deps import verified_tokens
 
+    issued = datetime.now(UTC)
+    clock = {"now": issued}
+    monkeypatch.setattr(verified_tokens, "clock", lambda: clock["now"])
     with seeded.sessions() as session:
         user = session.scalar(select(User).where(User.username == seeded.users["free"]))
-        # issued 58 s ago for 60 s: valid for about two more seconds
-        token = auth.issue_token(
-            SECRET, user, 60, "access", now=datetime.now(UTC) - timedelta(seconds=58)
-        )
+        token = auth.issue_token(SECRET, user, 60, "access", now=issued)
     url = f"/api/players/{seeded.nicknames[0]}"
-    for _ in range(2):  # verified, then served from the cache of verified tokens
+    for seconds in (0, 59):  # verified, then served from the cache of verified tokens
+        clock["now"] = issued + timedelta(seconds=seconds)
         assert (await http.get(url, headers=bearer(token))).status_code == 200
     assert (SECRET, token) in verified_tokens._data
     exp = jwt.decode(token, SECRET, algorithms=["HS256"])["exp"]
-    await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
+    clock["now"] = datetime.fromtimestamp(exp, UTC)  # PyJWT's rule: expired at exp
     refused = await http.get(url, headers=bearer(token))
     assert assert_problem(refused, 401)["type"].endswith("invalid-token")
     assert (SECRET, token) not in verified_tokens._data
