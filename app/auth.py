@@ -12,34 +12,37 @@ Passwords
     audit always apply.
 
 The re-login cookie (``faceit_ai_auth``)
-    The same transport streamlit-authenticator 0.4.2 uses: written and deleted in the browser by
-    extra_streamlit_components' ``CookieManager`` component, read on the server from
-    ``st.context.cookies`` (the cookies of the page's websocket handshake, so a refresh or a new tab
-    sees it on the very first run). Its value is a ``core.auth.issue_token`` JWT (HS256 with
+    ``HttpOnly`` (page scripts cannot read it), ``SameSite=Lax`` (sent on the top-level return
+    from Stripe Checkout), ``Path=/``, and ``Secure`` when ``PUBLIC_URL`` is https. JavaScript
+    cannot set an HttpOnly cookie (streamlit-authenticator's CookieManager writes it from the
+    browser, so it could not be HttpOnly), so the server sets it: after a login the page posts a
+    one-time *grant* (a 60-second ``core.auth`` token of purpose ``web-session-set``) to the app's
+    own route ``POST /auth/session-cookie`` (app/server.py, served by Streamlit's ``st.App`` on
+    the same origin), which answers ``Set-Cookie`` with the re-login token. A logout posts a
+    ``web-session-clear`` grant, answered with an expired cookie. A grant works once (the used
+    ones are remembered in this process until they expire); the page keeps posting it on every
+    run until the route has used it. The cookie is read back on the server from
+    ``st.context.cookies`` (the cookies of the page's websocket handshake, so a refresh or a new
+    tab sees it on the very first run). Its value is a ``core.auth.issue_token`` JWT (HS256 with
     ``settings.resolved_secret_key()``, purpose ``web-session``, ``iat``/``exp``); a tampered,
     expired, wrong-purpose token, or one for a deleted user is ignored.
 
-    streamlit-authenticator's known weak spots and what is done about them:
-
-    * *login lost on refresh / in a new tab*: the cookie write is a browser-side component that can
-      be dropped when the script reruns right after rendering it. Here the write stays pending (and
-      rendered on every run, under a fresh key) until the component reports it done.
-    * *logout undone by a refresh*: the delete is pending in the same way, this session ignores
-      the cookie after a logout, and the logout ends the user's session generation
-      (``core.auth.revoke_sessions``, the rule the API's logout follows too), so any cookie issued
-      before it is refused by the server even if the browser still sends it. (So logging out in one
-      browser also ends the "remember me" of the others, which is the safe behaviour.)
+    A logout is final even if the browser keeps the cookie: this session ignores the cookie after
+    it, and the logout ends the user's session generation (``core.auth.revoke_sessions``, the rule
+    the API's logout follows too), so any cookie issued before it is refused by the server. (So
+    logging out in one browser also ends the "remember me" of the others, which is the safe
+    behaviour.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import secrets
-from datetime import datetime, timedelta
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-import extra_streamlit_components as stx
 import streamlit as st
 from sqlalchemy import select
 from streamlit.errors import StreamlitAPIException
@@ -56,7 +59,10 @@ COOKIE_PURPOSE = "web-session"
 
 _USER_ID = "auth_user_id"
 _LOGGED_OUT = "auth_logged_out"
-_COOKIE_OP = "auth_cookie_op"  # (op, value, nonce) while a browser-side cookie change is pending
+_COOKIE_OP = "auth_cookie_op"  # (op, grant) while a cookie change is pending in the browser
+COOKIE_ROUTE = "/auth/session-cookie"  # app/server.py serves it
+GRANT_SECONDS = 60
+GRANT_PURPOSES = {"set": "web-session-set", "clear": "web-session-clear"}
 CHECKOUT_URL = "auth_checkout_url"
 
 
@@ -105,32 +111,110 @@ def _cookie_from_request() -> str | None:
         return None
 
 
+def secure_cookie() -> bool:
+    """Whether the cookie gets ``Secure``: only behind TLS (a plain-http browser drops it)."""
+    return get_settings().public_url.startswith("https://")
+
+
+class UsedGrants:
+    """The grants' token ids used in this process, until the grants expire."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def use(self, token_id: str, expires_at: float) -> bool:
+        """Mark ``token_id`` used; False if it already was."""
+        now = time.time()
+        with self._lock:
+            for old in [k for k, until in self._until.items() if until <= now]:
+                del self._until[old]
+            if token_id in self._until:
+                return False
+            self._until[token_id] = expires_at
+            return True
+
+    def __contains__(self, token_id: object) -> bool:
+        with self._lock:
+            return token_id in self._until
+
+
+used_grants = UsedGrants()
+
+
+def issue_grant(user: User, op: str) -> str:
+    """A one-time, 60-second grant the page exchanges at ``COOKIE_ROUTE`` for ``op``."""
+    return core_auth.issue_token(_secret(), user, GRANT_SECONDS, GRANT_PURPOSES[op])
+
+
+@dataclass(frozen=True)
+class CookieChange:
+    """What ``COOKIE_ROUTE`` answers for a valid grant: set ``token``, or clear (token None)."""
+
+    token: str | None
+    max_age: int
+    secure: bool
+
+
+def exchange_grant(op: str, grant: str) -> CookieChange | None:
+    """The cookie change of a valid, unused grant for ``op`` (and the grant is used up); None
+    for anything else. A ``set`` grant must also be of a live session (core.auth's revocation
+    rule); a ``clear`` grant is honoured after the logout that revoked it."""
+    purpose = GRANT_PURPOSES.get(op)
+    if purpose is None:
+        return None
+    try:
+        claims = core_auth.verify_token(_secret(), grant, purpose)
+    except core_auth.InvalidToken:
+        return None
+    if op == "clear":
+        if not used_grants.use(claims.token_id, claims.expires_at.timestamp()):
+            return None
+        return CookieChange(token=None, max_age=0, secure=secure_cookie())
+    with get_resources().sessions() as session:
+        try:
+            user = core_auth.live_user(session, claims)
+        except core_auth.InvalidToken:
+            return None
+    if not used_grants.use(claims.token_id, claims.expires_at.timestamp()):
+        return None
+    return CookieChange(
+        token=issue_cookie_token(user), max_age=int(cookie_days() * 86400), secure=secure_cookie()
+    )
+
+
+def _grant_id(grant: str) -> str | None:
+    try:
+        return core_auth.verify_token(_secret(), grant, GRANT_PURPOSES["set"]).token_id
+    except core_auth.InvalidToken:
+        pass
+    try:
+        return core_auth.verify_token(_secret(), grant, GRANT_PURPOSES["clear"]).token_id
+    except core_auth.InvalidToken:
+        return None  # expired: nothing more to post
+
+
+def cookie_script(op: str, grant: str) -> str:
+    """The page script that posts ``grant`` to the cookie route (same origin)."""
+    body = json.dumps({"op": op, "grant": grant})
+    return (
+        f"<script>fetch({json.dumps(COOKIE_ROUTE)}, {{method: 'POST', "
+        "credentials: 'same-origin', headers: {'Content-Type': 'application/json'}, "
+        f"body: {json.dumps(body)}}});</script>"
+    )
+
+
 def _render_pending_cookie_op() -> None:
-    """Render the pending cookie write/delete until the browser confirms it."""
+    """Post the pending cookie change from the page until the route has used its grant."""
     pending = st.session_state.get(_COOKIE_OP)
     if not pending:
         return
-    op, value, nonce = pending
-    manager = stx.CookieManager(key=f"auth_cookies_{nonce}")
-    if op == "set":
-        days = cookie_days()
-        manager.set(
-            COOKIE_NAME,
-            value,
-            key=f"auth_cookie_set_{nonce}",
-            expires_at=datetime.now() + timedelta(days=days),
-            max_age=days * 86400,
-            same_site="lax",  # sent on the top-level return from Stripe Checkout
-            secure=True if get_settings().public_url.startswith("https://") else None,
-        )
-        done = st.session_state.get(f"auth_cookie_set_{nonce}")
-    else:
-        # KeyError: the component did not list the cookie (yet); the delete is sent anyway
-        with contextlib.suppress(KeyError):
-            manager.delete(COOKIE_NAME, key=f"auth_cookie_delete_{nonce}")
-        done = st.session_state.get(f"auth_cookie_delete_{nonce}")
-    if done:
+    op, grant = pending
+    token_id = _grant_id(grant)
+    if token_id is None or token_id in used_grants:
         st.session_state.pop(_COOKIE_OP, None)
+        return
+    st.html(cookie_script(op, grant), unsafe_allow_javascript=True)
 
 
 def sync_session() -> None:
@@ -193,7 +277,7 @@ def login(username: str, password: str) -> User:
     st.session_state[_USER_ID] = user.id
     st.session_state.pop(_LOGGED_OUT, None)
     if cookie_days() > 0:
-        st.session_state[_COOKIE_OP] = ("set", issue_cookie_token(user), secrets.token_hex(4))
+        st.session_state[_COOKIE_OP] = ("set", issue_grant(user, "set"))
     return user
 
 
@@ -203,10 +287,10 @@ def logout() -> None:
     if user is not None:
         with get_resources().sessions() as session:
             core_auth.revoke_sessions(session, user.id, user.username, "logout")
+        st.session_state[_COOKIE_OP] = ("clear", issue_grant(user, "clear"))
     st.session_state.pop(_USER_ID, None)
     st.session_state.pop(CHECKOUT_URL, None)
     st.session_state[_LOGGED_OUT] = True
-    st.session_state[_COOKIE_OP] = ("delete", "", secrets.token_hex(4))
 
 
 def user_is_premium(user: User) -> bool:

@@ -35,7 +35,7 @@ app.add_typer(users_app, name="users", help="Manage user accounts and roles.")
 app.command(help="Serve the JSON API and Stripe webhooks (FastAPI).")(serve_api)
 console = Console(stderr=True)
 
-APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "main.py"
+APP_ENTRY = Path(__file__).resolve().parents[1] / "app" / "server.py"  # st.App: pages + routes
 STREAMLIT_OPTIONS = {
     "server.headless": "true",
     "browser.gatherUsageStats": "false",

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 NGINX_TEMPLATE = REPO / "deploy" / "nginx" / "faceit-ai.conf"
 ALERT_RULES = REPO / "monitoring" / "alerts.yml"
 ALERTMANAGER_CONFIG = REPO / "monitoring" / "alertmanager.yml"
-APP_ENTRY = REPO / "app" / "main.py"
+APP_ENTRY = REPO / "app" / "server.py"  # st.App: the pages of app/main.py + the cookie route
 BINARIES = {
     "nginx": "nginx",
     "prometheus": "prometheus",

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 
+import httpx
 import jwt
 import pytest
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
 from app import auth as app_auth
+from app.auth import COOKIE_ROUTE
+from app.routes import routes
 from core import auth
 from core.db.schema import User
 from core.settings import get_settings
@@ -105,17 +112,50 @@ def logged_in_as(at: AppTest) -> str | None:
     return None
 
 
+def post_to_cookie_route(**request: Any) -> httpx.Response:
+    """POST to the app's own cookie route (app/routes.py: what app/server.py serves next to the
+    pages)."""
+
+    async def post() -> httpx.Response:
+        transport = httpx.ASGITransport(app=Starlette(routes=routes))
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+            return await http.post(COOKIE_ROUTE, **request)
+
+    return asyncio.run(post())
+
+
+def exchange(op: str, grant: str) -> httpx.Response:
+    return post_to_cookie_route(json={"op": op, "grant": grant})
+
+
+def set_cookie_header(response: Any) -> SimpleCookie:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie.load(response.headers["set-cookie"])
+    return cookie
+
+
 def test_refresh_and_new_tab_stay_logged_in_and_logout_is_final(
     keyed: None, users: dict[str, User], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # log in with the form: the cookie write is pending until the browser confirms it
+    # log in with the form: the page posts a one-time grant until the cookie route used it
     at = with_cookie(monkeypatch, None)
     at.text_input(key="login_username").input("freddy")
     at.text_input(key="login_password").input("Correct-horse-42")
     next(b for b in at.button if b.label == "Log in").click().run()
-    op, token, _ = at.session_state["auth_cookie_op"]
+    op, grant = at.session_state["auth_cookie_op"]
     assert op == "set"
+    assert any(COOKIE_ROUTE in str(element.proto.body) for element in at.get("html"))
+    answer = exchange(op, grant)
+    assert answer.status_code == 204, answer.text
+    cookie = set_cookie_header(answer)[app_auth.COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"].lower() == "lax" and cookie["path"] == "/"
+    assert int(cookie["max-age"]) == 7 * 86400
+    token = cookie.value
     assert app_auth.user_id_from_cookie(token) == users["free"].id
+    # used: the page stops posting it, and it never works again
+    at.run()
+    assert "auth_cookie_op" not in at.session_state
+    assert exchange(op, grant).status_code == 403
 
     # a refresh / new tab sends the cookie: logged in again without a password
     assert logged_in_as(with_cookie(monkeypatch, token)) == "freddy"
@@ -128,7 +168,10 @@ def test_refresh_and_new_tab_stay_logged_in_and_logout_is_final(
     tab = with_cookie(monkeypatch, token)
     next(b for b in tab.button if b.label == "Log out").click().run()
     assert logged_in_as(tab) is None
-    assert tab.session_state["auth_cookie_op"][0] == "delete"
+    op, grant = tab.session_state["auth_cookie_op"]
+    assert op == "clear"
+    cleared = set_cookie_header(exchange(op, grant))[app_auth.COOKIE_NAME]
+    assert cleared.value == "" and int(cleared["max-age"]) == 0 and cleared["httponly"]
     tab.run()  # this session ignores the cookie its browser may still send
     assert logged_in_as(tab) is None
 
@@ -140,8 +183,44 @@ def test_refresh_and_new_tab_stay_logged_in_and_logout_is_final(
     at.text_input(key="login_username").input("freddy")
     at.text_input(key="login_password").input("Correct-horse-42")
     next(b for b in at.button if b.label == "Log in").click().run()
-    new_token = at.session_state["auth_cookie_op"][1]
-    assert logged_in_as(with_cookie(monkeypatch, new_token)) == "freddy"
+    new_token = set_cookie_header(exchange(*at.session_state["auth_cookie_op"]))
+    assert logged_in_as(with_cookie(monkeypatch, new_token[app_auth.COOKIE_NAME].value)) == "freddy"
+
+
+def test_the_cookie_is_secure_only_behind_tls(
+    keyed: None, users: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for public_url, secure in [("http://127.0.0.1:8501", False), ("https://faceit.example", True)]:
+        monkeypatch.setenv("PUBLIC_URL", public_url)
+        get_settings.cache_clear()
+        answer = exchange("set", app_auth.issue_grant(users["free"], "set"))
+        assert bool(set_cookie_header(answer)[app_auth.COOKIE_NAME]["secure"]) is secure
+
+
+def test_the_cookie_route_refuses_bad_grants_and_sets_nothing(
+    keyed: None, users: dict[str, User], sessions: Callable[[], Session]
+) -> None:
+    user = users["free"]
+    two_minutes_ago = datetime.now(UTC) - timedelta(minutes=2)  # the grant expired a minute ago
+    bad = [
+        ("set", "garbage"),
+        ("set", app_auth.issue_cookie_token(user)),  # the cookie itself is not a grant
+        ("set", app_auth.issue_grant(user, "clear")),  # a clear grant cannot set
+        ("set", auth.issue_token(SECRET, user, 60, "web-session-set", now=two_minutes_ago)),
+        ("drop", app_auth.issue_grant(user, "set")),
+    ]
+    for op, grant in bad:
+        answer = exchange(op, grant)
+        assert answer.status_code == 403, (op, grant)
+        assert "set-cookie" not in answer.headers
+    for body in [b"", b"not json", b"[]", b'{"op": "set"}', b'{"op": 1, "grant": "x"}']:
+        answer = post_to_cookie_route(content=body)
+        assert answer.status_code == 422 and "set-cookie" not in answer.headers
+    # a grant of a session revoked meanwhile (logout elsewhere, password change) sets nothing
+    grant = app_auth.issue_grant(user, "set")
+    with sessions() as session:
+        auth.revoke_sessions(session, user.id, user.username, "logout")
+    assert exchange("set", grant).status_code == 403
 
 
 def test_the_cookie_never_carries_entitlement(

@@ -345,7 +345,7 @@ def test_register_then_log_in_then_log_out(
     assert not at.exception
     assert "You are logged out." in texts(at)
     assert "auth_user_id" not in at.session_state
-    assert at.session_state["auth_cookie_op"][0] == "delete"
+    assert at.session_state["auth_cookie_op"][0] == "clear"
     with sessions() as session:
         actions = list(session.scalars(select(AuditLog.action).where(AuditLog.subject == "newbie")))
     assert actions[:1] == ["register"] and "login" in actions and actions[-1] == "logout"

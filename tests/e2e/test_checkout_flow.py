@@ -156,7 +156,7 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
                 "-m",
                 "streamlit",
                 "run",
-                str(ROOT / "app" / "main.py"),
+                str(ROOT / "app" / "server.py"),
                 "--server.port",
                 str(app_port),
                 "--server.address",
@@ -270,7 +270,15 @@ def test_register_upgrade_predict_logout(stack: Stack, browser: Any) -> None:
         expect(page.get_by_text(f"Logged in as {USERNAME}").first).to_be_visible()
         login_cookie = wait_for_cookie(context, present=True)
         assert login_cookie is not None and login_cookie["expires"] > time.time() + 6 * 86400
+        # set by the server (the app's cookie route), out of reach of page scripts
+        assert login_cookie["httpOnly"] is True and login_cookie["sameSite"] == "Lax"
+        assert COOKIE not in page.evaluate("document.cookie")
         shot(page, "logged-in")
+
+        # a reload (a new Streamlit session on the same page) logs in again from the cookie
+        page.reload()
+        expect(page.get_by_text(f"Logged in as {USERNAME}").first).to_be_visible()
+        assert COOKIE not in page.evaluate("document.cookie")
 
         # 3. a new tab (a brand-new Streamlit session) is still logged in
         tab = context.new_page()
