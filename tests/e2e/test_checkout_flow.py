@@ -15,17 +15,16 @@ import asyncio
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select
@@ -37,46 +36,16 @@ from core.fake_stripe import FakeStripe
 from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
+from tests.utils.browser import ROOT, VIEWPORT, Shots, free_port, wait_http
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 COOKIE = "faceit_ai_auth"
 PRICE = "price_test_e2e_premium"
 WHSEC = "whsec_test_e2e"
 USERNAME = "e2e-player"
 PASSWORD = "Headshot-Tap-42"
 TIMEOUT_MS = 30_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the process serving {url} exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds}s")
 
 
 @dataclass
@@ -110,7 +79,9 @@ def seed(resources: Resources) -> None:
         for nickname in nicknames:
             await ingestor.ingest_nickname(nickname)
 
-    asyncio.run(run_ingest(resources, job, roster_depth=0))
+    # in a thread of its own: the session's Playwright browser keeps an event loop running here
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(lambda: asyncio.run(run_ingest(resources, job, roster_depth=0))).result()
     run_training(resources.sessions)
 
 
@@ -192,38 +163,6 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
             print(log.read_text(errors="replace")[-5000:])
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium; a launch failure FAILS the test (no skip)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (see .ci/run)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-class Shots:
-    def __init__(self) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("*.png"):
-            old.unlink()
-        self.count = 0
-        self.taken: list[str] = []
-
-    def __call__(self, page: Any, step: str) -> None:
-        self.count += 1
-        path = ARTIFACTS / f"{self.count:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        self.taken.append(path.name)
-
-
 def auth_cookie(context: Any) -> dict[str, Any] | None:
     return next((c for c in context.cookies() if c["name"] == COOKIE), None)
 
@@ -246,8 +185,8 @@ def test_register_upgrade_predict_logout(stack: Stack, browser: Any) -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=TIMEOUT_MS)
-    shot = Shots()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    shot = Shots("e2e")
+    context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
