@@ -47,7 +47,9 @@ with st.sidebar:
     else:
         st.caption(f"Logged in as **{user.username}**")
 
-navigation = st.navigation(pages)
+# always fully listed: collapsed, an admin's 16 pages would hide Account and the Admin section
+# behind "View 6 more"
+navigation = st.navigation(pages, expanded=True)
 auth.remember_current_page(navigation.url_path)
 keep_player_in_url()
 navigation.run()
