@@ -103,6 +103,23 @@ def stat_change(key: str, now: float | None, before: float | None) -> str | None
     return f"{change:+.2f}"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 11th, 22nd."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def standing(percentile: float, peers: int, level: int | None) -> str:
+    """Where a stat stands among same-level peers, in words that stay true for a few peers:
+    "the 62nd percentile of 40 level 8 players", "below all 2 level 8 players"."""
+    group = f"{peers:,} level {level} player{'s' if peers != 1 else ''}"
+    if percentile <= 0:
+        return f"below {'all ' if peers > 1 else ''}{group}"
+    if percentile >= 100:
+        return f"above {'all ' if peers > 1 else ''}{group}"
+    return f"the {ordinal(round(percentile))} percentile of {group}"
+
+
 def map_label(map_name: str | None) -> str:
     """ "Mirage" for "de_mirage", "Dust2" for "de_dust2"."""
     if not map_name:
@@ -120,7 +137,11 @@ def role_phrase(role: str | None) -> str:
 
 
 def role_label(role: str | None) -> str:
-    return ROLE_DESCRIPTIONS.get(role, role).capitalize() if role else "Not profiled yet"
+    """ "AWPer", "Entry fragger": the role as a table cell or a chart label."""
+    if not role:
+        return "Not profiled yet"
+    described = ROLE_DESCRIPTIONS.get(role, role)
+    return described[:1].upper() + described[1:]  # not .capitalize(): it makes "AWPer" "Awper"
 
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:

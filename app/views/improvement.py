@@ -21,11 +21,6 @@ except AnalysisError as exc:
     st.stop()
 
 
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def forecast_frame(forecast: dict[str, object]) -> pl.DataFrame:
     """One row per future match (1..N) with the 10th, 50th and 90th percentile Elo."""
     p50 = list(forecast["p50"])  # type: ignore[call-overload]
@@ -55,9 +50,9 @@ ranked = sorted(
 )
 for key, row in ranked[:2]:
     st.markdown(
-        f"- **{present.stat_label(key)}**: {present.stat_value(key, row['value'])}, the "
-        f"{ordinal(round(row['percentile']))} percentile of level {level} players (their "
-        f"median: {present.stat_value(key, row['peer_median'])})"
+        f"- **{present.stat_label(key)}**: {present.stat_value(key, row['value'])}, "
+        f"{present.standing(row['percentile'], peers, level)} (their median: "
+        f"{present.stat_value(key, row['peer_median'])})"
     )
 for driver in plan["drivers"][:1]:
     key = driver["stat"]

@@ -50,6 +50,22 @@ def test_numbers_at_sensible_precision(key: str, value: float | None, text: str)
     assert present.stat_value(key, value) == text
 
 
+def test_standing_stays_true_for_a_few_peers() -> None:
+    assert present.standing(0.0, 2, 8) == "below all 2 level 8 players"
+    assert present.standing(100.0, 1, 8) == "above 1 level 8 player"
+    assert present.standing(61.6, 40, 3) == "the 62nd percentile of 40 level 3 players"
+    assert [present.ordinal(n) for n in (1, 2, 3, 11, 12, 13, 21, 112)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "112th",
+    ]
+
+
 def test_labels_never_show_keys() -> None:
     assert present.stat_label("utility_dpr") == "Utility damage per round"
     assert present.stat_label("kd_last10") == "K/D (last 10)"
@@ -57,5 +73,10 @@ def test_labels_never_show_keys() -> None:
     assert present.map_label("de_mirage") == "Mirage" and present.map_label(None) == "Unknown map"
     assert present.role_phrase("Support") == "a support"
     assert present.role_phrase("AWPer") == "an AWPer" and present.role_phrase(None)
+    assert [present.role_label(r) for r in ("AWPer", "Entry", "Support")] == [
+        "AWPer",
+        "Entry fragger",
+        "Support",
+    ]
     assert present.stat_change("kd", 0.67, 0.89) == "-0.22"
     assert present.stat_change("win_rate", 0.6, 0.5) == "+10 pts"
