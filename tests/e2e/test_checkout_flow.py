@@ -36,7 +36,8 @@ from core.fake_stripe import FakeStripe
 from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
-from tests.utils.browser import ROOT, VIEWPORT, Shots, free_port, wait_http
+from tests.utils.browser import ROOT, VIEWPORT, Shots, wait_http
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -34,7 +34,6 @@ from tests.utils.browser import (
     Shots,
     axis,
     chart,
-    free_port,
     main_text,
     marks,
     metric,
@@ -42,6 +41,7 @@ from tests.utils.browser import (
     table,
     wait_http,
 )
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.browser
 

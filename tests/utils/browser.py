@@ -1,15 +1,13 @@
 """Driving the Streamlit app in Debian's Chromium (Playwright), and reading it as a person does.
 
-Shared by the browser tests (tests/e2e): the Chromium launch, free ports, waiting for a server,
+Shared by the browser tests (tests/e2e): the Chromium launch, waiting for a server,
 screenshots to test-artifacts/, and readers for what a page shows: metrics, tables (the data
 grid's accessible table) and charts (Vega's SVG marks and their ARIA labels).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -29,25 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
-
-
-def free_port() -> int:
-    """A free TCP port on loopback: from ``TEST_PORT_RANGE`` ("41000-41999") when set, so
-    parallel runs on a shared machine stay in their own range; any free port otherwise."""
-    wanted = os.environ.get("TEST_PORT_RANGE", "")
-    if match := re.fullmatch(r"(\d+)-(\d+)", wanted.strip()):
-        first, last = int(match[1]), int(match[2])
-        for port in range(first, last + 1):
-            with socket.socket() as sock:
-                try:
-                    sock.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-        raise RuntimeError(f"no free port in TEST_PORT_RANGE={wanted}")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_http(url: str, seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
