@@ -36,7 +36,7 @@ from core.fake_stripe import FakeStripe
 from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
-from tests.utils.browser import ROOT, VIEWPORT, Shots, wait_http
+from tests.utils.browser import FIRST_PAGE_MS, ROOT, VIEWPORT, Shots, wait_http
 from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.browser
@@ -193,6 +193,7 @@ def test_register_upgrade_predict_logout(stack: Stack, browser: Any) -> None:
     try:
         # 1. register
         page.goto(f"{stack.app_url}/account")
+        expect(page.get_by_role("tab", name="Create account")).to_be_visible(timeout=FIRST_PAGE_MS)
         page.get_by_role("tab", name="Create account").click()
         page.get_by_label("New username", exact=True).fill(USERNAME)
         page.get_by_label("E-mail", exact=True).fill(f"{USERNAME}@example.com")

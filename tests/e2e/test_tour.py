@@ -30,6 +30,7 @@ from app.navigation import ADMIN_PAGES, ALL_PAGES, PREMIUM_PAGES, PUBLIC_PAGES, 
 from app.present import STAT_LABELS
 from core.settings import Settings
 from tests.utils.browser import (
+    FIRST_PAGE_MS,
     VIEWPORT,
     Shots,
     axis,
@@ -52,8 +53,6 @@ NEWCOMER = ("newcomer", "First-Minute-Premium-7")
 PRICE = "€4.99"
 ROLES = {"AWPer", "Entry fragger", "Support", "Anchor", "Rifler", "Not profiled yet"}
 TIMEOUT_MS = 60_000
-# the first page of a fresh app process imports the whole app: far slower on a loaded machine
-FIRST_PAGE_MS = 240_000
 # a page's premium-gate sentence, by page file
 FEATURES = {
     "views/predictor.py": "the match predictor",
@@ -170,14 +169,19 @@ def add_admin(data_dir: Path) -> None:
 # reading pages
 
 
-def expect_readable(page: Any, where: str) -> str:
-    """The page's text, after checking it shows no raw value and no exception."""
+def expect_readable(page: Any, where: str, *, tables: bool = True) -> str:
+    """The page's text and its tables' cells (drawn on a canvas, so not in the text), after
+    checking they show no raw value and no exception. (Admin tables are the operator's raw
+    view: ``tables=False``.)"""
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stException")).to_have_count(0)
     text = main_text(page)
     # the footer names the database file: a path, not something the page says
     said = text.split("Data: demo league")[0]
+    if tables:
+        for frame in page.get_by_test_id("stDataFrame").all():
+            said += "\n" + "\n".join(" | ".join(row.values()) for row in table(frame))
     for what, pattern in RAW.items():
         found = pattern.search(said)
         assert found is None, f"{where} shows {what}: {found and found.group(0)!r}\n{said}"
@@ -571,7 +575,7 @@ def test_admin_sees_users_ingest_models_and_payments(first_run: App, browser: An
         for spec in ADMIN_PAGES:  # the admin section appears once the login has rerun the app
             expect(nav.get_by_role("link", name=spec.title)).to_be_visible()
         page = tour.visit(page_spec("views/admin_users.py"), "Change a role")
-        expect_readable(page, "Users")
+        expect_readable(page, "Users", tables=False)
         users = {row["username"]: row for row in table(page.get_by_test_id("stDataFrame").first)}
         assert {"demo-free", "demo-premium", ADMIN[0]} <= set(users)
         assert (
@@ -579,18 +583,18 @@ def test_admin_sees_users_ingest_models_and_payments(first_run: App, browser: An
         )
         tour.snap(page_spec("views/admin_users.py"))
         page = tour.visit(page_spec("views/admin_ingest.py"), "Quarantine")
-        expect_readable(page, "Ingest")
+        expect_readable(page, "Ingest", tables=False)
         ingested = table(page.get_by_test_id("stDataFrame").first)  # the rows on screen
         assert ingested and all(row["status"] == "ok" for row in ingested)
         assert {row["nickname"] for row in ingested} <= set(first_run.nicknames)
         tour.snap(page_spec("views/admin_ingest.py"))
         page = tour.visit(page_spec("views/admin_models.py"), "Models")
-        expect_readable(page, "Models")
+        expect_readable(page, "Models", tables=False)
         versions = table(page.get_by_test_id("stDataFrame").first)
         assert {"match_outcome", "playstyle"} <= {row["name"] for row in versions}
         tour.snap(page_spec("views/admin_models.py"))
         page = tour.visit(page_spec("views/admin_payments.py"), "Grants and changes")
-        expect_readable(page, "Payments")
+        expect_readable(page, "Payments", tables=False)
         tour.snap(page_spec("views/admin_payments.py"))
     finally:
         tour.close()

@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
+# how long the first page of a fresh app process may take: it imports the whole app (polars,
+# XGBoost, scikit-learn...), tens of seconds on a loaded machine; later pages take a second or two
+FIRST_PAGE_MS = 240_000
 
 
 def wait_http(url: str, seconds: float, proc: subprocess.Popen[bytes] | None = None) -> None:
