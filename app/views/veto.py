@@ -27,7 +27,14 @@ if st.button("Advise", type="primary"):
         st.stop()
     pick, bans = analysis.veto["pick"], analysis.veto["bans"]
     cols = st.columns(2)
-    cols[0].metric("Pick", map_label(pick), f"{analysis.per_map[pick]:.0%} to win")
+    # the chance is not a change: no up arrow, no green
+    cols[0].metric(
+        "Pick",
+        map_label(pick),
+        f"{analysis.per_map[pick]:.0%} to win",
+        delta_color="off",
+        delta_arrow="off",
+    )
     cols[1].metric("Ban first", ", ".join(map_label(b) for b in bans))
     frame = pl.DataFrame(
         {

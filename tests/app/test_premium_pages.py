@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
 from core import auth
@@ -70,6 +71,11 @@ def test_veto_names_a_pick_and_two_bans(premium: dict[str, Any]) -> None:
     at.button[0].click().run()
     shown = {m.label: m.value for m in at.metric}
     assert shown["Pick"] and len(shown["Ban first"].split(", ")) == 2
+    pick = next(m for m in at.metric if m.label == "Pick")
+    # "52% to win" is a chance, not a rise: drawn without an arrow or a colour
+    assert pick.proto.delta.endswith("% to win")
+    assert pick.proto.direction == Metric.MetricDirection.NONE
+    assert pick.proto.color == Metric.MetricColor.GRAY
 
 
 def test_playstyle_improvement_and_scouting_render(premium: dict[str, Any]) -> None:
