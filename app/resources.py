@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from core.logs import configure_logging
@@ -9,7 +11,9 @@ from core.refresh import RefreshLimiter
 from core.resources import Resources
 from core.sentry import init_sentry
 from core.settings import get_settings
-from models.analysis import AnalysisModels
+
+if TYPE_CHECKING:
+    from models.analysis import AnalysisModels
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,7 +29,14 @@ def get_resources() -> Resources:
 
 
 def get_models() -> AnalysisModels:
-    """The promoted models of this process (re-checked every 30 s, so promotions show up)."""
+    """The promoted models of this process (re-checked every 30 s, so promotions show up).
+
+    Imported here, not at the top: XGBoost, scikit-learn and SciPy take seconds to import, and
+    only the premium pages need them, so the free pages (and a fresh app's first page) do not
+    wait for them.
+    """
+    from models.analysis import AnalysisModels
+
     return AnalysisModels.of(get_resources())
 
 
