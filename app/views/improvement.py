@@ -80,17 +80,38 @@ if not percentiles.height:
         icon="👥",
     )
 else:
-    st.altair_chart(
-        alt.Chart(
-            percentiles.with_columns(pl.col("Percentile").round(0)).to_pandas(),
-            title=f"Your percentile among {peers} level {level} players (50 = their median)",
-        )
-        .mark_bar()
+    # a dot on a 0-100 track per stat: a percentile of 0 is a dot at the start, not a missing bar
+    data = percentiles.with_columns(
+        pl.col("Percentile").round(0), pl.lit(0).alias("From"), pl.lit(100).alias("To")
+    ).to_pandas()
+    y = alt.Y(
+        "Stat:N",
+        sort=alt.EncodingSortField("Percentile"),
+        title=None,
+        axis=alt.Axis(labelLimit=240),  # "Utility damage per round" in full
+    )
+    track = (
+        alt.Chart(data)
+        .mark_rule(color="#cfd8dc", strokeWidth=6)
+        .encode(x=alt.X("From:Q", title="Percentile"), x2="To:Q", y=y)
+    )
+    median = alt.Chart(data).mark_rule(color="#90a4ae", strokeDash=[4, 4]).encode(x=alt.datum(50))
+    dots = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=140, opacity=1)
         .encode(
             x=alt.X("Percentile:Q", scale=alt.Scale(domain=[0, 100]), title="Percentile"),
-            y=alt.Y("Stat:N", sort="x", title=None),
+            y=y,
             tooltip=["Stat", "You", "Peer median", "Percentile"],
-        ),
+        )
+    )
+    st.altair_chart(
+        alt.layer(
+            track,
+            median,
+            dots,
+            title=f"Your percentile among {peers} level {level} players (50 = their median)",
+        ).properties(height=alt.Step(32)),
         width="stretch",
     )
 

@@ -74,6 +74,10 @@ def test_improvement_forecast_has_one_point_per_match_and_a_true_caption(
     spec, data = next((s, d) for s, d in charts(at) if "percentile" in title_of(s).lower())
     assert not any(RAW_KEY.search(label) for label in data["Stat"]), data["Stat"].tolist()
     assert "Utility damage per round" in data["Stat"].tolist()
+    # every stat is drawn, a percentile of 0 too (a dot on a 0-100 track, not a zero-width bar)
+    dots = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    assert dots["encoding"]["x"]["field"] == "Percentile"
+    assert dots["encoding"]["x"]["scale"]["domain"] == [0, 100]
     focus = "\n".join(m.value for m in at.markdown if m.value.startswith("- "))
     assert focus and "Adr is" not in focus and not RAW_KEY.search(focus), focus
 

@@ -530,6 +530,11 @@ def premium_pages(tour: Tour) -> None:
     text = expect_readable(page, "Improvement plan")
     assert "Focus on" in text
     assert not re.search(r"\b0th percentile", text), "a percentile that is not true of few peers"
+    standing = page.get_by_test_id("stVegaLiteChart").filter(
+        has=page.locator('[aria-label^="Title text \'Your percentile among"]')
+    )
+    dots = marks(standing, "point")  # one per stat, a percentile of 0 included
+    assert len(dots) >= 3 and all(re.search(r"Percentile: \d+", dot) for dot in dots), dots
     forecast = page.get_by_test_id("stVegaLiteChart").filter(
         has=page.locator("[aria-label=\"Title text 'Likely Elo after each of the next matches'\"]")
     )
