@@ -600,6 +600,10 @@ def test_admin_sees_users_ingest_models_and_payments(first_run: App, browser: An
         tour.snap(page_spec("views/admin_models.py"))
         page = tour.visit(page_spec("views/admin_payments.py"), "Grants and changes")
         expect_readable(page, "Payments", tables=False)
+        audit = table(page.get_by_test_id("stDataFrame").last)
+        assert {"action": "grant_premium", "user": "demo-premium"}.items() <= next(
+            row for row in audit if row["user"] == "demo-premium"
+        ).items(), audit
         tour.snap(page_spec("views/admin_payments.py"))
     finally:
         tour.close()
