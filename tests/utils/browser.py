@@ -59,9 +59,22 @@ class Shots:
         self.taken: list[str] = []
 
     def __call__(self, page: Any, step: str) -> Path:
+        """The whole page: Streamlit scrolls inside its main block, not the window, so the
+        window is made as tall as that block for the shot (a full-page shot alone would stop at
+        the viewport)."""
         self.count += 1
         path = self.dir / f"{self.prefix}{self.count:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        viewport = page.viewport_size
+        height = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0"
+        )
+        if viewport and height > viewport["height"]:
+            page.set_viewport_size({"width": viewport["width"], "height": int(height) + 40})
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        finally:
+            if viewport:
+                page.set_viewport_size(viewport)
         self.taken.append(path.name)
         return path
 
