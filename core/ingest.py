@@ -41,6 +41,7 @@ from core.faceit import (
     HistoryMatch,
     HistoryTeam,
     InvalidPayload,
+    MatchDetails,
     MatchStats,
     NotFound,
     PlayerProfile,
@@ -178,6 +179,41 @@ def match_rows(
         "faction2_name": team_names.get("faction2"),
     }
     return match, players
+
+
+def history_of(details: MatchDetails) -> HistoryMatch:
+    """A /matches/{id} answer in the shape of a history entry (what match_rows reads)."""
+    return HistoryMatch.model_validate(
+        {
+            "match_id": details.match_id,
+            "region": details.region,
+            "competition_id": details.competition_id,
+            "competition_name": details.competition_name,
+            "competition_type": details.competition_type,
+            "organizer_id": details.organizer_id,
+            "status": details.status,
+            "started_at": details.started_at,
+            "finished_at": details.finished_at,
+            "teams": {
+                faction: {
+                    "team_id": team.faction_id,
+                    "nickname": team.name,
+                    "type": team.type,
+                    "players": [
+                        {
+                            "player_id": p.player_id,
+                            "nickname": p.nickname,
+                            "skill_level": p.skill_level,
+                        }
+                        for p in team.roster
+                    ],
+                }
+                for faction, team in details.teams.items()
+            },
+            "results": details.results.model_dump(),
+            "faceit_url": details.faceit_url,
+        }
+    )
 
 
 def estimated_elo_rows(
@@ -446,6 +482,26 @@ class Ingestor:
             logger.warning("profile of %s not fetched: %s", player_id, error)
             return error
         return profile
+
+    async def ingest_match(self, match_id: str) -> MatchBatch:
+        """One finished match by id, at once (a FACEIT webhook said it finished): its
+        scoreboard and its players' current profiles (Elo, level; one that fails stays as it
+        was, the next sync fetches it). The
+        players' watermarks do not move: their next sync finds it stored and skips it.
+        Raises NotFound for an unknown match and IngestError for one not finished yet."""
+        details: MatchDetails = await self.refetch_invalid(lambda: self.client.get_match(match_id))
+        if not details.is_finished or details.finished_at is None:
+            raise IngestError(f"Match {match_id} has not finished yet ({details.status}).")
+        batch = await self.ingest_batch([history_of(details)])
+        if batch.failed:
+            raise IngestError(f"Match {match_id}: its scoreboard stayed invalid.")
+        players = [pid for team in details.teams.values() for pid in team.player_ids]
+        results = await asyncio.gather(*(self._fetch_queued_profile(p) for p in players))
+        profiles = [r for r in results if isinstance(r, PlayerProfile)]
+        with self.sessions.begin() as session:
+            store.upsert_players(session, [profile_row(p) for p in profiles])
+            store.mark_profiles(session, [p.player_id for p in profiles], status="fetched")
+        return batch
 
     # -- whole jobs ------------------------------------------------------------------------------
 

@@ -120,6 +120,18 @@ class Settings(BaseSettings):
     stripe_price_id: str | None = None
     stripe_api_base: str | None = None
 
+    # FACEIT webhooks (POST /webhooks/faceit): the value FACEIT's App Studio sends in the
+    # subscription's security header; unset: the endpoint refuses every delivery
+    faceit_webhook_secret: SecretStr | None = None
+    faceit_webhook_header: str = Field(
+        default="X-Faceit-Webhook-Secret", pattern=r"^[A-Za-z0-9-]{1,64}$"
+    )
+    # the live worker: seconds between polls of the event queue, attempts before an event
+    # is given up (failed), first retry delay (doubles per attempt)
+    live_poll_seconds: float = Field(default=2.0, gt=0)
+    live_max_attempts: int = Field(default=5, ge=1, le=50)
+    live_retry_seconds: float = Field(default=5.0, ge=0)
+
     secret_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8501"
     cors_origins: list[str] = Field(default_factory=list)
@@ -159,7 +171,12 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "faceit_api_key", "stripe_secret_key", "stripe_webhook_secret", "sentry_dsn", mode="before"
+        "faceit_api_key",
+        "stripe_secret_key",
+        "stripe_webhook_secret",
+        "faceit_webhook_secret",
+        "sentry_dsn",
+        mode="before",
     )
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:

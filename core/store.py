@@ -37,7 +37,8 @@ COPY_THRESHOLD = 50
 MAX_PAYLOAD_CHARS = 200_000
 
 
-def _insert(session: Session, table: Table) -> Any:
+def insert_for(session: Session, table: Table) -> Any:
+    """An INSERT of the session's dialect (SQLite or PostgreSQL: both have ON CONFLICT)."""
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
@@ -61,7 +62,7 @@ def upsert(
     if session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
         _copy_upsert(session, table, rows, columns, keys, updates)
         return
-    statement = _insert(session, table)
+    statement = insert_for(session, table)
     if updates:
         statement = statement.on_conflict_do_update(
             index_elements=list(keys), set_={c: statement.excluded[c] for c in updates}
@@ -184,7 +185,9 @@ def upsert_matches(session: Session, rows: Sequence[Row]) -> set[str]:
     table: Table = Match.__table__  # type: ignore[assignment]
     rows = sorted(rows, key=itemgetter("id"))  # one lock order for every writer
     statement = (
-        _insert(session, table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+        insert_for(session, table)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
     )
     inserted: set[str] = set()
     for start in range(0, len(rows), 2000):

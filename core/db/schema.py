@@ -337,3 +337,56 @@ class AuditLog(Base):
     subject: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+FACEIT_EVENT_STATES = ("queued", "done", "failed")
+
+
+class FaceitEvent(Base):
+    """A FACEIT webhook event as delivered (POST /webhooks/faceit): the unique event id makes a
+    redelivery (FACEIT retries, concurrent twins) a no-op, and the row is the durable work queue
+    the live worker drains (queued -> done, or back to queued with a later ``next_attempt_at``
+    after a failure, failed after the last attempt)."""
+
+    __tablename__ = "faceit_events"
+    __table_args__ = (Index("ix_faceit_events_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event: Mapped[str] = mapped_column(String(64))
+    match_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+
+
+class LiveMatch(Base):
+    """A match FACEIT told us about before it finished: its lineups and state, the pre-match
+    prediction for every map of the pool with the veto advice, and how it scored."""
+
+    __tablename__ = "live_matches"
+
+    match_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    """created, configuring, ready (started), finished, cancelled or aborted."""
+    teams: Mapped[dict[str, Any]]
+    """{"faction1": {"name": ..., "players": [{"player_id", "nickname", "skill_level"}]}, ...}"""
+    competition: Mapped[str | None] = mapped_column(String(128))
+    region: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    prediction: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """{"model_version", "per_map": {map: p_faction1}, "veto": {"pick", "bans"}}"""
+    predicted_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    """Why there is no prediction (no trained model, players without matches)."""
+    map: Mapped[str | None] = mapped_column(String(32))
+    winner_faction: Mapped[str | None] = mapped_column(String(16))
+    p_played: Mapped[float | None] = mapped_column(Float)
+    """The predicted P(faction1 wins) on the map that was played."""
+    scored_at: Mapped[datetime | None]
