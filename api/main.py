@@ -138,7 +138,10 @@ def create_app(
         RequestContextMiddleware,
         metrics=app.state.metrics,
         max_body_bytes=config.max_body_bytes,
-        large_body_paths={"/webhooks/stripe": config.webhook_max_body_bytes},
+        large_body_paths={
+            "/webhooks/stripe": config.webhook_max_body_bytes,
+            "/webhooks/faceit": config.webhook_max_body_bytes,
+        },
         log_requests=config.log_requests,
     )
     if settings.trusted_proxies:

@@ -21,7 +21,11 @@ from core.billing import BillingService
 
 @pytest.fixture(scope="module")
 def schema_app(seeded_postgresql: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    app = build_app(seeded_postgresql, tmp_path_factory.mktemp("schemathesis"))
+    app = build_app(
+        seeded_postgresql,
+        tmp_path_factory.mktemp("schemathesis"),
+        faceit_webhook_secret="faceit-schemathesis",  # a delivery without it is a 401, not a 503
+    )
     # payments configured, so an unsigned webhook is a 400 (not "payments disabled", a 503)
     app.state.billing = BillingService(
         secret_key="sk_test_schemathesis",
