@@ -278,6 +278,26 @@ def demo_api(
     serve(host, port, players, seed, rate_limit, extra_api_keys=api_key, faults=faults)
 
 
+@app.command("live-worker")
+def live_worker() -> None:
+    """Handle queued FACEIT webhook events: live matches, pre-match predictions, results."""
+    import threading
+
+    from pipelines.live import run_worker
+
+    db_upgrade()
+    with open_resources() as resources:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        console.print(f"Live worker on {resources.describe_database()}; Ctrl-C stops it.")
+        try:
+            handled = run_worker(resources, stop)
+        except KeyboardInterrupt:
+            stop.set()
+            handled = 0
+    console.print(f"Live worker stopped ({handled} events handled).")
+
+
 def streamlit_command(host: str, port: int) -> list[str]:
     command = [sys.executable, "-m", "streamlit", "run", str(APP_ENTRY)]
     command += ["--server.port", str(port), "--server.address", host]

@@ -1,0 +1,177 @@
+"""The live worker's work: FACEIT webhook events -> live matches, pre-match predictions, scores.
+
+Each queued event (core.live) moves its live match on. While the match has not started and its
+lineups are known, the pre-match prediction is computed once, for every map of the pool, with
+the veto advice (models.analysis), and stored with the match and in the track record
+(models.registry.record_prediction: the veto pick's probability, one row per match and model
+version). Players we have no matches of are ingested first. On ``finished`` the match is
+ingested at once (no waiting for the next sync) and the prediction scored on the map played.
+
+A failure (FACEIT unreachable, a match not finished on FACEIT's side yet) raises: the worker
+puts the event back with a growing delay (core.live.retry_event).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from core import live
+from core.db import transaction
+from core.db.schema import LiveMatch
+from core.faceit import NotFound
+from core.faceit.webhooks import WebhookEvent
+from core.ingest import Ingestor
+from core.resources import Resources
+from core.sources import run_ingest
+from models import registry
+from models.analysis import AnalysisError, AnalysisModels, analyze_lineups
+
+log = logging.getLogger(__name__)
+
+BEFORE_START = ("created", "configuring", "ready")
+"""States in which the match has not started: ready is FACEIT's last event before play."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    event: str
+    match_id: str
+    state: str | None
+    predicted: bool = False
+    ingested: bool = False
+    scored: bool = False
+    note: str | None = None
+
+
+def lineup_ids(row: LiveMatch) -> dict[str, list[str]]:
+    return {
+        faction: [p["player_id"] for p in team.get("players", [])]
+        for faction, team in (row.teams or {}).items()
+    }
+
+
+async def predict_live_match(
+    resources: Resources, models: AnalysisModels, row: LiveMatch
+) -> tuple[bool, str | None]:
+    """Store the pre-match prediction of ``row`` (ingesting unknown players first); (stored,
+    why not)."""
+    lineups = lineup_ids(row)
+    everyone = [p for ids in lineups.values() for p in ids]
+    with resources.sessions() as session:
+        known = live.stored_players(session, everyone)
+    unknown = [p for p in everyone if p not in known]
+    if unknown:
+        log.info("live match %s: ingesting %d unknown players", row.match_id, len(unknown))
+
+        async def job(ingestor: Ingestor) -> Any:
+            return await ingestor.sync_tracked(unknown)
+
+        await run_ingest(resources, job)
+    try:
+        analysis = analyze_lineups(
+            resources.sessions, models, lineups.get("faction1", []), lineups.get("faction2", [])
+        )
+    except AnalysisError as exc:
+        with transaction(resources.sessions) as session:
+            live.store_prediction(session, row.match_id, None, note=str(exc))
+        return False, str(exc)
+    version = analysis.model_version
+    prediction = {
+        "model_version": version,
+        "per_map": {m: round(float(p), 4) for m, p in analysis.per_map.items()},
+        "veto": analysis.veto,
+        "pick": analysis.map,
+        "p_pick": round(float(analysis.probability), 4),
+        "elo_probability": round(float(analysis.elo_probability), 4),
+        "factors": analysis.factors[:3],
+    }
+    with transaction(resources.sessions) as session:
+        live.store_prediction(session, row.match_id, prediction)
+        if version is not None:
+            registry.record_prediction(
+                session,
+                row.match_id,
+                registry.MATCH_OUTCOME,
+                version,
+                analysis.probability,
+                map_name=analysis.map,
+            )
+    return True, None
+
+
+async def ingest_finished(resources: Resources, match_id: str) -> bool:
+    """Ingest a finished match now; False when FACEIT does not know it (nothing to retry)."""
+
+    async def job(ingestor: Ingestor) -> Any:
+        return await ingestor.ingest_match(match_id)
+
+    try:
+        await run_ingest(resources, job)
+    except NotFound:
+        return False
+    return True
+
+
+async def handle_event(
+    resources: Resources, payload: dict[str, Any], models: AnalysisModels | None = None
+) -> Outcome:
+    """Apply one delivered event (idempotent: applying it again changes nothing more)."""
+    event = WebhookEvent.model_validate(payload)
+    match = event.payload
+    state = event.state
+    if state is None:
+        return Outcome(event.event, match.match_id, None, note="not a match event we handle")
+    row = live.update_live_match(resources.sessions, match, state)
+    predicted, ingested, scored, note = False, False, False, None
+    if row.status in BEFORE_START and row.prediction is None and match.has_lineups():
+        predicted, note = await predict_live_match(
+            resources, models or AnalysisModels.of(resources), row
+        )
+    if state == "finished":
+        ingested = await ingest_finished(resources, match.match_id)
+        if not ingested:
+            note = "FACEIT does not know this match"
+        with transaction(resources.sessions) as session:
+            scored = live.score_live_match(session, match.match_id) is not None
+    return Outcome(event.event, match.match_id, state, predicted, ingested, scored, note)
+
+
+async def drain(
+    resources: Resources, *, limit: int | None = None, models: AnalysisModels | None = None
+) -> list[Outcome]:
+    """Handle due events until none is left (or ``limit`` were handled); their outcomes."""
+    settings = resources.settings
+    done: list[Outcome] = []
+    while limit is None or len(done) < limit:
+        claimed = live.claim_event(resources.sessions)
+        if claimed is None:
+            break
+        try:
+            outcome = await handle_event(resources, claimed.payload, models)
+        except Exception as exc:  # retried with backoff, given up after the last attempt
+            status = live.retry_event(
+                resources.sessions,
+                claimed,
+                f"{type(exc).__name__}: {exc}",
+                max_attempts=settings.live_max_attempts,
+                retry_seconds=settings.live_retry_seconds,
+            )
+            log.warning(
+                "faceit event %s (%s) failed, %s: %s", claimed.id, claimed.event, status, exc
+            )
+            done.append(Outcome(claimed.event, claimed.match_id, None, note=f"error: {exc}"))
+            continue
+        live.finish_event(resources.sessions, claimed.id, outcome.note)
+        log.info(
+            "faceit event %s %s %s: predicted=%s ingested=%s scored=%s",
+            claimed.id,
+            claimed.event,
+            claimed.match_id,
+            outcome.predicted,
+            outcome.ingested,
+            outcome.scored,
+        )
+        done.append(outcome)
+    return done
