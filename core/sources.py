@@ -30,13 +30,16 @@ def demo_league(settings: Settings) -> Any:
 def make_faceit_client(settings: Settings, **options: Any) -> FaceitClient:
     if settings.uses_demo_league:
         from core.demo_league import demo_transport
+        from core.demo_league.live import live_games
 
+        league = demo_league(settings)
         options.setdefault("rate_limit", 2000.0)
         options.setdefault("max_concurrency", 16)
         return FaceitClient(
             api_key=DEMO_API_KEY,
             base_url=DEMO_BASE_URL,
-            transport=demo_transport(demo_league(settings)),
+            # the games the embedded live clock plays are served too (pipelines.live)
+            transport=demo_transport(league, live=live_games(league)),
             **options,
         )
     options.setdefault("rate_limit", settings.faceit_rate_limit)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import payloads as pl
+from .live import LiveGame, LiveGames
 from .sim import League
 
 DEFAULT_API_KEYS: frozenset[str] = frozenset({"demo-league"})
@@ -159,11 +160,13 @@ def create_app(
     rate_limit: float | None = None,
     faults: Faults | None = None,
     clock: Callable[[], float] = time.monotonic,
+    live: LiveGames | None = None,
 ) -> Starlette:
     """ASGI app serving the FACEIT Data API v4 under ``/data/v4`` from ``league``.
 
     ``api_keys=None`` disables auth; ``rate_limit`` is a per-key token bucket (requests/s);
-    ``faults`` is kept on ``app.state.faults`` (a fresh inactive one when not given).
+    ``faults`` is kept on ``app.state.faults`` (a fresh inactive one when not given);
+    ``live`` adds the games of a live clock (core.demo_league.live) to /matches/{id}.
     """
     keys = None if api_keys is None else frozenset(api_keys)
     flt = faults if faults is not None else Faults()
@@ -219,10 +222,22 @@ def create_app(
         limit = _int_param(request, "limit", 20, 1, MAX_LIMIT)
         return pl.games_stats(league, p, offset, limit)
 
+    def live_game(request: Request) -> LiveGame | None:
+        return live.get(request.path_params["match_id"]) if live is not None else None
+
     def match(request: Request) -> Any:
+        game = live_game(request)
+        if game is not None and live is not None:
+            return live.match(game)
         return pl.match(league, match_idx(request.path_params["match_id"]))
 
     def match_stats(request: Request) -> Any:
+        game = live_game(request)
+        if game is not None and live is not None:
+            body = live.match_stats(game)
+            if body is None:  # not finished: FACEIT has no scoreboard yet
+                raise NotFound()
+            return body
         return pl.match_stats(league, match_idx(request.path_params["match_id"]))
 
     def search(request: Request) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -38,13 +39,42 @@ def serve(
     rate_limit: float | None = None,
     extra_api_keys: Collection[str] = (),
     faults: Faults | None = None,
+    live: LiveOptions | None = None,
 ) -> None:
     """Serve the demo API with uvicorn (blocking). API keys: ``demo-league`` and any extra;
-    ``faults`` injects latency, 429s, 5xx and broken payloads (see :class:`Faults`)."""
+    ``faults`` injects latency, 429s, 5xx and broken payloads (see :class:`Faults`); ``live``
+    runs the live clock, POSTing FACEIT's webhook events of its games to ``live.url``."""
     import uvicorn
 
+    from .live import LiveClock, http_delivery, live_games
+
     keys = {*DEFAULT_API_KEYS, *extra_api_keys}
-    app = create_app(
-        default_league(players, seed), rate_limit=rate_limit, api_keys=keys, faults=faults
-    )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    league = default_league(players, seed)
+    games = live_games(league)
+    app = create_app(league, rate_limit=rate_limit, api_keys=keys, faults=faults, live=games)
+    stop = None
+    if live is not None:
+        clock = LiveClock(
+            games,
+            http_delivery(live.url, live.header, live.secret),
+            every=live.every,
+            stage_seconds=live.stage_seconds,
+            seed=seed,
+        )
+        _thread, stop = clock.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """Where the demo live clock sends its webhook events, and its pace."""
+
+    url: str
+    secret: str
+    header: str = "X-Faceit-Webhook-Secret"
+    every: float = 60.0
+    stage_seconds: float = 20.0
