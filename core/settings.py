@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     faceit_rate_limit: float = Field(default=10.0, gt=0)
     demo_players: int = Field(default=300, ge=20, le=20_000)
     demo_seed: int = 7
+    # the embedded demo league plays live (faceit-ai run without FACEIT_API_KEY): a new match
+    # every DEMO_LIVE_EVERY_SECONDS, one state (created, configuring, ready, finished) per
+    # DEMO_LIVE_STAGE_SECONDS, its webhook events handled by an in-process live worker
+    demo_live: bool = True
+    demo_live_every_seconds: float = Field(default=120.0, ge=1)
+    demo_live_stage_seconds: float = Field(default=30.0, gt=0)
 
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None

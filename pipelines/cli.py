@@ -247,9 +247,34 @@ def demo_api(
         0.0, min=0.0, max=1.0, help="Fraction of answers whose JSON is cut off."
     ),
     fault_seed: int = typer.Option(0, help="Seed of the fault draws (same seed, same faults)."),
+    webhook_url: str | None = typer.Option(
+        None,
+        help="Play live: schedule matches and POST FACEIT's webhook events of each to this URL "
+        "(e.g. http://127.0.0.1:8000/webhooks/faceit).",
+    ),
+    webhook_secret: str = typer.Option(
+        "", envvar="FACEIT_WEBHOOK_SECRET", help="Secret sent in the webhook header."
+    ),
+    webhook_header: str = typer.Option(
+        "X-Faceit-Webhook-Secret", envvar="FACEIT_WEBHOOK_HEADER", help="Its header."
+    ),
+    live_every: float = typer.Option(60.0, min=1.0, help="Seconds between new live matches."),
+    live_stage_seconds: float = typer.Option(
+        20.0, min=0.1, help="Seconds from one match state to the next (created ... finished)."
+    ),
 ) -> None:
     """Serve the demo league as a FACEIT Data API v4 over HTTP (API key: demo-league)."""
     from core.demo_league import Faults, serve
+    from core.demo_league.server import LiveOptions
+
+    live = None
+    if webhook_url:
+        if not webhook_secret:
+            console.print("[red]--webhook-url needs --webhook-secret (or FACEIT_WEBHOOK_SECRET)")
+            raise typer.Exit(2)
+        live = LiveOptions(
+            webhook_url, webhook_secret, webhook_header, live_every, live_stage_seconds
+        )
 
     faults = Faults(
         latency=latency,
@@ -274,8 +299,9 @@ def demo_api(
         f"Demo FACEIT API on http://{host}:{port}/data/v4 "
         f"({players} players, seed {seed}); send 'Authorization: Bearer demo-league'."
         + (f" Faults: {injected}." if injected else "")
+        + (f" Live: webhook events to {webhook_url}." if live else "")
     )
-    serve(host, port, players, seed, rate_limit, extra_api_keys=api_key, faults=faults)
+    serve(host, port, players, seed, rate_limit, extra_api_keys=api_key, faults=faults, live=live)
 
 
 @app.command("live-worker")
@@ -337,10 +363,19 @@ def run(
     db_upgrade()
     resources = open_resources()
     trainer: threading.Thread | None = None
+    live_stops: list[threading.Event] = []
     try:
         seed_demo_if_empty(resources)
         if needs_training(resources):
             trainer = train_in_background(resources)
+        if resources.settings.uses_demo_league and resources.settings.demo_live:
+            from pipelines.live import start_demo_live
+
+            live_stops = start_demo_live(resources)
+            console.print(
+                "The demo league plays live: a new match every "
+                f"{resources.settings.demo_live_every_seconds:g} s (the Match room page)."
+            )
         console.print(f"Serving Faceit AI on http://{host}:{port}")
         env = os.environ.copy()
         # checkout return links point at this server unless PUBLIC_URL says otherwise
@@ -355,6 +390,8 @@ def run(
             child.terminate()
             code = child.wait()
     finally:
+        for stop in live_stops:
+            stop.set()
         if trainer is not None and trainer.is_alive():
             trainer.join(timeout=60)
         resources.close()

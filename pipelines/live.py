@@ -9,7 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import UTC, datetime
+from typing import Any
 
+from core import live
+from core.faceit.webhooks import WebhookEvent
 from core.resources import Resources
 from models.analysis import AnalysisModels
 from models.live import Outcome, drain
@@ -40,3 +44,37 @@ def start_worker(resources: Resources) -> tuple[threading.Thread, threading.Even
     )
     thread.start()
     return thread, stop
+
+
+def local_delivery(resources: Resources) -> Any:
+    """A delivery of the demo live clock that queues each event straight into this database
+    (the embedded default has no API server to POST to): the same validation and queue as
+    POST /webhooks/faceit."""
+
+    async def deliver(payload: dict[str, Any]) -> bool:
+        event = WebhookEvent.model_validate(payload)
+        with resources.sessions() as session:
+            live.record_event(session, event, payload)
+        return True
+
+    return deliver
+
+
+def start_demo_live(resources: Resources) -> list[threading.Event]:
+    """The embedded demo league plays live: its clock (events queued locally) and a live worker,
+    each in a daemon thread; set the returned events to stop them."""
+    from core.demo_league.live import LiveClock, live_games
+    from core.sources import demo_league
+
+    settings = resources.settings
+    clock = LiveClock(
+        live_games(demo_league(settings)),
+        local_delivery(resources),
+        every=settings.demo_live_every_seconds,
+        stage_seconds=settings.demo_live_stage_seconds,
+        seed=settings.demo_seed,
+        first_at=datetime.now(UTC),  # the first match after one interval: the models train first
+    )
+    _clock_thread, clock_stop = clock.start()
+    _worker_thread, worker_stop = start_worker(resources)
+    return [clock_stop, worker_stop]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,22 @@ from core.cache import FeatureCache
 from core.db.schema import FaceitEvent, LiveMatch, Match, MatchPlayer, Player, ServedPrediction
 from core.demo_league import League, payloads
 from core.demo_league import create_app as demo_app
+from core.demo_league.live import LiveClock, LiveGames, http_delivery
 from core.demo_league.webhooks import webhook_event
-from core.faceit import FaceitClient
+from core.faceit import FaceitClient, NotFound
 from core.resources import Resources
 from core.sources import DEMO_API_KEY, DEMO_BASE_URL
 from models import match_outcome as mo
+from models import registry
 from models.live import drain
 
 SECRET = "faceit-webhook-secret-for-tests"
 HEADER = "X-Faceit-Webhook-Secret"
 
 
-def live_resources(url: str, engine: Engine, tmp_path: Path, league: League) -> Resources:
+def live_resources(
+    url: str, engine: Engine, tmp_path: Path, league: League, live: LiveGames | None = None
+) -> Resources:
     """Resources whose FACEIT source is ``league`` (in process) and that accept SECRET."""
     res = Resources(
         settings=make_settings(
@@ -48,7 +52,7 @@ def live_resources(url: str, engine: Engine, tmp_path: Path, league: League) -> 
         return FaceitClient(
             api_key=DEMO_API_KEY,
             base_url=DEMO_BASE_URL,
-            transport=httpx.ASGITransport(app=demo_app(league)),
+            transport=httpx.ASGITransport(app=demo_app(league, live=live)),
             rate_limit=5000.0,
         )
 
@@ -220,3 +224,70 @@ async def test_an_unknown_match_and_its_unknown_players_are_ingested(
     assert rows == 10 and len(elos) == 10 and all(e for e in elos)
     assert live is not None and live.winner_faction == stored.winner_faction
     assert live.p_played is None  # nothing was predicted
+
+
+async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_scored_after(
+    seeded: Seeded, tmp_path: Path, api_league: League
+) -> None:
+    """End to end: the demo league's live clock schedules a match and POSTs FACEIT's events
+    to the API; the worker stores the prediction before the start and scores it after the end."""
+    games = LiveGames(api_league)
+    resources = live_resources(seeded.url, seeded.engine, tmp_path, api_league, live=games)
+    api = httpx.ASGITransport(app=create_app(resources))
+    clock = LiveClock(
+        games,
+        http_delivery("http://testserver/webhooks/faceit", HEADER, SECRET, transport=api),
+        every=3600,
+        stage_seconds=60,
+        seed=3,
+    )
+    start = datetime.now(UTC)
+    timeline: list[tuple[str, datetime]] = []
+
+    async def at(minutes: int) -> LiveMatch | None:
+        sent = await clock.tick(start + timedelta(minutes=minutes))
+        timeline.extend((e["event"], datetime.fromisoformat(e["timestamp"])) for e in sent)
+        await drain(resources)
+        with resources.sessions() as session:
+            return session.get(LiveMatch, game.match_id)
+
+    sent = await clock.tick(start)
+    (game,) = games.all()
+    assert [e["event"] for e in sent] == ["match_object_created"]
+    await drain(resources)
+    with resources.sessions() as session:
+        created = session.get(LiveMatch, game.match_id)
+    assert created is not None and created.status == "created" and created.prediction
+    assert set(created.prediction["per_map"]) == set(mo.MAP_POOL)
+    # before the start FACEIT has no scoreboard, and neither has the demo league
+    async with resources.faceit_client() as faceit:
+        with pytest.raises(NotFound):
+            await faceit.get_match_stats(game.match_id)
+    ready = await at(2)
+    assert ready is not None and ready.status == "ready" and ready.started_at is not None
+    assert created.predicted_at is not None and created.predicted_at <= ready.started_at
+    assert ready.prediction == created.prediction and ready.scored_at is None
+    done = await at(3)
+    assert done is not None and done.status == "finished" and done.scored_at is not None
+    assert done.winner_faction == f"faction{game.winner + 1}" and done.map == game.map
+    assert done.p_played == pytest.approx(created.prediction["per_map"][game.map])
+    with resources.sessions() as session:
+        stored = session.get(Match, game.match_id)
+        record = [
+            r
+            for r in registry.track_record(session, registry.MATCH_OUTCOME)
+            if r.match_id == game.match_id
+        ]
+    assert stored is not None and stored.winner_faction == done.winner_faction
+    assert len(record) == 1 and record[0].faction1_won == (game.winner == 0)
+    assert [name for name, _ in timeline] == [
+        "match_status_configuring",
+        "match_status_ready",
+        "match_status_finished",
+    ]
+    print(
+        f"timeline of {game.match_id}: created {start:%H:%M:%S}, predicted "
+        f"{created.predicted_at:%H:%M:%S.%f}, started {ready.started_at:%H:%M:%S}, finished "
+        f"{done.finished_at:%H:%M:%S}, scored {done.scored_at:%H:%M:%S.%f} "
+        f"(p_faction1 on {game.map} {done.p_played:.3f}, winner {done.winner_faction})"
+    )
