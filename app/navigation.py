@@ -34,6 +34,7 @@ PUBLIC_PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/matches.py", "Matches", ":material/history:"),
     PageSpec("views/maps.py", "Maps", ":material/map:"),
     PageSpec("views/compare.py", "Compare", ":material/group:"),
+    PageSpec("views/match_room.py", "Match room", ":material/stadium:"),
 )
 PRICING_PAGE = PageSpec("views/pricing.py", "Pricing", ":material/sell:")
 ACCOUNT_PAGE = PageSpec("views/account.py", "Account", ":material/account_circle:")

@@ -17,7 +17,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
+
 from core import live
+from core.cache import FeatureCache
 from core.db import transaction
 from core.db.schema import LiveMatch
 from core.faceit import NotFound
@@ -27,6 +30,7 @@ from core.resources import Resources
 from core.sources import run_ingest
 from models import registry
 from models.analysis import AnalysisError, AnalysisModels, analyze_lineups
+from models.dashboard import cached_features, player_row
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +179,96 @@ async def drain(
         )
         done.append(outcome)
     return done
+
+
+# ---- the match room ---------------------------------------------------------------------------
+
+
+def _player_card(sessions: Any, cache: FeatureCache, player: dict[str, Any]) -> dict[str, Any]:
+    """A lineup player: level, Elo, recent form and best maps (from what is stored)."""
+    player_id = player["player_id"]
+    with sessions() as session:
+        try:
+            row = player_row(session, player_id)
+        except LookupError:  # not stored yet (the worker ingests unknown players first)
+            row = {}
+    card: dict[str, Any] = {
+        "player_id": player_id,
+        "nickname": row.get("nickname") or player.get("nickname") or player_id,
+        "level": player.get("skill_level") or row.get("skill_level"),
+        "elo": row.get("faceit_elo"),
+        "form": None,
+        "win_rate_last10": None,
+        "best_maps": [],
+    }
+    if not row.get("nickname"):
+        return card
+    summary, maps, _form, _elo = cached_features(sessions, cache, player_id)
+    if summary.height:
+        first = summary.row(0, named=True)
+        card["form"] = first.get("form")
+        card["win_rate_last10"] = first.get("win_rate_last10")
+    if maps.height and "win_rate" in maps.columns:
+        strong = maps.filter(pl.col("matches") >= 3).sort("win_rate", descending=True).head(2)
+        card["best_maps"] = [str(m) for m in strong["map"].to_list() if m]
+    return card
+
+
+def match_room(resources: Resources, match_id: str) -> dict[str, Any] | None:
+    """Everything the match room shows of a live match: state, both lineups with each
+    player's level, form and best maps, the pre-match prediction per map and veto advice, and
+    once finished the result next to what was predicted. None for a match FACEIT never told us
+    about."""
+    with resources.sessions() as session:
+        row = live.live_match(session, match_id.strip())
+    if row is None:
+        return None
+    teams = {
+        faction: {
+            "name": team.get("name") or faction,
+            "players": [
+                _player_card(resources.sessions, resources.cache, p)
+                for p in team.get("players", [])
+            ],
+        }
+        for faction, team in (row.teams or {}).items()
+    }
+    prediction = row.prediction or None
+    called = None
+    if prediction is not None and row.p_played is not None and row.winner_faction:
+        called = (row.p_played >= 0.5) == (row.winner_faction == "faction1")
+    return {
+        "match_id": row.match_id,
+        "status": row.status,
+        "competition": row.competition,
+        "created_at": row.created_at,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "teams": teams,
+        "prediction": prediction,
+        "predicted_at": row.predicted_at,
+        "note": row.note,
+        "map": row.map,
+        "winner_faction": row.winner_faction,
+        "p_played": row.p_played,
+        "prediction_right": called,
+        "scored_at": row.scored_at,
+    }
+
+
+def current_matches(resources: Resources, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest live matches (any state), for the match room's picker."""
+    with resources.sessions() as session:
+        rows = live.recent_live_matches(session, limit)
+    return [
+        {
+            "match_id": r.match_id,
+            "status": r.status,
+            "updated_at": r.updated_at,
+            "lineups": {
+                f: [p.get("nickname") or p["player_id"] for p in t.get("players", [])]
+                for f, t in (r.teams or {}).items()
+            },
+        }
+        for r in rows
+    ]
