@@ -132,6 +132,22 @@ class Settings(BaseSettings):
     faceit_webhook_header: str = Field(
         default="X-Faceit-Webhook-Secret", pattern=r"^[A-Za-z0-9-]{1,64}$"
     )
+    # notifications (core.notify): Fernet keys of the channel credentials (a JSON list, the
+    # first encrypts, all decrypt: put a new key first to rotate; empty: one derived from
+    # SECRET_KEY), the SMTP server of email channels, the Discord and Telegram API bases (a
+    # relay or a stand-in), per-user sends per hour, attempts and first retry delay
+    notify_keys: list[SecretStr] = Field(default_factory=list)
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535)
+    notify_smtp_user: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    notify_smtp_mode: Literal["starttls", "ssl", "insecure"] = "starttls"
+    notify_email_from: str = "Faceit AI <notifications@faceit-ai.invalid>"
+    notify_discord_api: str = "https://discord.com"
+    notify_telegram_api: str = "https://api.telegram.org"
+    notify_per_user_per_hour: int = Field(default=30, ge=1)
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_retry_seconds: float = Field(default=10.0, ge=0)
     # the live worker: seconds between polls of the event queue, attempts before an event
     # is given up (failed), first retry delay (doubles per attempt)
     live_poll_seconds: float = Field(default=2.0, gt=0)
@@ -170,7 +186,13 @@ class Settings(BaseSettings):
     app_metrics_host: str = "127.0.0.1"
 
     @field_validator(
-        "redis_url", "stripe_price_id", "stripe_api_base", "sentry_release", mode="before"
+        "redis_url",
+        "stripe_price_id",
+        "stripe_api_base",
+        "sentry_release",
+        "notify_smtp_host",
+        "notify_smtp_user",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -181,12 +203,27 @@ class Settings(BaseSettings):
         "stripe_secret_key",
         "stripe_webhook_secret",
         "faceit_webhook_secret",
+        "notify_smtp_password",
         "sentry_dsn",
         mode="before",
     )
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("notify_keys")
+    @classmethod
+    def _check_notify_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        from cryptography.fernet import Fernet
+
+        for key in value:
+            try:
+                Fernet(key.get_secret_value())
+            except ValueError:
+                raise ValueError(
+                    "expected Fernet keys (Fernet.generate_key(): 32 url-safe base64 bytes)"
+                ) from None
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -390,3 +390,66 @@ class LiveMatch(Base):
     p_played: Mapped[float | None] = mapped_column(Float)
     """The predicted P(faction1 wins) on the map that was played."""
     scored_at: Mapped[datetime | None]
+
+
+class Follow(Base):
+    """A user follows a FACEIT player: their matches are announced on the user's channels."""
+
+    __tablename__ = "follows"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    player_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+CHANNEL_KINDS = ("discord", "telegram", "email")
+NOTIFY_TOPICS = ("prediction", "result")
+OUTBOX_STATES = ("pending", "sent", "failed", "dropped")
+
+
+class NotificationChannel(Base):
+    """Where a user hears from us. The credential (a Discord webhook URL, a Telegram bot token
+    and chat id, an email address) is stored encrypted (core.notify: Fernet, key from
+    settings); ``hint`` is the masked form shown back."""
+
+    __tablename__ = "notification_channels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    hint: Mapped[str] = mapped_column(String(128))
+    topics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """{"prediction": true, "result": true}: what this channel hears about."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class NotificationOutbox(Base):
+    """A message to send: written in the same transaction as the event it tells about, sent
+    by the notification worker (retries with a doubling delay), once per (channel, event)."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "event_key", name="uq_notification_outbox_channel_event"),
+        Index("ix_notification_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE")
+    )
+    event_key: Mapped[str] = mapped_column(String(160))
+    """What the message is about ("result:<match id>"): one message per channel and event."""
+    topic: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(256))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
