@@ -242,3 +242,13 @@ def stored_players(session: Session, player_ids: list[str]) -> set[str]:
             select(MatchPlayer.player_id).where(MatchPlayer.player_id.in_(player_ids)).distinct()
         )
     )
+
+
+def player_elos(session: Session, player_ids: list[str]) -> dict[str, int | None]:
+    """Current Elo of each stored player among ``player_ids``."""
+    from core.db.schema import Player
+
+    if not player_ids:
+        return {}
+    rows = session.execute(select(Player.id, Player.faceit_elo).where(Player.id.in_(player_ids)))
+    return {player_id: elo for player_id, elo in rows}

@@ -19,10 +19,11 @@ from typing import Any
 
 import polars as pl
 
-from core import live
+from core import live, notify
 from core.cache import FeatureCache
 from core.db import transaction
 from core.db.schema import LiveMatch
+from core.db.types import utcnow
 from core.faceit import NotFound
 from core.faceit.webhooks import WebhookEvent
 from core.ingest import Ingestor
@@ -93,6 +94,8 @@ async def predict_live_match(
     }
     with transaction(resources.sessions) as session:
         live.store_prediction(session, row.match_id, prediction)
+        title, body = prediction_message(row, analysis.per_map, analysis.veto)
+        notify.queue(session, everyone, "prediction", f"prediction:{row.match_id}", title, body)
         if version is not None:
             registry.record_prediction(
                 session,
@@ -103,6 +106,54 @@ async def predict_live_match(
                 map_name=analysis.map,
             )
     return True, None
+
+
+def _team_names(row: LiveMatch) -> tuple[str, str]:
+    teams = row.teams or {}
+    return (
+        str(teams.get("faction1", {}).get("name") or "Team 1"),
+        str(teams.get("faction2", {}).get("name") or "Team 2"),
+    )
+
+
+def _map_label(map_name: str | None) -> str:
+    return (map_name or "?").removeprefix("de_").capitalize()
+
+
+def prediction_message(
+    row: LiveMatch, per_map: dict[str, float], veto: dict[str, Any]
+) -> tuple[str, str]:
+    """The pre-match notification: who plays, the chances per map, the veto advice."""
+    one, two = _team_names(row)
+    lines = [f"{one} vs {two} is about to start."]
+    for map_name, p in sorted(per_map.items(), key=lambda kv: -kv[1]):
+        lines.append(f"{_map_label(map_name)}: {one} {p:.0%} / {two} {1 - p:.0%}")
+    bans = ", ".join(_map_label(m) for m in veto.get("bans", []))
+    lines.append(f"Veto advice for {one}: pick {_map_label(veto.get('pick'))}, ban {bans}.")
+    return f"Prediction: {one} vs {two}", "\n".join(lines)
+
+
+def result_message(
+    row: LiveMatch, elo_before: dict[str, int | None], elo_after: dict[str, int | None]
+) -> tuple[str, str]:
+    """The result notification: the winner, the Elo changes, how the prediction did."""
+    one, two = _team_names(row)
+    winner = one if row.winner_faction == "faction1" else two
+    lines = [f"{winner} won on {_map_label(row.map)}."]
+    if row.p_played is not None:
+        favourite = one if row.p_played >= 0.5 else two
+        chance = max(row.p_played, 1 - row.p_played)
+        verdict = "called it" if favourite == winner else "missed"
+        lines.append(f"We gave {favourite} {chance:.0%} before the start: {verdict}.")
+    else:
+        lines.append("There was no prediction for this match.")
+    for team in (row.teams or {}).values():
+        for player in team.get("players", []):
+            before, after = elo_before.get(player["player_id"]), elo_after.get(player["player_id"])
+            if before is not None and after is not None and before != after:
+                nick = player.get("nickname") or player["player_id"]
+                lines.append(f"{nick}: {after} Elo ({after - before:+d})")
+    return f"Result: {one} vs {two}", "\n".join(lines)
 
 
 async def ingest_finished(resources: Resources, match_id: str) -> bool:
@@ -134,11 +185,20 @@ async def handle_event(
             resources, models or AnalysisModels.of(resources), row
         )
     if state == "finished":
+        everyone = [p for ids in lineup_ids(row).values() for p in ids]
+        with resources.sessions() as session:
+            elo_before = live.player_elos(session, everyone)
         ingested = await ingest_finished(resources, match.match_id)
         if not ingested:
             note = "FACEIT does not know this match"
         with transaction(resources.sessions) as session:
-            scored = live.score_live_match(session, match.match_id) is not None
+            scored_row = live.score_live_match(session, match.match_id)
+            scored = scored_row is not None
+            if scored_row is not None:
+                elo_after = live.player_elos(session, everyone)
+                title, body = result_message(scored_row, elo_before, elo_after)
+                key = f"result:{match.match_id}"
+                notify.queue(session, everyone, "result", key, title, body)
     return Outcome(event.event, match.match_id, state, predicted, ingested, scored, note)
 
 
@@ -148,8 +208,9 @@ async def drain(
     """Handle due events until none is left (or ``limit`` were handled); their outcomes."""
     settings = resources.settings
     done: list[Outcome] = []
+    started = utcnow()  # an event that fails now waits for the next pass, however short the delay
     while limit is None or len(done) < limit:
-        claimed = live.claim_event(resources.sessions)
+        claimed = live.claim_event(resources.sessions, started)
         if claimed is None:
             break
         try:

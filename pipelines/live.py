@@ -1,4 +1,5 @@
-"""The live worker: drains the FACEIT webhook queue (models.live) until told to stop.
+"""The live worker: drains the FACEIT webhook queue (models.live) and sends the due
+notifications (core.notify) until told to stop.
 
 ``faceit-ai live-worker`` runs it on its own; several may run at once (each event is claimed by
 one of them). It polls the queue every LIVE_POLL_SECONDS.
@@ -12,7 +13,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from core import live
+from core import live, notify
 from core.faceit.webhooks import WebhookEvent
 from core.resources import Resources
 from models.analysis import AnalysisModels
@@ -32,6 +33,10 @@ def run_worker(resources: Resources, stop: threading.Event) -> int:
             log.exception("live worker: draining the FACEIT event queue failed")
             outcomes = []
         handled += len(outcomes)
+        try:
+            notify.send_due(resources.sessions, resources.settings)
+        except Exception:
+            log.exception("live worker: sending the due notifications failed")
         stop.wait(resources.settings.live_poll_seconds)
     return handled
 

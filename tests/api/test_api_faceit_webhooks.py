@@ -19,8 +19,17 @@ from apitest_helpers import Seeded, assert_problem, client, make_config, make_se
 from sqlalchemy import Engine, delete, func, select
 
 from api.main import create_app
+from core import notify
 from core.cache import FeatureCache
-from core.db.schema import FaceitEvent, LiveMatch, Match, MatchPlayer, Player, ServedPrediction
+from core.db.schema import (
+    FaceitEvent,
+    LiveMatch,
+    Match,
+    MatchPlayer,
+    Player,
+    ServedPrediction,
+    User,
+)
 from core.demo_league import League, payloads
 from core.demo_league import create_app as demo_app
 from core.demo_league.live import LiveClock, LiveGames, http_delivery
@@ -31,18 +40,29 @@ from core.sources import DEMO_API_KEY, DEMO_BASE_URL
 from models import match_outcome as mo
 from models import registry
 from models.live import drain
+from tests.utils.channel_stand_ins import DISCORD_ID, DISCORD_TOKEN, StandIn
 
 SECRET = "faceit-webhook-secret-for-tests"
 HEADER = "X-Faceit-Webhook-Secret"
 
 
 def live_resources(
-    url: str, engine: Engine, tmp_path: Path, league: League, live: LiveGames | None = None
+    url: str,
+    engine: Engine,
+    tmp_path: Path,
+    league: League,
+    live: LiveGames | None = None,
+    **settings: Any,
 ) -> Resources:
     """Resources whose FACEIT source is ``league`` (in process) and that accept SECRET."""
     res = Resources(
         settings=make_settings(
-            url, tmp_path, api=make_config(), faceit_webhook_secret=SECRET, live_retry_seconds=0
+            url,
+            tmp_path,
+            api=make_config(),
+            faceit_webhook_secret=SECRET,
+            live_retry_seconds=0,
+            **settings,
         ),
         engine=engine,
         cache=FeatureCache(None, ttl_seconds=600),
@@ -229,10 +249,26 @@ async def test_an_unknown_match_and_its_unknown_players_are_ingested(
 async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_scored_after(
     seeded: Seeded, tmp_path: Path, api_league: League
 ) -> None:
-    """End to end: the demo league's live clock schedules a match and POSTs FACEIT's events
-    to the API; the worker stores the prediction before the start and scores it after the end."""
+    """End to end: the demo league's live clock schedules a match of a followed player and
+    POSTs FACEIT's events to the API; the worker stores the prediction before the start and
+    scores it after the end, and the follower hears of both on their Discord channel."""
+    followed = api_league.player_ids[0]
+    discord = StandIn()
     games = LiveGames(api_league)
-    resources = live_resources(seeded.url, seeded.engine, tmp_path, api_league, live=games)
+    resources = live_resources(
+        seeded.url,
+        seeded.engine,
+        tmp_path,
+        api_league,
+        live=games,
+        notify_discord_api=discord.url,
+    )
+    with seeded.sessions() as session:
+        fan = session.scalar(select(User).where(User.username == seeded.users["free"]))
+        assert fan is not None
+        notify.follow(session, fan.id, followed)
+        hook = f"https://discord.com/api/webhooks/{DISCORD_ID}/{DISCORD_TOKEN}"
+        notify.add_channel(session, resources.settings, fan.id, "discord", {"webhook_url": hook})
     api = httpx.ASGITransport(app=create_app(resources))
     clock = LiveClock(
         games,
@@ -240,6 +276,7 @@ async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_score
         every=3600,
         stage_seconds=60,
         seed=3,
+        players=[followed],
     )
     start = datetime.now(UTC)
     timeline: list[tuple[str, datetime]] = []
@@ -253,6 +290,7 @@ async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_score
 
     sent = await clock.tick(start)
     (game,) = games.all()
+    assert followed in [api_league.player_ids[p] for p in game.players]
     assert [e["event"] for e in sent] == ["match_object_created"]
     await drain(resources)
     with resources.sessions() as session:
@@ -280,6 +318,17 @@ async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_score
         ]
     assert stored is not None and stored.winner_faction == done.winner_faction
     assert len(record) == 1 and record[0].faction1_won == (game.winner == 0)
+    try:
+        assert notify.send_due(resources.sessions, resources.settings) == 2
+        notified = datetime.now(UTC)
+        assert notify.send_due(resources.sessions, resources.settings) == 0
+    finally:
+        discord.close()
+    prediction_note, result_note = (m["content"] for m in discord.of("discord"))
+    assert prediction_note.startswith("Prediction:") and "Veto advice" in prediction_note
+    assert result_note.startswith("Result:") and (
+        "called it" in result_note or "missed" in result_note
+    )
     assert [name for name, _ in timeline] == [
         "match_status_configuring",
         "match_status_ready",
@@ -288,6 +337,7 @@ async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_score
     print(
         f"timeline of {game.match_id}: created {start:%H:%M:%S}, predicted "
         f"{created.predicted_at:%H:%M:%S.%f}, started {ready.started_at:%H:%M:%S}, finished "
-        f"{done.finished_at:%H:%M:%S}, scored {done.scored_at:%H:%M:%S.%f} "
+        f"{done.finished_at:%H:%M:%S}, scored {done.scored_at:%H:%M:%S.%f}, notified "
+        f"{notified:%H:%M:%S.%f} "
         f"(p_faction1 on {game.map} {done.p_played:.3f}, winner {done.winner_faction})"
     )
