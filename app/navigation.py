@@ -42,6 +42,10 @@ ACCOUNT_PAGE = PageSpec("views/account.py", "Account", ":material/account_circle
 DEMO_CHECKOUT_PAGE = PageSpec(
     "views/demo_checkout.py", "Demo checkout", ":material/shopping_cart:", hidden=True
 )
+# the link in every notification email (no login needed: the link is signed)
+UNSUBSCRIBE_PAGE = PageSpec(
+    "views/unsubscribe.py", "Unsubscribe", ":material/unsubscribe:", hidden=True
+)
 PREMIUM_PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/predictor.py", "Match predictor", ":material/psychology:"),
     PageSpec("views/veto.py", "Map veto", ":material/block:"),
@@ -55,7 +59,12 @@ ADMIN_PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/admin_models.py", "Models", ":material/model_training:"),
     PageSpec("views/admin_payments.py", "Payments", ":material/payments:"),
 )
-ACCOUNT_PAGES: tuple[PageSpec, ...] = (PRICING_PAGE, ACCOUNT_PAGE, DEMO_CHECKOUT_PAGE)
+ACCOUNT_PAGES: tuple[PageSpec, ...] = (
+    PRICING_PAGE,
+    ACCOUNT_PAGE,
+    DEMO_CHECKOUT_PAGE,
+    UNSUBSCRIBE_PAGE,
+)
 ALL_PAGES: tuple[PageSpec, ...] = (*PUBLIC_PAGES, *PREMIUM_PAGES, *ACCOUNT_PAGES, *ADMIN_PAGES)
 
 

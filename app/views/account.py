@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from app import auth, present
+from app.notifications import notifications_section
 from app.resources import get_resources
 from app.widgets import text_input
 from core import auth as core_auth
@@ -188,5 +189,6 @@ else:
         notice("info", "You are logged out.")
         st.rerun()
     plan_section(user)
+    notifications_section(user)
 
 show_notice(notice_slot)
