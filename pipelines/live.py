@@ -77,7 +77,6 @@ def start_demo_live(resources: Resources) -> list[threading.Event]:
         local_delivery(resources),
         every=settings.demo_live_every_seconds,
         stage_seconds=settings.demo_live_stage_seconds,
-        seed=settings.demo_seed,
         first_at=datetime.now(UTC),  # the first match after one interval: the models train first
     )
     _clock_thread, clock_stop = clock.start()

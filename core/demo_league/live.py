@@ -228,12 +228,13 @@ class LiveClock:
         every: float = 60.0,
         stage_seconds: float = 20.0,
         concurrent: int = 2,
-        seed: int = 0,
+        seed: int | None = None,
         players: list[str] | None = None,
         first_at: datetime | None = None,
     ) -> None:
         """``first_at``: no game is scheduled before ``first_at + every`` (default: the first
-        tick schedules one)."""
+        tick schedules one). ``seed``: the same seed plays the same games (default: fresh ones
+        on every start, so a restarted clock never reuses a match id)."""
         self.games = games
         self.deliver = deliver
         self.every = every

@@ -59,7 +59,6 @@ def serve(
             http_delivery(live.url, live.header, live.secret),
             every=live.every,
             stage_seconds=live.stage_seconds,
-            seed=seed,
         )
         _thread, stop = clock.start()
     try:
