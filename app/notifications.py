@@ -59,7 +59,7 @@ def channels_section(user: User) -> None:
         left, right = st.columns([4, 1])
         topics = ", ".join(t for t in NOTIFY_TOPICS if (row.topics or {}).get(t, True)) or "none"
         state = " · unsubscribed" if row.unsubscribed_at else ""
-        left.markdown(f"**{KIND_LABELS[row.kind]}** {plain(row.hint)} · {topics}{state}")
+        left.markdown(f"**{plain(row.hint)}** · {topics}{state}")
         if right.button("Remove", key=f"remove_channel_{row.id}"):
             with resources.sessions() as session:
                 notify.remove_channel(session, user.id, row.id)
@@ -117,12 +117,13 @@ def add_channel_submitted(user_id: int) -> None:
         except notify.ChannelError as exc:
             state["channel_outcome"] = ("error", str(exc))
             return
-    state["channel_outcome"] = ("success", f"Linked: {KIND_LABELS[row.kind]} {row.hint}.")
+    state["channel_outcome"] = ("success", f"Linked: {row.hint}.")
 
 
 def inbox_section(user: User) -> None:
     with get_resources().sessions() as session:
         rows = notify.outbox_for(session, user.id)
+        hints = {c.id: c.hint for c in notify.channels(session, user.id)}
     if not rows:
         st.caption("Nothing sent yet: follow a player and link a channel.")
         return
@@ -130,6 +131,7 @@ def inbox_section(user: User) -> None:
         [
             {
                 "Message": r.title,
+                "Channel": hints.get(r.channel_id, "–"),
                 "Status": STATUS_LABELS.get(r.status, r.status),
                 "Queued": r.created_at.strftime("%Y-%m-%d %H:%M"),
                 "Sent": r.sent_at.strftime("%H:%M:%S") if r.sent_at else "–",

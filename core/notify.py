@@ -97,7 +97,7 @@ def parse_credential(kind: str, fields: dict[str, str]) -> tuple[dict[str, str],
     if not EMAIL.match(address):
         raise ChannelError("Enter an email address such as you@example.com.")
     local, domain = address.split("@", 1)
-    return {"address": address}, f"{local[:1]}…@{domain}"
+    return {"address": address}, f"Email {local[:1]}…@{domain}"
 
 
 def add_channel(
