@@ -131,7 +131,7 @@ def test_every_channel_receives_exactly_one_message_per_event(
     assert {r.hint for r in rows} == {
         "Discord webhook …wxyz",
         "Telegram chat …242",
-        "f…@example.com",
+        "Email f…@example.com",
     }
 
 
