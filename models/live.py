@@ -21,6 +21,7 @@ import polars as pl
 
 from core import live, notify
 from core.cache import FeatureCache
+from core.cs2 import MAP_LABELS
 from core.db import transaction
 from core.db.schema import LiveMatch
 from core.db.types import utcnow
@@ -117,7 +118,7 @@ def _team_names(row: LiveMatch) -> tuple[str, str]:
 
 
 def _map_label(map_name: str | None) -> str:
-    return (map_name or "?").removeprefix("de_").capitalize()
+    return MAP_LABELS.get(map_name or "", map_name or "?")
 
 
 def prediction_message(

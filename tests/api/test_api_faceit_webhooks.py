@@ -21,6 +21,7 @@ from sqlalchemy import Engine, delete, func, select
 from api.main import create_app
 from core import notify
 from core.cache import FeatureCache
+from core.cs2 import MAP_POOL
 from core.db.schema import (
     FaceitEvent,
     LiveMatch,
@@ -37,7 +38,6 @@ from core.demo_league.webhooks import webhook_event
 from core.faceit import FaceitClient, NotFound
 from core.resources import Resources
 from core.sources import DEMO_API_KEY, DEMO_BASE_URL
-from models import match_outcome as mo
 from models import registry
 from models.live import drain
 from tests.utils.channel_stand_ins import DISCORD_ID, DISCORD_TOKEN, StandIn
@@ -166,9 +166,9 @@ async def test_three_concurrent_deliveries_are_queued_and_handled_once(
             select(ServedPrediction).where(ServedPrediction.match_id == match["match_id"])
         ).all()
     assert live is not None and live.prediction is not None
-    assert set(live.prediction["per_map"]) == set(mo.MAP_POOL)
+    assert set(live.prediction["per_map"]) == set(MAP_POOL)
     assert all(0 < p < 1 for p in live.prediction["per_map"].values())
-    assert live.prediction["veto"]["pick"] in mo.MAP_POOL
+    assert live.prediction["veto"]["pick"] in MAP_POOL
     assert len(served) == 1 and served[0].map == live.prediction["veto"]["pick"]
     assert served[0].p_faction1 == pytest.approx(
         live.prediction["per_map"][served[0].map], abs=1e-4
@@ -296,7 +296,7 @@ async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_score
     with resources.sessions() as session:
         created = session.get(LiveMatch, game.match_id)
     assert created is not None and created.status == "created" and created.prediction
-    assert set(created.prediction["per_map"]) == set(mo.MAP_POOL)
+    assert set(created.prediction["per_map"]) == set(MAP_POOL)
     # before the start FACEIT has no scoreboard, and neither has the demo league
     async with resources.faceit_client() as faceit:
         with pytest.raises(NotFound):

@@ -7,11 +7,11 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from core.cs2 import MAP_POOL
 from core.db.schema import LiveMatch
 from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league
-from models import match_outcome as mo
 from tests.app.conftest import APP
 
 
@@ -19,7 +19,7 @@ def add_live_match(status: str, **result: Any) -> str:
     league = demo_league(get_settings())
     frame = league.players_frame()
     ids, nicks = list(frame["player_id"][:10]), list(frame["nickname"][:10])
-    per_map = {m: round(0.3 + 0.05 * i, 2) for i, m in enumerate(mo.MAP_POOL)}
+    per_map = {m: round(0.3 + 0.05 * i, 2) for i, m in enumerate(MAP_POOL)}
     match_id = f"1-room-{status}"
     now = datetime.now(UTC)
     with Resources.open(get_settings()) as resources, resources.sessions.begin() as session:
@@ -40,9 +40,9 @@ def add_live_match(status: str, **result: Any) -> str:
                 prediction={
                     "model_version": 1,
                     "per_map": per_map,
-                    "veto": {"pick": mo.MAP_POOL[-1], "bans": list(mo.MAP_POOL[:2])},
-                    "pick": mo.MAP_POOL[-1],
-                    "p_pick": per_map[mo.MAP_POOL[-1]],
+                    "veto": {"pick": MAP_POOL[-1], "bans": list(MAP_POOL[:2])},
+                    "pick": MAP_POOL[-1],
+                    "p_pick": per_map[MAP_POOL[-1]],
                 },
                 predicted_at=now - timedelta(minutes=3),
                 started_at=now - timedelta(minutes=2) if status != "created" else None,
@@ -71,7 +71,7 @@ def test_before_the_start_the_room_shows_both_lineups_and_the_prediction(
     assert len(lineups) == 2 and all(len(t) == 5 for t in lineups)
     assert seeded["nickname"] in set(lineups[0]["Player"]) | set(lineups[1]["Player"])
     per_map = next(t for t in tables if "Map" in t.columns)
-    assert len(per_map) == len(mo.MAP_POOL)
+    assert len(per_map) == len(MAP_POOL)
     labels = {m.label for m in at.metric}
     assert "Veto advice: pick" in labels and "Winner" not in labels
 
@@ -79,7 +79,7 @@ def test_before_the_start_the_room_shows_both_lineups_and_the_prediction(
 def test_after_the_finish_the_result_stands_next_to_the_prediction(
     seeded: dict[str, Any],
 ) -> None:
-    played = mo.MAP_POOL[-1]  # predicted 0.3 + 0.05 * 6 = 60% for faction1, who lost
+    played = MAP_POOL[-1]  # predicted 0.3 + 0.05 * 6 = 60% for faction1, who lost
     match_id = add_live_match(
         "finished",
         finished_at=datetime.now(UTC),

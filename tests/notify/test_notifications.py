@@ -40,7 +40,7 @@ def stand_in() -> Iterator[StandIn]:
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
-    port = port_in_range(51200, 51299)
+    port = port_in_range()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield box, port

@@ -4,26 +4,20 @@ Discord's webhook API and Telegram's Bot API (one HTTP server), and an SMTP mail
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.utils.ports import free_port
+
 DISCORD_ID, DISCORD_TOKEN = "112233445566778899", "d1sc0rd-T0ken_abcdefghijklmnopqrstuvwxyz"
 TELEGRAM_TOKEN, TELEGRAM_CHAT = "123456789:AAFakeTelegramTokenForTests_0123456", "424242"
 
 
-def port_in_range(start: int = 51100, end: int = 51199) -> int:
-    """A free port of this developer's range (51000-51999)."""
-    for port in range(start, end):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in range")
+def port_in_range() -> int:
+    """A free port of this run's test range (TEST_PORTS, see tests/utils/ports.py)."""
+    return free_port()
 
 
 class StandIn:
