@@ -246,8 +246,11 @@ def current_user() -> User | None:
 def client_address() -> str:
     """The browser's address as the app sees it (the login throttle's key with the username).
 
-    Streamlit reports None for loopback connections (a local browser, or a proxy on the same
-    host that does not pass the address on).
+    Behind a proxy listed in TRUSTED_PROXIES (nginx in the stack) it is the browser's address
+    from X-Forwarded-For, the API's rule (the app's launchers pass it to Streamlit's uvicorn:
+    pipelines.cli.streamlit_environment); from anyone else the header is ignored. Streamlit
+    reports None for a loopback peer (a local browser): "local". The throttle keys by username
+    and address with growing delays, so failures from one address never block another's login.
     """
     try:
         address = st.context.ip_address

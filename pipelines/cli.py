@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -332,6 +332,16 @@ def streamlit_command(host: str, port: int) -> list[str]:
     return command
 
 
+def streamlit_environment(settings: Settings, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the app's server process: ``base`` plus ``FORWARDED_ALLOW_IPS`` from
+    ``TRUSTED_PROXIES``, the API's rule. Streamlit serves app/server.py with uvicorn, whose
+    proxy headers would otherwise trust X-Forwarded-For from 127.0.0.1 always; this way the
+    client address (the app's login throttle key, with the username) comes from X-Forwarded-For
+    only when the TCP peer is a configured proxy (nginx sets the header), and is the TCP peer
+    otherwise. Empty TRUSTED_PROXIES: nobody is trusted."""
+    return {**base, "FORWARDED_ALLOW_IPS": ",".join(settings.trusted_proxies)}
+
+
 def train_in_background(resources: Resources) -> threading.Thread:
     """First start: train while the app is starting; pages say "being trained" meanwhile."""
     from pipelines.train import format_report
@@ -377,7 +387,7 @@ def run(
                 f"{resources.settings.demo_live_every_seconds:g} s (the Match room page)."
             )
         console.print(f"Serving Faceit AI on http://{host}:{port}")
-        env = os.environ.copy()
+        env = streamlit_environment(resources.settings, os.environ)
         # checkout return links point at this server unless PUBLIC_URL says otherwise
         if "public_url" not in resources.settings.model_fields_set:
             env["PUBLIC_URL"] = f"http://{host}:{port}"

@@ -493,7 +493,8 @@ def stack_environment(options: StackOptions, settings: Settings) -> dict[str, st
         "PREFECT_WORKER_HEARTBEAT_SECONDS": "10",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
-        # nginx is the API's proxy: its X-Forwarded-For names the client (per-address limits)
+        # nginx is the proxy of the API and the app: its X-Forwarded-For names the client (the
+        # API's per-address limits, both login throttles)
         "TRUSTED_PROXIES": '["127.0.0.1"]',
     }
     if settings.uses_demo_league:

@@ -141,17 +141,20 @@ def serve_app(port: int, address: str = "127.0.0.1") -> None:  # pragma: no cove
     Streamlit has no /metrics and runs app code only when a session opens: the endpoint
     (APP_METRICS_PORT, on APP_METRICS_HOST) is started here, before Streamlit takes over.
     """
+    import os
     import sys
 
     from prometheus_client import start_http_server
     from streamlit.web import cli
 
     from core.settings import get_settings
+    from pipelines.cli import streamlit_environment
     from pipelines.stack import APP_ENTRY
 
     settings = get_settings()
     if settings.app_metrics_port is not None:
         start_http_server(settings.app_metrics_port, addr=settings.app_metrics_host)
+    os.environ.update(streamlit_environment(settings, {}))  # uvicorn reads it when it starts
     sys.argv = ["streamlit", "run", str(APP_ENTRY), "--server.port", str(port),
                 "--server.address", address, "--server.headless", "true",
                 "--browser.gatherUsageStats", "false"]  # fmt: skip
