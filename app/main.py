@@ -28,7 +28,7 @@ except SettingsError as exc:
 
 from app import auth  # noqa: E402
 from app.resources import get_resources, start_observability  # noqa: E402
-from app.widgets import keep_player_in_url  # noqa: E402
+from app.widgets import keep_player_in_url, plain  # noqa: E402
 
 start_observability()
 
@@ -45,7 +45,7 @@ with st.sidebar:
     if user is None:
         st.caption("Not logged in")
     else:
-        st.caption(f"Logged in as **{user.username}**")
+        st.caption(f"Logged in as **{plain(user.username)}**")
 
 # always fully listed: collapsed, an admin's 16 pages would hide Account and the Admin section
 # behind "View 6 more"

@@ -20,7 +20,9 @@ def plain(text: object) -> str:
     """``text`` (a nickname, a team name: anything from FACEIT or a user) shown as itself inside
     any Streamlit markdown (titles, captions, info boxes, metric labels): every markup character
     escaped, line breaks folded, so an image, link, HTML tag or colour directive in the data is
-    text, never rendered or fetched by the viewer's browser."""
+    text, never rendered or fetched by the viewer's browser. Not for widget options
+    (selectbox, multiselect, format_func): Streamlit 1.67 shows those as plain text (only
+    widget labels take Markdown), so escaping them would show the backslashes."""
     return _MARKUP.sub(r"\\\1", " ".join(str(text).split()))
 
 

@@ -12,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from app import auth, present
 from app.notifications import notifications_section
 from app.resources import get_resources
-from app.widgets import text_input
+from app.widgets import plain, text_input
 from core import auth as core_auth
 from core.billing import BillingError
 from core.db.schema import User
@@ -183,7 +183,7 @@ if user is None:
             f"`{core_auth.DEMO_PASSWORD}`."
         )
 else:
-    st.write(f"Logged in as **{user.username}** ({user.email}).")
+    st.write(f"Logged in as **{plain(user.username)}** ({plain(user.email)}).")
     if st.button("Log out", icon=":material/logout:"):
         auth.logout()
         notice("info", "You are logged out.")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import auth
 from app.resources import get_resources
+from app.widgets import plain
 from core import auth as core_auth
 from core.db.schema import ROLES
 
@@ -50,5 +51,5 @@ else:
         except core_auth.AuthError as exc:
             st.error(str(exc))
         else:
-            st.success(f"{changed.username} is now **{changed.role}** (audited).")
+            st.success(f"{plain(changed.username)} is now **{changed.role}** (audited).")
     st.caption("Your own role cannot be changed here, so an admin cannot lock themselves out.")

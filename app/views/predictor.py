@@ -69,7 +69,7 @@ cols[1].metric("Elo-only estimate", f"{analysis.elo_probability:.0%}")
 if analysis.actual_winner:
     cols[2].metric("Actual result", "Won" if analysis.actual_winner == "faction1" else "Lost")
 for sentence in analysis.factors:
-    st.markdown(f"- {sentence}")
+    st.markdown(f"- {plain(sentence)}")
 per_map = pl.DataFrame(
     {
         "Map": [present.map_label(m) for m in analysis.per_map],

@@ -445,3 +445,16 @@ def test_admin_pages_render_what_the_database_holds(
         assert set(listed["status"]) == {shows}
     else:
         assert any(shows in c.value for c in at.caption), texts(at)
+
+
+def test_markup_in_an_email_address_is_shown_as_text(app_settings: Path) -> None:
+    """An address may hold markdown characters; the account page shows them as typed."""
+    from markdown_it import MarkdownIt
+
+    at = app().run()
+    register(at, "marky", "**big**_x_@example.com", PASSWORD)
+    log_in(at, "marky")
+    line = next(str(m.value) for m in at.markdown if str(m.value).startswith("Logged in as"))
+    html = MarkdownIt("commonmark").render(line)
+    assert "<strong>big" not in html and "<em>" not in html
+    assert "**big**_x_@example.com" in html
