@@ -109,6 +109,7 @@ from .sim import (
     League,
     elo_to_level,
     generate_league,
+    lineup_oracle,
     oracle_win_probability,
 )
 
@@ -126,6 +127,7 @@ __all__ = [
     "dumps",
     "elo_to_level",
     "generate_league",
+    "lineup_oracle",
     "oracle_win_probability",
     "serve",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,8 @@ PARTY_QUEUE_RATE = 0.35
 """Chance that an eligible party queues together in a matchmaking batch."""
 PARTY_BONUS = 0.15
 """Effective-skill bonus of a premade (coordination); part of the oracle."""
+ORACLE_SLOPE = 1.7
+"""P(faction1 wins) = sigmoid(ORACLE_SLOPE * (mean effective skill of 1 - that of 2))."""
 DEMO_MISSING_RATE = 0.04
 """Share of matches whose details carry no ``demo_url`` (demo never uploaded)."""
 
@@ -550,7 +553,7 @@ def generate_league(
             + PARTY_BONUS * np.repeat(prem, 5, axis=1)
         )
         diff = eff[:, :5].mean(1) - eff[:, 5:].mean(1)
-        p1 = _sigmoid(1.7 * diff)
+        p1 = _sigmoid(ORACLE_SLOPE * diff)
         p_f1[lo:hi] = p1
         f1_wins = rng.random(nb) < p1
 
@@ -830,3 +833,49 @@ def oracle_win_probability(league: League, match_id: str) -> float:
     For benchmarks and evaluation only: the API never serves it.
     """
     return float(league.p_faction1[league.match_index[match_id]])
+
+
+def lost_last_at(league: League, ts: int) -> np.ndarray:
+    """Per player: True when his last match starting before unix time ``ts`` was a loss."""
+    upto = int(np.searchsorted(league.started_at, ts, side="left"))
+    flat = league.mp_player[:upto].ravel()[::-1]
+    players, first = np.unique(flat, return_index=True)
+    pos = flat.size - 1 - first  # index of the player's last occurrence in time order
+    won = league.winner[pos // 10] == (pos % 10) // 5
+    lost = np.zeros(league.n_players, bool)
+    lost[players] = ~won
+    return lost
+
+
+def lineup_oracle(
+    league: League,
+    teams_a: np.ndarray,
+    teams_b: np.ndarray,
+    map_names: Sequence[str],
+    ts: int,
+    *,
+    premade_a: np.ndarray | None = None,
+    premade_b: np.ndarray | None = None,
+) -> np.ndarray:
+    """True probability that each lineup ``teams_a[k]`` (player indices) beats ``teams_b[k]``
+    on ``map_names[k]`` in a match starting at unix time ``ts``: also lineups that matchmaking
+    never made.
+
+    The simulated matches' effective skill: hidden skill at ``ts`` plus map affinity, minus the
+    tilt of a player whose last match before ``ts`` was a loss, plus the premade bonus; team
+    means, so lineups of any size compare. For benchmarks and evaluation only.
+    """
+    a = np.atleast_2d(np.asarray(teams_a, dtype=np.int64))
+    b = np.atleast_2d(np.asarray(teams_b, dtype=np.int64))
+    maps = np.array([MAPS.index(m) for m in map_names], dtype=np.int64)[:, None]
+    lost = lost_last_at(league, ts)
+
+    def effective(team: np.ndarray, premade: np.ndarray | None) -> np.ndarray:
+        eff = (
+            league.skill_at(team, np.full(team.shape, ts))
+            + league.map_affinity[team, maps]
+            - league.tilt[team] * lost[team]
+        ).mean(axis=1)
+        return eff if premade is None else eff + PARTY_BONUS * np.asarray(premade, float)
+
+    return _sigmoid(ORACLE_SLOPE * (effective(a, premade_a) - effective(b, premade_b)))
