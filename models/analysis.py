@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.cache import FeatureCache
 from core.cs2 import MAP_POOL
+from core.db import transaction
 from core.db.schema import Match, MatchPlayer, Player
 from core.resources import Resources
 from models import match_outcome as mo
@@ -44,14 +45,14 @@ class ModelNotTrained(AnalysisError):
 class AnalysisModels:
     """The promoted models, cached per process; a promotion is picked up without a restart."""
 
-    match_outcome: registry.ChampionCache[mo.MatchOutcomeModel]
+    match_outcome: registry.ChampionCache[mo.OutcomeModel]
     playstyle: registry.ChampionCache[PlaystyleModel]
 
     @classmethod
     def for_sessions(cls, sessions: sessionmaker[Session], ttl: float = 30.0) -> AnalysisModels:
         return cls(
             match_outcome=registry.ChampionCache(
-                sessions, registry.MATCH_OUTCOME, mo.MatchOutcomeModel.from_bytes, ttl=ttl
+                sessions, registry.MATCH_OUTCOME, mo.load_model, ttl=ttl
             ),
             playstyle=registry.ChampionCache(
                 sessions, registry.PLAYSTYLE, PlaystyleModel.from_bytes, ttl=ttl
@@ -63,7 +64,7 @@ class AnalysisModels:
         """The model caches of this process's resources (built on first use, then shared)."""
         return resources.cached("analysis_models", lambda: cls.for_sessions(resources.sessions))
 
-    def outcome_model(self) -> mo.MatchOutcomeModel:
+    def outcome_model(self) -> mo.OutcomeModel:
         model = self.match_outcome.get()
         if model is None:
             raise ModelNotTrained(
@@ -143,7 +144,7 @@ def _history(session: Session, players: Sequence[Player]) -> tuple[pl.DataFrame,
 
 
 def _analysis(
-    model: mo.MatchOutcomeModel,
+    model: mo.OutcomeModel,
     version: int | None,
     team_a: list[Player],
     team_b: list[Player],
@@ -151,6 +152,8 @@ def _analysis(
     frames: tuple[pl.DataFrame, pl.DataFrame],
     current_elo: dict[str, float] | None,
 ) -> LineupAnalysis:
+    if len(team_a) != len(team_b):
+        raise AnalysisError(str(mo.UnequalLineups(len(team_a), len(team_b))))
     ids_a, ids_b = [p.id for p in team_a], [p.id for p in team_b]
     veto = mo.veto_advice(model, ids_a, ids_b, *frames, current_elo=current_elo)
     chosen = map_name or veto["pick"]
@@ -224,6 +227,18 @@ def analyze_match(
         None,
     )
     analysis.actual_winner = match.winner_faction
+    version = models.match_outcome.version
+    if match.winner_faction is None and version is not None:
+        # a forecast for a match still to be played: part of the public live record
+        with transaction(sessions) as session:
+            registry.record_prediction(
+                session,
+                match.id,
+                registry.MATCH_OUTCOME,
+                version,
+                analysis.probability,
+                analysis.map,
+            )
     return analysis
 
 

@@ -129,9 +129,9 @@ def match_outcome_scorer(metric: str = "logloss") -> Scorer:
     """Score a match-outcome artifact on an evaluation dataset (models.match_outcome shape)."""
 
     def score(artifact: bytes, data: Any) -> float:
-        from models.match_outcome import MatchOutcomeModel, metrics
+        from models.match_outcome import load_model, metrics
 
-        model = MatchOutcomeModel.from_bytes(artifact)
+        model = load_model(artifact)
         return metrics(data["y"].to_numpy(), model.predict_frame(data))[metric]
 
     return score

@@ -188,16 +188,17 @@ def train_with_status(resources: Resources, *, show_progress: bool = True) -> di
     """Train the models, recording the run in DATA_DIR for the app's "being trained" state."""
     from models import training_status
     from pipelines.progress import progress_bars
-    from pipelines.train import run_training
+    from pipelines.train import demo_oracle, run_training
 
     data_dir = resources.settings.data_dir
     status = training_status.started(data_dir)
+    oracle = demo_oracle(resources.settings)
     try:
         if show_progress:
             with progress_bars(console) as progress:
-                report = run_training(resources.sessions, progress=progress)
+                report = run_training(resources.sessions, progress=progress, oracle=oracle)
         else:
-            report = run_training(resources.sessions)
+            report = run_training(resources.sessions, oracle=oracle)
     except Exception as exc:
         training_status.finished(data_dir, status, error=str(exc) or type(exc).__name__)
         raise

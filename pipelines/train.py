@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
@@ -17,6 +17,7 @@ from prefect.cache_policies import NONE
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
+from core.settings import Settings
 from models import match_outcome as mo
 from models import playstyle as ps
 from models import registry
@@ -24,6 +25,8 @@ from models import registry
 Progress = Callable[[str, int, int], None]
 STEPS = ("load", "dataset", "train", "evaluate", "register", "playstyle")
 MIN_MATCHES = 50
+FRACTIONS = (0.6, 0.1)
+SELECTION = 0.1
 
 
 def _step(progress: Progress | None, name: str) -> None:
@@ -42,34 +45,61 @@ def build_dataset(frames: tuple[pl.DataFrame, pl.DataFrame]) -> pl.DataFrame:
     return mo.build_dataset(*frames)
 
 
+def split_windows(dataset: pl.DataFrame) -> mo.Split:
+    """Oldest 60% to fit, 10% to calibrate, 10% to choose the champion on, the newest 20% to
+    report: the stored metrics come from a window that neither fitting nor the promotion saw."""
+    return mo.time_split(dataset, FRACTIONS, selection=SELECTION)
+
+
 @task(name="train-match-outcome", cache_policy=NONE)
-def train_model(dataset: pl.DataFrame) -> tuple[mo.MatchOutcomeModel, mo.Split]:
-    split = mo.time_split(dataset)
+def train_model(
+    dataset: pl.DataFrame,
+) -> tuple[mo.LinearOutcomeModel, mo.MatchOutcomeModel, mo.Split]:
+    """The champion candidate (symmetric logistic) and the XGBoost baseline, on one split."""
+    split = split_windows(dataset)
     if split.train.height < MIN_MATCHES or split.evaluation.height < 10:
         raise ValueError(f"not enough matches to train ({dataset.height})")
-    return mo.train(split), split
+    return mo.train_linear(split.train, split.calibration), mo.train(split), split
 
 
 @task(name="evaluate-match-outcome", cache_policy=NONE)
-def evaluate_model(model: mo.MatchOutcomeModel, split: mo.Split) -> dict[str, Any]:
-    return mo.nan_to_none(mo.evaluate(model, split.evaluation))
+def evaluate_model(
+    model: mo.OutcomeModel,
+    baseline: mo.OutcomeModel,
+    split: mo.Split,
+    oracle: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Held-out metrics of the candidate, the XGBoost baseline, the Elo formula and (on the
+    demo league, where the true probabilities are known) the oracle."""
+    ev = split.evaluation
+    known = oracle is not None and all(m in oracle for m in ev["match_id"])
+    report = mo.evaluate(model, ev, oracle if known else None)
+    report["xgboost"] = mo.metrics(ev["y"].to_numpy(), baseline.predict_frame(ev))
+    order = ("model", "xgboost", "elo", "oracle")
+    return mo.nan_to_none({k: report[k] for k in order if k in report})
 
 
 @task(name="register-and-promote", cache_policy=NONE)
 def register_and_promote(
     sessions: sessionmaker[Session],
-    model: mo.MatchOutcomeModel,
+    model: mo.OutcomeModel,
     split: mo.Split,
     evaluation: dict[str, Any],
 ) -> dict[str, Any]:
     start, end = mo.dataset_window(split.train)
     eval_start, eval_end = mo.dataset_window(split.evaluation)
+    selection_start, selection_end = mo.dataset_window(split.selection)
+    ev = split.evaluation
     metrics = {
         **evaluation["model"],
         "elo_baseline": evaluation["elo"],
+        "contenders": evaluation,
+        "reliability": mo.reliability(ev["y"].to_numpy(), model.predict_frame(ev)),
+        "learner": model.info.get("learner"),
         "eval_start": eval_start,
         "eval_end": eval_end,
-        "trees": model.info.get("trees"),
+        "selection_start": selection_start,
+        "selection_end": selection_end,
     }
     with transaction(sessions) as session:
         version = registry.register(
@@ -80,7 +110,8 @@ def register_and_promote(
             model.feature_version,
             (start, end),
         )
-        decision = registry.promote_if_better(session, version, split.evaluation)
+        # champion and challenger meet on the selection window, never on the reported one
+        decision = registry.promote_if_better(session, version, split.selection)
         return {"version": version.version, **decision.as_dict()}
 
 
@@ -104,19 +135,32 @@ def fit_playstyle(
         return {"version": version.version, "roles": model.role_counts()}
 
 
+def demo_oracle(settings: Settings) -> dict[str, float] | None:
+    """match id -> true P(faction1 wins) on the demo league (None with real FACEIT data)."""
+    if not settings.uses_demo_league:
+        return None
+    from core.sources import demo_league
+
+    league = demo_league(settings)
+    return dict(zip(league.match_ids, league.p_faction1.tolist(), strict=True))
+
+
 def run_training(
-    sessions: sessionmaker[Session], progress: Progress | None = None
+    sessions: sessionmaker[Session],
+    progress: Progress | None = None,
+    oracle: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Every training step without Prefect; returns the report for :func:`format_report`."""
+    """Every training step without Prefect; returns the report for :func:`format_report`.
+    ``oracle`` (match id -> true probability, demo league only) adds the oracle's scores."""
     t0 = time.perf_counter()
     _step(progress, "load")
     frames = load_data.fn(sessions)
     _step(progress, "dataset")
     dataset = build_dataset.fn(frames)
     _step(progress, "train")
-    model, split = train_model.fn(dataset)
+    model, baseline, split = train_model.fn(dataset)
     _step(progress, "evaluate")
-    evaluation = evaluate_model.fn(model, split)
+    evaluation = evaluate_model.fn(model, baseline, split, oracle)
     _step(progress, "register")
     promotion = register_and_promote.fn(sessions, model, split, evaluation)
     _step(progress, "playstyle")
@@ -136,6 +180,7 @@ def _report(
         "matches": dataset.height,
         "train": split.train.height,
         "calibration": split.calibration.height,
+        "selection": split.selection.height,
         "evaluation_rows": split.evaluation.height,
         "evaluation": evaluation,
         "promotion": promotion,
@@ -151,7 +196,12 @@ METRICS = (
     ("accuracy", "accuracy", ".1%"),
     ("ece", "calib. error", ".3f"),
 )
-CONTENDERS = {"model": "match-outcome model", "elo": "Elo formula (baseline)"}
+CONTENDERS = {
+    "model": "match-outcome model",
+    "xgboost": "XGBoost (baseline)",
+    "elo": "Elo formula (baseline)",
+    "oracle": "oracle (demo truth)",
+}
 ROLE_PLURALS = {"AWPer": "AWPers", "Entry": "entry fraggers", "Support": "supports"}
 
 
@@ -171,8 +221,9 @@ def format_report(report: dict[str, Any]) -> str:
     (lower log loss / Brier is better, higher AUC / accuracy is better), and what was promoted."""
     lines = [
         f"Trained on {report['matches']:,} matches: {report['train']:,} to fit, "
-        f"{report['calibration']:,} to calibrate, {report['evaluation_rows']:,} held out "
-        f"to evaluate (the newest), in {report['seconds']:.1f} s.",
+        f"{report['calibration']:,} to calibrate, {report['selection']:,} to choose the "
+        f"champion, {report['evaluation_rows']:,} held out to evaluate (the newest), "
+        f"in {report['seconds']:.1f} s.",
         "",
         f"{'Held-out evaluation':<26}" + "".join(f"{label:>14}" for _, label, _ in METRICS),
     ]
@@ -204,8 +255,8 @@ def train_models() -> dict[str, Any]:
         t0 = time.perf_counter()
         frames = load_data(sessions)
         dataset = build_dataset(frames)
-        model, split = train_model(dataset)
-        evaluation = evaluate_model(model, split)
+        model, baseline, split = train_model(dataset)
+        evaluation = evaluate_model(model, baseline, split, demo_oracle(resources.settings))
         promotion = register_and_promote(sessions, model, split, evaluation)
         playstyle = fit_playstyle(sessions, frames)
         report = _report(dataset, split, evaluation, promotion, playstyle, time.perf_counter() - t0)

@@ -28,6 +28,7 @@ analysis: LineupAnalysis | None = None
 with by_lineup:
     team_a = lineup_picker("Your team", "predict_a", own)
     team_b = lineup_picker("Opponents", "predict_b", opponents)
+    st.caption("Both teams need the same number of players: FACEIT matches are 5 against 5.")
     chosen = st.selectbox(
         "Map",
         [None, *MAP_POOL],

@@ -1,4 +1,7 @@
-"""Pre-match win probability for two 5-player lineups on a map (XGBoost + Platt calibration).
+"""Pre-match win probability for two 5-player lineups on a map.
+
+The champion is the symmetric logistic model of :mod:`.linear` (right on lineups users type as
+well as on matchmade lobbies); the XGBoost model of :mod:`.model` is kept as the baseline.
 
 Split by responsibility: :mod:`.features` (prior features, dataset, lineup rows),
 :mod:`.model` (the model, training, calibration), :mod:`.evaluation` (time split, metrics, the
@@ -14,6 +17,7 @@ from models.match_outcome.evaluation import (
     expected_calibration_error,
     metrics,
     nan_to_none,
+    reliability,
     time_split,
 )
 from models.match_outcome.features import (
@@ -25,6 +29,7 @@ from models.match_outcome.features import (
     PLAYER_FEATURES,
     STATS,
     SUM_FEATURES,
+    UnequalLineups,
     build_dataset,
     feature_matrix,
     lineup_features,
@@ -33,12 +38,15 @@ from models.match_outcome.features import (
     player_prior_features,
     team_features,
 )
+from models.match_outcome.linear import LINEAR_FEATURES, LinearOutcomeModel, train_linear
 from models.match_outcome.model import (
     DEFAULT_PARAMS,
     DEFAULT_ROUNDS,
     MatchOutcomeModel,
+    OutcomeModel,
     both_orientations,
     fit_platt_slope,
+    load_model,
     train,
 )
 from models.match_outcome.serving import (
@@ -57,13 +65,17 @@ __all__ = [
     "FEATURES",
     "FEATURE_VERSION",
     "LABELS",
+    "LINEAR_FEATURES",
     "NEXT_MATCH_ID",
     "PLAYER_FEATURES",
     "STATS",
     "SUM_FEATURES",
+    "LinearOutcomeModel",
     "MatchOutcomeModel",
+    "OutcomeModel",
     "Prediction",
     "Split",
+    "UnequalLineups",
     "both_orientations",
     "build_dataset",
     "dataset_window",
@@ -75,6 +87,7 @@ __all__ = [
     "feature_matrix",
     "fit_platt_slope",
     "lineup_features",
+    "load_model",
     "load_training_frames",
     "metrics",
     "nan_to_none",
@@ -82,8 +95,10 @@ __all__ = [
     "player_prior_features",
     "predict",
     "predict_from_history",
+    "reliability",
     "team_features",
     "time_split",
     "train",
+    "train_linear",
     "veto_advice",
 ]

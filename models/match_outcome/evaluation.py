@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,7 +13,7 @@ import polars as pl
 from sklearn.metrics import roc_auc_score
 
 if TYPE_CHECKING:
-    from models.match_outcome.model import MatchOutcomeModel
+    from models.match_outcome.model import OutcomeModel
 
 
 @dataclass(frozen=True)
@@ -21,20 +21,27 @@ class Split:
     train: pl.DataFrame
     calibration: pl.DataFrame
     evaluation: pl.DataFrame
+    selection: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Where champion and challenger are compared (between calibration and evaluation), so the
+    reported evaluation metrics are not those of the window the champion was chosen on."""
 
 
-def time_split(dataset: pl.DataFrame, fractions: tuple[float, float] = (0.7, 0.1)) -> Split:
-    """Oldest ``fractions[0]`` for training, the next ``fractions[1]`` to calibrate, the rest
-    (newest) to evaluate. Rows are ordered by (``ts``, ``match_id``): no training row is later
-    than any calibration or evaluation row."""
+def time_split(
+    dataset: pl.DataFrame, fractions: tuple[float, float] = (0.7, 0.1), selection: float = 0.0
+) -> Split:
+    """Oldest ``fractions[0]`` for training, the next ``fractions[1]`` to calibrate, the next
+    ``selection`` to choose the champion, the rest (newest) to evaluate. Rows are ordered by
+    (``ts``, ``match_id``): no row of a window is later than any row of the next one."""
     data = dataset.filter(pl.col("y").is_not_null()).sort("ts", "match_id")
     n = data.height
     n_train = int(n * fractions[0])
     n_cal = int(n * fractions[1])
+    n_sel = int(n * selection)
     return Split(
         train=data.slice(0, n_train),
         calibration=data.slice(n_train, n_cal),
-        evaluation=data.slice(n_train + n_cal),
+        selection=data.slice(n_train + n_cal, n_sel),
+        evaluation=data.slice(n_train + n_cal + n_sel),
     )
 
 
@@ -71,8 +78,31 @@ def metrics(y: Any, p: Any) -> dict[str, float]:
     }
 
 
+def reliability(y: Any, p: Any, bins: int = 10) -> list[dict[str, Any]]:
+    """The reliability curve: per probability bin its bounds, the number of matches, their
+    mean predicted probability and the observed win rate (None for an empty bin). The same
+    bins as :func:`expected_calibration_error`."""
+    yy = np.asarray(y, dtype=np.float64)
+    pp = np.asarray(p, dtype=np.float64)
+    idx = np.minimum((pp * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        mask = idx == b
+        n = int(mask.sum())
+        out.append(
+            {
+                "low": b / bins,
+                "high": (b + 1) / bins,
+                "n": n,
+                "mean_p": float(pp[mask].mean()) if n else None,
+                "win_rate": float(yy[mask].mean()) if n else None,
+            }
+        )
+    return out
+
+
 def evaluate(
-    model: MatchOutcomeModel,
+    model: OutcomeModel,
     dataset: pl.DataFrame,
     oracle: Mapping[str, float] | Sequence[float] | np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:

@@ -26,7 +26,7 @@ from core.cs2 import ELO_STEP
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-FEATURE_VERSION = "mo-1"
+FEATURE_VERSION = "mo-2"
 """Bump whenever the feature code below changes (stored with every registered model)."""
 
 NEXT_MATCH_ID = "__next__"
@@ -69,9 +69,12 @@ PLAYER_FEATURES: dict[str, str] = {
     "adr_20": "recent ADR",
     "kpr_20": "recent kills per round",
     "elo_trend": "Elo trend",
+    "elo_10": "Elo ten matches ago",
+    "premade": "premade party",
     "prev_loss": "share of players coming off a loss",
     "map_win_rate": "{map} win rate",
     "map_kd_rel": "{map} K/D edge",
+    "map_kpr_rel": "{map} kills-per-round edge",
     "map_games": "{map} experience",
     "entry_rate": "entry activity",
 }
@@ -120,7 +123,8 @@ def normalise_frames(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.D
 
     Columns: ``player_id``, ``match_id``, ``ts`` (match start, epoch s), ``map``, ``faction``
     (1/2), ``result`` (1.0/0.0, null for a future match), ``elo_before``, ``elo_after``
-    (nullable), ``rounds``, ``ext`` (1.0 when the extended stats are real) and :data:`STATS`.
+    (nullable), ``rounds``, ``ext`` (1.0 when the extended stats are real), ``premade`` (1.0
+    when the player's team was one party of five, known before the match) and :data:`STATS`.
     ``match_players`` needs ``player_id``, ``match_id``, ``faction`` (1/2 or "faction1"/...),
     ``result`` and either ``elo_before`` or ``elo_after``; ``matches`` needs ``match_id``, a
     time (``started_at``/``finished_at``) and ``map`` (``rounds`` if the player frame has none).
@@ -200,6 +204,7 @@ def normalise_frames(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.D
         elo_after.alias("elo_after"),
         col("rounds").alias("rounds"),
         pl.col("ext"),
+        col("premade").fill_null(0.0).alias("premade"),
         *(
             (expr * pl.col("ext") if name in _EXTENDED else expr).fill_null(0.0).alias(name)
             for name, expr in stat_exprs.items()
@@ -308,10 +313,14 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         _excl("win", pm).alias("cm_win"),
         _excl("kills", pm).alias("cm_kills"),
         _excl("deaths", pm).alias("cm_deaths"),
+        _excl("rounds", pm).alias("cm_rounds"),
         (1.0 - pl.col("win").shift(1).over(pid)).fill_null(0.0).alias("prev_loss"),
         (pl.col("elo_before") - pl.col("elo_before").shift(10).over(pid))
         .fill_null(0.0)
         .alias("elo_trend"),
+        # the Elo ten matches ago (the current one with fewer): the current Elo enters the
+        # linear model only through ``elo``, so its effect can be bounded to be monotone
+        pl.col("elo_before").shift(10).over(pid).fill_null(pl.col("elo_before")).alias("elo_10"),
     )
     f = f.with_columns(
         _window("c_one", 20).alias("n20"),
@@ -325,6 +334,8 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
     kd_all = (pl.col("c_kills") + 10.0) / (pl.col("c_deaths") + 10.0)
     f = f.with_columns(kd_all.alias("kd_all"))
     map_kd = (pl.col("cm_kills") + 20.0 * pl.col("kd_all")) / (pl.col("cm_deaths") + 20.0)
+    kpr_all = (pl.col("c_kills") + 0.68 * 40.0) / (pl.col("c_rounds") + 40.0)
+    map_kpr = (pl.col("cm_kills") + 60.0 * kpr_all) / (pl.col("cm_rounds") + 60.0)
     sniper_share = pl.col("c_sniper_kills") / (pl.col("c_kills_ext") + 5.0)
     return f.select(
         "player_id",
@@ -341,9 +352,12 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("dmg20") + 75.0 * 40.0) / (pl.col("r20") + 40.0)).alias("adr_20"),
         ((pl.col("k20") + 0.68 * 40.0) / (pl.col("r20") + 40.0)).alias("kpr_20"),
         "elo_trend",
+        "elo_10",
+        "premade",
         "prev_loss",
         ((pl.col("cm_win") + 2.5) / (pl.col("cm_one") + 5.0)).alias("map_win_rate"),
         (map_kd - pl.col("kd_all")).alias("map_kd_rel"),
+        (map_kpr - kpr_all).alias("map_kpr_rel"),
         pl.col("cm_one").log1p().alias("map_games"),
         ((pl.col("c_entry_count") + 0.1 * 20.0) / (pl.col("c_rounds_ext") + 20.0)).alias(
             "entry_rate"
@@ -400,6 +414,16 @@ def feature_matrix(frame: pl.DataFrame, features: Sequence[str]) -> np.ndarray:
     return frame.select(pl.col(f).cast(pl.Float64) for f in features).to_numpy()
 
 
+class UnequalLineups(ValueError):
+    """Two lineups of different sizes: refused (FACEIT is five against five)."""
+
+    def __init__(self, size_a: int, size_b: int) -> None:
+        super().__init__(
+            f"Both teams need the same number of players (FACEIT matches are 5 against 5); "
+            f"got {size_a} against {size_b}."
+        )
+
+
 def lineup_features(
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
@@ -412,8 +436,12 @@ def lineup_features(
 
     ``history`` is a :func:`normalise_frames` frame (any superset of the ten players). The
     next match is appended as a row after each player's latest match, so the features are
-    exactly the training features of that match ("latest state").
+    exactly the training features of that match ("latest state"). Typed lineups are taken as
+    solo players (not a premade party). Lineups of unequal size are refused: FACEIT matches
+    are five against five, and the model has never seen anything else.
     """
+    if len(lineup_a) != len(lineup_b):
+        raise UnequalLineups(len(lineup_a), len(lineup_b))
     players = [*lineup_a, *lineup_b]
     hist = history.filter(pl.col("player_id").is_in(players))
     last = (
@@ -451,7 +479,7 @@ def lineup_features(
         },
     )
     next_rows = next_rows.with_columns(
-        pl.lit(0.0).alias(c) for c in ("rounds", "ext", *STATS)
+        pl.lit(0.0).alias(c) for c in ("rounds", "ext", "premade", *STATS)
     ).select(hist.columns)
     players_frame = player_prior_features(pl.concat([hist, next_rows], how="vertical_relaxed"))
     return team_features(players_frame.filter(pl.col("match_id") == NEXT_MATCH_ID))

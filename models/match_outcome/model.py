@@ -23,6 +23,8 @@ import xgboost as xgb
 
 from models.match_outcome.evaluation import Split, dataset_window
 from models.match_outcome.features import FEATURE_VERSION, FEATURES, feature_matrix
+from models.match_outcome.linear import KIND as LINEAR_KIND
+from models.match_outcome.linear import LinearOutcomeModel
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",
@@ -108,6 +110,11 @@ class MatchOutcomeModel:
         ]
         return 0.5 * (c_ab - c_ba)
 
+    def logit_terms(self, x: np.ndarray) -> np.ndarray:
+        """The explanation: symmetric contributions in calibrated logit units (they sum to
+        about the logit; exactly only before the symmetrisation of the probability)."""
+        return self.calibration_slope * self.symmetric_contributions(x)
+
     # -- serialisation (XGBoost's own UBJ format, never pickle) ---------------------------
     def to_bytes(self) -> bytes:
         meta = {
@@ -138,6 +145,19 @@ class MatchOutcomeModel:
             feature_version=str(meta["feature_version"]),
             info=dict(meta.get("info", {})),
         )
+
+
+OutcomeModel = MatchOutcomeModel | LinearOutcomeModel
+"""Either learner: the symmetric logistic champion or the XGBoost baseline."""
+
+
+def load_model(data: bytes) -> OutcomeModel:
+    """A registered match-outcome artifact, whichever learner wrote it (its ``kind``)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        kind = json.loads(zf.read("meta.json")).get("kind")
+    if kind == LINEAR_KIND:
+        return LinearOutcomeModel.from_bytes(data)
+    return MatchOutcomeModel.from_bytes(data)
 
 
 def both_orientations(x: np.ndarray, y: np.ndarray, signs: np.ndarray) -> tuple[Any, Any]:
@@ -186,6 +206,7 @@ def train(
         z = _logit(model.raw_proba(xc))
         model.calibration_slope = fit_platt_slope(np.concatenate([z, -z]), np.r_[yc, 1 - yc])
     model.info = {
+        "learner": "XGBoost",
         "trees": int(booster.num_boosted_rounds()),
         "train_rows": int(x.shape[0]),
     }

@@ -13,7 +13,7 @@ import polars as pl
 from core.cs2 import MAP_LABELS, MAP_POOL
 from models.match_outcome.evaluation import elo_expected
 from models.match_outcome.features import LABELS, feature_matrix, lineup_features, normalise_frames
-from models.match_outcome.model import MatchOutcomeModel
+from models.match_outcome.model import OutcomeModel
 
 
 def _label(feature: str, map_name: str | None) -> str:
@@ -22,17 +22,22 @@ def _label(feature: str, map_name: str | None) -> str:
 
 
 def explain(
-    model: MatchOutcomeModel, x_row: np.ndarray, map_name: str | None = None, top: int = 3
+    model: OutcomeModel, x_row: np.ndarray, map_name: str | None = None, top: int = 3
 ) -> list[dict[str, Any]]:
     """Top factors of one prediction (A's point of view), largest absolute effect first.
 
-    Each factor: ``feature``, ``label``, ``contribution`` (symmetric margin units) and
-    ``effect_pct`` (approximate change of the win probability in percentage points).
+    Each factor: ``feature``, ``label``, ``contribution`` (the model's own term in logit units:
+    for the linear model they sum exactly to the logit) and ``effect_pct``: the term's share of
+    the move away from 50%, in percentage points. All the effects together add up to
+    ``100 * (p - 0.5)``, and each has the sign of its term, so a factor pushing towards team A
+    is positive.
     """
     x = np.atleast_2d(x_row)
-    contrib = model.symmetric_contributions(x)[0]
+    contrib = model.logit_terms(x)[0]
     p = float(model.predict_proba(x)[0])
-    scale = model.calibration_slope * p * (1 - p) * 100.0
+    total = float(contrib.sum())
+    # the chord slope of the sigmoid from 0 to the logit (its slope at 0 when the logit is 0)
+    scale = 100.0 * ((p - 0.5) / total if abs(total) > 1e-9 else 0.25)
     order = np.argsort(-np.abs(contrib))[:top]
     return [
         {
@@ -68,7 +73,7 @@ class Prediction:
 
 
 def predict(
-    model: MatchOutcomeModel,
+    model: OutcomeModel,
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
     map_name: str,
@@ -86,7 +91,7 @@ def predict(
 
 
 def predict_from_history(
-    model: MatchOutcomeModel,
+    model: OutcomeModel,
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
     map_name: str,
@@ -108,7 +113,7 @@ def predict_from_history(
 
 
 def veto_advice(
-    model: MatchOutcomeModel,
+    model: OutcomeModel,
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
     match_players: pl.DataFrame,

@@ -17,7 +17,7 @@ from core.sources import run_ingest
 from models import match_outcome as mo
 from models import registry
 from pipelines.ingest import demo_nicknames, ingest_nicknames
-from pipelines.train import format_report, run_training, train_models
+from pipelines.train import demo_oracle, format_report, run_training, train_models
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
     engine = make_engine(ingested)
     sessions = make_session_factory(engine)
     steps: list[tuple[str, int, int]] = []
-    again = run_training(sessions, progress=lambda *a: steps.append(a))
+    again = run_training(
+        sessions, progress=lambda *a: steps.append(a), oracle=demo_oracle(get_settings())
+    )
     assert steps[-1][1] == steps[-1][2]
     assert again["promotion"]["version"] == 2
     text = format_report(again)
@@ -56,8 +58,17 @@ def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
         ]
         champ = registry.load_champion(s, registry.MATCH_OUTCOME)
         assert champ is not None and champ.train_start is not None
-        model = mo.MatchOutcomeModel.from_bytes(champ.artifact)
+        model = mo.load_model(champ.artifact)
+        stored = champ.metrics
         frames = mo.load_training_frames(s)
+    # the champion is the symmetric logistic model; XGBoost stays in the report as a baseline
+    assert isinstance(model, mo.LinearOutcomeModel)
+    assert set(stored["contenders"]) >= {"model", "xgboost", "elo", "oracle"}
+    assert "XGBoost (baseline)" in text and "oracle (demo truth)" in text
+    # the champion was chosen on a window that ends before the reported one starts
+    assert stored["selection_start"] < stored["selection_end"] <= stored["eval_start"]
+    bins = stored["reliability"]
+    assert sum(b["n"] for b in bins) == stored["n"]
     engine.dispose()
     mp, matches = frames
     ids = mp["player_id"].unique().sort().to_list()

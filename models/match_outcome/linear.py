@@ -1,0 +1,197 @@
+"""The symmetric logistic match-outcome model: right on matchmade lobbies AND on typed lineups.
+
+Why linear: matchmaking balances teams, so the training data holds almost no Elo gap above
+~130. Trees extrapolate flat outside what they saw (a +800 Elo lineup came out at 0.54); a
+linear logit keeps the FACEIT-like Elo curve everywhere and, measured by bench/model_quality.py,
+also scores better than the trees on matchmade lobbies.
+
+The model
+---------
+``logit P(A wins) = sum_i w_i * d_i`` over difference features only (team A's mean minus team
+B's), no intercept: swapping the sides negates every ``d_i`` and gives exactly ``1 - p``. Team
+features are means, so a player counts as one fifth of a team; lineups of unequal size are
+refused (:class:`~models.match_outcome.features.UnequalLineups`: FACEIT is five against five).
+``d_elo`` is the current team Elo gap and ``d_elo_10`` the gap of the players' Elo ten matches
+ago (the current one for a player with fewer matches); both weights are bounded ``>= 0`` in the
+fit, which makes the probability monotone in every player's current Elo. Fitted by L-BFGS-B
+(scipy, bounds) with a small L2 penalty on standardized inputs, then a slope-only Platt
+calibration on the next time slice (odd, so symmetry holds).
+
+Explanations are the linear terms ``w_i * d_i``: they sum exactly to the logit.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.optimize import minimize
+
+from models.match_outcome.evaluation import dataset_window
+from models.match_outcome.features import FEATURE_VERSION, feature_matrix
+
+KIND = "match_outcome_linear"
+LEARNER = "symmetric logistic regression"
+
+LINEAR_FEATURES: tuple[str, ...] = (
+    "d_elo",
+    "d_elo_10",
+    "d_games",
+    "d_win_rate_20",
+    "d_kd_10",
+    "d_kd_all",
+    "d_adr_20",
+    "d_kpr_20",
+    "d_prev_loss",
+    "d_map_win_rate",
+    "d_map_kd_rel",
+    "d_map_kpr_rel",
+    "d_map_games",
+    "d_entry_rate",
+    "d_awpers",
+    "d_premade",
+)
+MONOTONE_UP: tuple[str, ...] = ("d_elo", "d_elo_10")
+"""Features whose weight is bounded >= 0 (a higher team Elo never lowers the probability)."""
+L2 = 1e-4
+"""Ridge penalty per row on standardized weights."""
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _log1pexp(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, z)
+
+
+def fit_weights(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    lower: Sequence[float | None] | None = None,
+    l2: float = L2,
+) -> np.ndarray:
+    """No-intercept logistic weights minimising mean log-loss + ``l2 * |w_std|^2`` with bounds.
+
+    Inputs are scaled by their root mean square (not centred: centring would add an implicit
+    intercept and break the symmetry), the fit runs in that scale and the weights come back in
+    the original units.
+    """
+    scale = np.sqrt(np.mean(x * x, axis=0))
+    scale[scale == 0] = 1.0
+    xs = x / scale
+    n = len(y)
+    sign = 2.0 * y - 1.0
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = xs @ w
+        value = float(np.sum(_log1pexp(-sign * z))) / n + l2 * float(w @ w)
+        grad = xs.T @ (-sign * _sigmoid(-sign * z)) / n + 2.0 * l2 * w
+        return value, grad
+
+    bounds = [(lo, None) for lo in (lower or [None] * x.shape[1])]
+    result = minimize(loss, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds)
+    return np.asarray(result.x / scale, dtype=np.float64)
+
+
+def fit_platt_slope(z: np.ndarray, y: np.ndarray) -> float:
+    """Slope ``a >= 0`` of ``sigmoid(a * z)`` minimising log-loss (no intercept: stays odd)."""
+    return float(fit_weights(z[:, None], y, lower=[0.0], l2=0.0)[0])
+
+
+@dataclass
+class LinearOutcomeModel:
+    weights: np.ndarray
+    features: list[str]
+    calibration_slope: float = 1.0
+    feature_version: str = FEATURE_VERSION
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def signs(self) -> np.ndarray:
+        """Swapping the sides negates every feature (all are differences)."""
+        return -np.ones(len(self.features))
+
+    def terms(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated logit contributions ``(n, n_features)``; each row sums to the logit."""
+        return np.atleast_2d(x) * (self.weights * self.calibration_slope)
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.terms(x).sum(axis=1))
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """P(faction1 / lineup A wins); swapping the teams gives exactly 1 - p."""
+        return _sigmoid(self.logit(x))
+
+    def predict_frame(self, dataset: pl.DataFrame) -> np.ndarray:
+        return self.predict_proba(feature_matrix(dataset, self.features))
+
+    def matrix(self, dataset: pl.DataFrame) -> np.ndarray:
+        return feature_matrix(dataset, self.features)
+
+    def logit_terms(self, x: np.ndarray) -> np.ndarray:
+        """The explanation: per-feature contributions that sum exactly to the logit."""
+        return self.terms(x)
+
+    def to_bytes(self) -> bytes:
+        meta = {
+            "kind": KIND,
+            "features": self.features,
+            "weights": [float(w) for w in self.weights],
+            "calibration_slope": self.calibration_slope,
+            "feature_version": self.feature_version,
+            "info": self.info,
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("meta.json", json.dumps(meta, sort_keys=True))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LinearOutcomeModel:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            meta = json.loads(zf.read("meta.json"))
+        if meta.get("kind") != KIND:
+            raise ValueError(f"not a linear match-outcome artifact (kind {meta.get('kind')!r})")
+        return cls(
+            weights=np.asarray(meta["weights"], dtype=np.float64),
+            features=list(meta["features"]),
+            calibration_slope=float(meta["calibration_slope"]),
+            feature_version=str(meta["feature_version"]),
+            info=dict(meta.get("info", {})),
+        )
+
+
+def train_linear(
+    train: pl.DataFrame,
+    calibration: pl.DataFrame,
+    *,
+    features: Sequence[str] = LINEAR_FEATURES,
+    feature_version: str = FEATURE_VERSION,
+) -> LinearOutcomeModel:
+    """Fit on ``train``, calibrate the slope on ``calibration`` (the next time slice)."""
+    feats = list(features)
+    x = feature_matrix(train, feats)
+    y = train["y"].to_numpy().astype(np.float64)
+    lower = [0.0 if f in MONOTONE_UP else None for f in feats]
+    model = LinearOutcomeModel(
+        weights=fit_weights(x, y, lower=lower), features=feats, feature_version=feature_version
+    )
+    if calibration.height:
+        z = model.logit(feature_matrix(calibration, feats))
+        model.calibration_slope = fit_platt_slope(z, calibration["y"].to_numpy().astype(float))
+    start, end = dataset_window(train)
+    model.info = {
+        "learner": LEARNER,
+        "train_rows": int(train.height),
+        "train_start": start,
+        "train_end": end,
+    }
+    return model
