@@ -25,7 +25,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.metrics import api_metrics
 from api.middleware import RequestContextMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, install_handlers
-from api.routes import analysis, auth, debug, health, ops, players, webhooks
+from api.routes import analysis, auth, debug, health, models, ops, players, webhooks
 from api.services import TTLCache
 from core.billing import BillingService
 from core.logs import configure_logging
@@ -39,6 +39,7 @@ ROUTERS: list[APIRouter] = [
     auth.router,
     players.router,
     analysis.router,
+    models.router,
     webhooks.router,
 ]
 

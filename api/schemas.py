@@ -182,11 +182,12 @@ Lineup = Annotated[
 
 
 class LineupsRequest(BaseModel):
-    """Two lineups (1-5 nicknames or FACEIT player ids each) and optionally the map."""
+    """Two lineups of the same size (1-5 nicknames or FACEIT player ids each; FACEIT matches
+    are 5 against 5, so lineups of unequal size are refused with 422) and optionally the map."""
 
     model_config = ConfigDict(extra="forbid")
     lineup_a: Lineup = Field(examples=[["alpha", "bravo", "charlie"]])
-    lineup_b: Lineup = Field(examples=[["delta", "echo"]])
+    lineup_b: Lineup = Field(examples=[["delta", "echo", "foxtrot"]])
     map: MapName | None = Field(
         default=None, description="A map of the active pool; omitted: the veto advice's pick"
     )
@@ -218,7 +219,10 @@ AnalyzeRequest = Annotated[
 ANALYZE_EXAMPLES: dict[str, Any] = {
     "lineups": {
         "summary": "Two lineups, best map chosen by the veto advice",
-        "value": {"lineup_a": ["alpha", "bravo", "charlie"], "lineup_b": ["delta", "echo"]},
+        "value": {
+            "lineup_a": ["alpha", "bravo", "charlie"],
+            "lineup_b": ["delta", "echo", "foxtrot"],
+        },
     },
     "lineups_on_map": {
         "summary": "Two lineups on a given map",
@@ -287,3 +291,53 @@ class Readiness(BaseModel):
         examples=["ready"], description="ready; degraded: serving without the cache (Redis)"
     )
     checks: dict[str, ReadyCheck]
+
+
+class Window(BaseModel):
+    start: str | None = Field(default=None, description="ISO 8601 UTC")
+    end: str | None = Field(default=None, description="ISO 8601 UTC")
+
+
+class ReliabilityBin(BaseModel):
+    low: float = Field(ge=0, le=1)
+    high: float = Field(ge=0, le=1)
+    n: int = Field(ge=0, description="Held-out matches whose prediction fell in this bin")
+    mean_p: float | None = Field(default=None, description="Mean predicted probability")
+    win_rate: float | None = Field(default=None, description="How often that team won")
+
+
+class ServedPredictionOut(BaseModel):
+    match_id: str
+    model_version: int
+    map: str | None
+    p_faction1: float = Field(ge=0, le=1)
+    served_at: str
+    faction1_won: bool | None = Field(description="None until the match has finished")
+
+
+class LiveRecord(BaseModel):
+    served: int
+    finished: int
+    pending: int
+    logloss: float | None
+    brier: float | None
+    accuracy: float | None
+    recent: list[ServedPredictionOut]
+
+
+class ModelReport(BaseModel):
+    """The champion match-outcome model's public report."""
+
+    version: int
+    learner: str
+    feature_version: str
+    trained_at: str | None
+    training_window: Window
+    selection_window: Window = Field(description="Where the champion was chosen")
+    evaluation_window: Window = Field(description="Where the metrics below were measured")
+    metrics: dict[str, dict[str, float | None]] = Field(
+        description="Held-out metrics per predictor: model, xgboost, elo (FACEIT formula), "
+        "oracle (demo league only)"
+    )
+    reliability: list[ReliabilityBin]
+    live: LiveRecord

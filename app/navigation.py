@@ -35,6 +35,7 @@ PUBLIC_PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/maps.py", "Maps", ":material/map:"),
     PageSpec("views/compare.py", "Compare", ":material/group:"),
     PageSpec("views/match_room.py", "Match room", ":material/stadium:"),
+    PageSpec("views/model_report.py", "Model report", ":material/insights:"),
 )
 PRICING_PAGE = PageSpec("views/pricing.py", "Pricing", ":material/sell:")
 ACCOUNT_PAGE = PageSpec("views/account.py", "Account", ":material/account_circle:")

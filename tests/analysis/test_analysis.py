@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from core.cache import FeatureCache
 from core.cs2 import MAP_POOL
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
-from core.db.schema import Match, MatchPlayer, Player
+from core.db.schema import Match, MatchPlayer, Player, ServedPrediction
 from core.demo_league import generate_league
 from models.analysis import (
     AnalysisError,
@@ -25,6 +26,7 @@ from models.analysis import (
     playstyle_for,
     scouting_report,
 )
+from models.model_report import match_outcome_report
 from pipelines.train import run_training
 from tests.ingest.conftest import ingest_league
 
@@ -156,3 +158,63 @@ def test_playstyle_improvement_and_scouting(
         ids = session.scalars(select(Player.id).where(Player.nickname.in_(names[:5]))).all()
         rows = session.scalars(select(MatchPlayer).where(MatchPlayer.player_id.in_(ids))).all()
     assert sum(played.values()) == len(rows)
+
+
+def test_lineups_of_unequal_size_are_refused(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    names = nicknames(trained)
+    with pytest.raises(AnalysisError, match=r"same number of players .*got 3 against 5"):
+        analyze_lineups(trained, models, names[:3], names[5:10])
+
+
+def test_a_forecast_is_recorded_once_and_scored_when_the_match_finishes(
+    trained: sessionmaker[Session], models: AnalysisModels
+) -> None:
+    with trained() as session:
+        match = session.scalars(select(Match).order_by(Match.finished_at.desc())).first()
+        assert match is not None
+        match_id, winner = match.id, match.winner_faction
+    # the match is still to be played: its result is not stored yet
+    with trained.begin() as session:
+        session.get(Match, match_id).winner_faction = None  # type: ignore[union-attr]
+    try:
+        first = analyze_match(trained, models, match_id)
+        analyze_match(trained, models, match_id)  # asked again: stored once
+        with trained() as session:
+            served = session.scalars(
+                select(ServedPrediction).where(ServedPrediction.match_id == match_id)
+            ).all()
+            pending = match_outcome_report(session)
+        assert [(s.model_version, s.p_faction1) for s in served] == [(1, first.probability)]
+        assert pending is not None
+        assert (pending["live"]["served"], pending["live"]["finished"]) == (1, 0)
+        assert pending["live"]["logloss"] is None
+    finally:
+        with trained.begin() as session:
+            session.get(Match, match_id).winner_faction = winner  # type: ignore[union-attr]
+    with trained() as session:
+        report = match_outcome_report(session)
+    assert report is not None and report["live"]["finished"] == 1
+    won = winner == "faction1"
+    expected = -math.log(first.probability if won else 1 - first.probability)
+    assert report["live"]["logloss"] == pytest.approx(expected)
+    assert report["live"]["recent"][0]["faction1_won"] is won
+
+
+def test_the_model_report_has_the_champion_its_windows_and_its_calibration(
+    trained: sessionmaker[Session],
+) -> None:
+    with trained() as session:
+        report = match_outcome_report(session)
+    assert report is not None
+    assert report["version"] == 1 and report["learner"] == "symmetric logistic regression"
+    assert {"model", "xgboost", "elo"} <= set(report["metrics"])
+    assert report["training_window"]["end"] <= report["selection_window"]["start"]
+    assert report["selection_window"]["end"] <= report["evaluation_window"]["start"]
+    bins = report["reliability"]
+    assert len(bins) == 10
+    assert sum(b["n"] for b in bins) == report["metrics"]["model"]["n"]
+    for b in bins:
+        if b["n"]:
+            assert b["low"] <= b["mean_p"] <= b["high"]

@@ -158,3 +158,25 @@ async def test_same_question_is_computed_once_within_the_cache_time(
     assert len(calls) == computed + 2
     refused = await http.post(url, json=body, headers=bearer(tokens["free"]["access_token"]))
     assert_problem(refused, 403)  # cached, but not for a free account
+
+
+async def test_unequal_lineups_are_refused_with_the_reason(http, tokens, seeded) -> None:
+    body = {"lineup_a": seeded.nicknames[:1], "lineup_b": seeded.nicknames[5:10]}
+    response = await http.post(
+        "/api/analysis/analyze", json=body, headers=bearer(tokens["premium"]["access_token"])
+    )
+    assert_problem(response, 422)
+    assert "same number of players" in response.json()["detail"]
+    assert "1 against 5" in response.json()["detail"]
+
+
+async def test_the_model_report_is_public_and_matches_the_champion(http, seeded) -> None:
+    response = await http.get("/api/models/match-outcome")  # no token: the record is public
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["version"] >= 1 and report["learner"] == "symmetric logistic regression"
+    assert {"model", "xgboost", "elo"} <= set(report["metrics"])
+    bins = report["reliability"]
+    assert sum(b["n"] for b in bins) == report["metrics"]["model"]["n"]
+    assert report["evaluation_window"]["start"] >= report["selection_window"]["end"]
+    assert report["live"]["served"] >= report["live"]["finished"]
