@@ -1,15 +1,18 @@
-"""Evaluation of the match-outcome model where users ask, not only where matchmaking plays.
+"""Quality of the match-outcome model where users ask, not only where matchmaking plays.
 
 The held-out matchmade matches have outcomes; typed lineups (five random players against five
 random players, the top Elo fifth against the bottom fifth) do not, so they are scored by the
 KL divergence to the true probability, which a demo league knows
 (:func:`core.demo_league.lineup_oracle`). Baselines next to the model: the FACEIT Elo formula,
-a refit Elo logistic curve and OpenSkill (PlackettLuce) rated match by match in time order.
+a refit Elo logistic curve, OpenSkill (PlackettLuce) rated match by match in time order and a
+plain logistic regression. :func:`quality_report` computes every figure of
+bench/model_quality.py and of notebook 2 (one home for both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +20,28 @@ import numpy as np
 import polars as pl
 
 from core.demo_league import MAPS, League, lineup_oracle
-from models.match_outcome.features import STATS, player_prior_features, team_features
-from models.match_outcome.linear import fit_platt_slope
+from models.match_outcome.evaluation import (
+    Split,
+    dataset_window,
+    elo_expected,
+    metrics,
+    time_split,
+)
+from models.match_outcome.features import (
+    FEATURES,
+    STATS,
+    feature_matrix,
+    normalise_frames,
+    player_prior_features,
+    team_features,
+)
+from models.match_outcome.linear import (
+    LINEAR_FEATURES,
+    fit_platt_slope,
+    fit_weights,
+    train_linear,
+)
+from models.match_outcome.model import MatchOutcomeModel, OutcomeModel, train
 
 Predictor = Callable[[pl.DataFrame], np.ndarray]
 """Maps a dataset (match_outcome shape) to P(faction1 / lineup A wins)."""
@@ -200,3 +223,113 @@ def slice_table(
         s.name: {name: kl_bernoulli(s.oracle, f(s.dataset)) for name, f in predictors.items()}
         for s in slices
     }
+
+
+@dataclass
+class QualityReport:
+    """Every figure of bench/model_quality.py (and notebook 2) for one league."""
+
+    split: Split
+    model: OutcomeModel
+    xgboost: MatchOutcomeModel
+    probabilities: dict[str, np.ndarray]
+    """P(faction1 wins) on the evaluation matches, per predictor (and the oracle)."""
+    matchmade: dict[str, dict[str, float]]
+    """(a) per predictor: log-loss, Brier, AUC, accuracy, ECE, n and KL to the oracle."""
+    newcomers: dict[str, dict[str, float]]
+    """(d) matches with a player of fewer than 10 earlier matches: log-loss and KL."""
+    newcomer_matches: int
+    lineups: dict[str, dict[str, float]]
+    """(b) "random" and (c) "lopsided": KL to the oracle per predictor."""
+    seconds: dict[str, float]
+
+    @property
+    def gap_closed(self) -> float:
+        """Share of the Elo formula -> oracle log-loss gap the model closes."""
+        ll = {k: self.matchmade[k]["logloss"] for k in ("model", "elo", "oracle")}
+        return (ll["elo"] - ll["model"]) / (ll["elo"] - ll["oracle"])
+
+    @property
+    def auc_gain(self) -> float:
+        return self.matchmade["model"]["auc"] - self.matchmade["elo"]["auc"]
+
+
+def quality_report(
+    league: League,
+    *,
+    features: Sequence[str] = LINEAR_FEATURES,
+    model: OutcomeModel | None = None,
+    lineups_per_map: int = 300,
+    seed: int = 0,
+) -> QualityReport:
+    """The model (trained here on the oldest 70%, or the given one, e.g. the registry's
+    champion) against the XGBoost model, a plain logistic regression on the XGBoost features,
+    the FACEIT formula, a refit Elo curve and OpenSkill, on the newest 20% of ``league``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    seconds: dict[str, float] = {}
+    canonical = normalise_frames(league.match_players_frame(), league.matches_frame())
+    split = time_split(team_features(player_prior_features(canonical)))
+    tr, cal, ev = split.train, split.calibration, split.evaluation
+    y_ev = ev["y"].to_numpy().astype(np.float64)
+    oracle_by_id = dict(zip(league.match_ids, league.p_faction1.tolist(), strict=True))
+    p_oracle = np.array([oracle_by_id[m] for m in ev["match_id"]])
+
+    t = time.perf_counter()
+    candidate = model if model is not None else train_linear(tr, cal, features=features)
+    seconds["fit_model"] = time.perf_counter() - t
+    t = time.perf_counter()
+    xgb_model = train(split)
+    seconds["fit_xgboost"] = time.perf_counter() - t
+    lr = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    lr.fit(feature_matrix(tr, FEATURES), tr["y"].to_numpy())
+    elo_w = fit_weights(tr.select("d_elo").to_numpy(), tr["y"].to_numpy().astype(float))[0]
+    predictors: dict[str, Predictor] = {
+        "model": candidate.predict_frame,
+        "xgboost": xgb_model.predict_frame,
+        "lr": lambda d: lr.predict_proba(feature_matrix(d, FEATURES))[:, 1],
+        "elo": lambda d: elo_expected(d["elo_a"].to_numpy(), d["elo_b"].to_numpy()),
+        "elo_fit": lambda d: 1.0 / (1.0 + np.exp(-elo_w * d["d_elo"].to_numpy())),
+    }
+    probs = {name: f(ev) for name, f in predictors.items()}
+
+    t = time.perf_counter()
+    os_raw = openskill_probabilities(canonical, seeded=False)
+    os_seed = openskill_probabilities(canonical, seeded=True)
+    cal_ids, ev_ids = cal["match_id"].to_list(), ev["match_id"].to_list()
+    probs["openskill"] = np.array([os_raw[m] for m in ev_ids])
+    recal = platt(logit(np.array([os_seed[m] for m in cal_ids])), cal["y"].to_numpy().astype(float))
+    probs["openskill_seeded"] = recal(logit(np.array([os_seed[m] for m in ev_ids])))
+    probs["oracle"] = p_oracle
+    seconds["openskill"] = time.perf_counter() - t
+
+    matchmade = {}
+    for name, p in probs.items():
+        matchmade[name] = metrics(y_ev, p)
+        matchmade[name]["kl"] = kl_bernoulli(p_oracle, p)
+    new = newcomer_mask(canonical, ev)
+    newcomers = {
+        name: {
+            "logloss": metrics(y_ev[new], p[new])["logloss"],
+            "kl": kl_bernoulli(p_oracle[new], p[new]),
+        }
+        for name, p in probs.items()
+    }
+    t = time.perf_counter()
+    start, _ = dataset_window(ev)
+    slices = lineup_slices(league, canonical, int(start or 0), per_map=lineups_per_map, seed=seed)
+    lineups = slice_table(predictors, slices)
+    seconds["lineups"] = time.perf_counter() - t
+    return QualityReport(
+        split=split,
+        model=candidate,
+        xgboost=xgb_model,
+        probabilities=probs,
+        matchmade=matchmade,
+        newcomers=newcomers,
+        newcomer_matches=int(new.sum()),
+        lineups=lineups,
+        seconds=seconds,
+    )
