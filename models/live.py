@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -31,8 +31,10 @@ from core.ingest import Ingestor
 from core.resources import Resources
 from core.sources import run_ingest
 from models import registry
-from models.analysis import AnalysisError, AnalysisModels, analyze_lineups
 from models.dashboard import cached_features, player_row
+
+if TYPE_CHECKING:  # the analyses load the ML stack: only the worker needs them, not the room page
+    from models.analysis import AnalysisModels
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ async def predict_live_match(
 ) -> tuple[bool, str | None]:
     """Store the pre-match prediction of ``row`` (ingesting unknown players first); (stored,
     why not)."""
+    from models.analysis import AnalysisError, analyze_lineups
+
     lineups = lineup_ids(row)
     everyone = [p for ids in lineups.values() for p in ids]
     with resources.sessions() as session:
@@ -170,6 +174,12 @@ async def ingest_finished(resources: Resources, match_id: str) -> bool:
     return True
 
 
+def _analysis_models(resources: Resources) -> AnalysisModels:
+    from models.analysis import AnalysisModels
+
+    return AnalysisModels.of(resources)
+
+
 async def handle_event(
     resources: Resources, payload: dict[str, Any], models: AnalysisModels | None = None
 ) -> Outcome:
@@ -183,7 +193,7 @@ async def handle_event(
     predicted, ingested, scored, note = False, False, False, None
     if row.status in BEFORE_START and row.prediction is None and match.has_lineups():
         predicted, note = await predict_live_match(
-            resources, models or AnalysisModels.of(resources), row
+            resources, models or _analysis_models(resources), row
         )
     if state == "finished":
         everyone = [p for ids in lineup_ids(row).values() for p in ids]
