@@ -1,4 +1,8 @@
-"""One headless Chromium for every browser test of the session (a launch costs seconds)."""
+"""One headless Chromium per browser test module (a launch costs seconds).
+
+Not per session: Playwright's sync API keeps its event loop running in the main thread while it
+is open, so every later test that calls asyncio.run() (the FACEIT client, ingest, Prefect) would
+fail with "Runner.run() cannot be called from a running event loop"."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import pytest
 from tests.utils.browser import CHROMIUM, CHROMIUM_ARGS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium; a launch failure FAILS the test (no skip)."""
     from playwright.sync_api import sync_playwright
