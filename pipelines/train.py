@@ -24,6 +24,8 @@ from models import registry
 
 Progress = Callable[[str, int, int], None]
 STEPS = ("load", "dataset", "train", "evaluate", "register", "playstyle")
+# the fewest matches with a result that train a model: the smallest demo league the settings
+# allow (20 players, ~80 matches) must train, and 20% of 50 still leaves 10 matches to report on
 MIN_MATCHES = 50
 FRACTIONS = (0.6, 0.1)
 SELECTION = 0.1
@@ -57,8 +59,13 @@ def train_model(
 ) -> tuple[mo.LinearOutcomeModel, mo.MatchOutcomeModel, mo.Split]:
     """The champion candidate (symmetric logistic) and the XGBoost baseline, on one split."""
     split = split_windows(dataset)
-    if split.train.height < MIN_MATCHES or split.evaluation.height < 10:
-        raise ValueError(f"not enough matches to train ({dataset.height})")
+    labelled = sum(
+        w.height for w in (split.train, split.calibration, split.selection, split.evaluation)
+    )
+    if labelled < MIN_MATCHES:
+        raise ValueError(
+            f"not enough matches to train ({labelled} with a result, {MIN_MATCHES} needed)"
+        )
     return mo.train_linear(split.train, split.calibration), mo.train(split), split
 
 

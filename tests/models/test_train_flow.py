@@ -107,3 +107,26 @@ def test_deploying_creates_the_work_pool_when_no_worker_has_yet(prefect_harness:
         deployment = client.read_deployment_by_name("train-models/nightly")
     assert pool.type == "process" and deployment.work_pool_name == "fresh-pool"
     assert ensure_pool("fresh-pool") is False  # a second deploy finds it and changes nothing
+
+
+def test_the_smallest_demo_league_trains(default_setup: Callable[[int], Path]) -> None:
+    """DEMO_PLAYERS=20 is the smallest league the settings accept; `faceit-ai run` with it must
+    still give premium users a trained model, not "not enough matches to train"."""
+    settings_floor = get_settings().model_fields["demo_players"].metadata[0].ge
+    url = f"sqlite:///{default_setup(settings_floor)}"
+    settings = get_settings()
+    with Resources.open(settings) as resources:
+        asyncio.run(
+            run_ingest(
+                resources,
+                lambda i: ingest_nicknames(i, demo_nicknames(settings)),
+                roster_depth=0,
+            )
+        )
+    engine = make_engine(url)
+    try:
+        report = run_training(make_session_factory(engine), oracle=demo_oracle(settings))
+    finally:
+        engine.dispose()
+    assert report["promotion"]["promoted"]
+    assert report["evaluation"]["model"]["n"] >= 10
