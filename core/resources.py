@@ -62,6 +62,7 @@ class Resources:
                 connect_timeout=settings.database_connect_timeout_seconds,
                 statement_timeout=settings.database_statement_timeout_seconds,
                 pool_timeout=settings.database_pool_timeout_seconds,
+                response_timeout=settings.effective_database_response_timeout,
             ),
             cache=FeatureCache(
                 settings.redis_url,

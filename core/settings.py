@@ -33,6 +33,8 @@ from sqlalchemy.exc import ArgumentError
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
 PLACEHOLDER_SECRETS = {"changethis", "changeme", "secret", "dev"}
 SECRETS_DIR_ENV = "SECRETS_DIR"
+# what the client adds to the statement timeout before it gives a silent database up
+RESPONSE_TIMEOUT_MARGIN_SECONDS = 5.0
 
 
 class SettingsError(RuntimeError):
@@ -102,10 +104,14 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # A sick database or cache must cost a request seconds, not minutes: connecting, each SQL
     # statement (PostgreSQL's statement_timeout; 0 disables it) and waiting for a pooled
-    # connection are bounded; Redis connects and answers within its socket timeouts.
+    # connection are bounded; so is any wait for an answer on an open connection, by the client
+    # (a frozen server enforces no statement_timeout; core.db.deadline): by default the statement
+    # timeout plus a margin, so a live server's own cancel comes first (0 disables it). Redis
+    # connects and answers within its socket timeouts.
     database_connect_timeout_seconds: int = Field(default=5, ge=1, le=300)
     database_statement_timeout_seconds: float = Field(default=30.0, ge=0)
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    database_response_timeout_seconds: float | None = Field(default=None, ge=0)
     redis_connect_timeout_seconds: float = Field(default=0.5, gt=0)
     redis_socket_timeout_seconds: float = Field(default=0.5, gt=0)
 
@@ -279,6 +285,30 @@ class Settings(BaseSettings):
             if key.lower() in PLACEHOLDER_SECRETS or len(key) < 32:
                 raise ValueError("SECRET_KEY must be a random string of at least 32 characters")
         return self
+
+    @model_validator(mode="after")
+    def _check_response_timeout(self) -> Settings:
+        statement, response = (
+            self.database_statement_timeout_seconds,
+            self.database_response_timeout_seconds,
+        )
+        if response and statement and response <= statement:
+            raise ValueError(
+                "DATABASE_RESPONSE_TIMEOUT_SECONDS must exceed DATABASE_STATEMENT_TIMEOUT_SECONDS"
+                " (the server's own cancel comes first)"
+            )
+        return self
+
+    @property
+    def effective_database_response_timeout(self) -> float | None:
+        """Seconds the client waits for any answer on an open PostgreSQL connection (None:
+        forever): DATABASE_RESPONSE_TIMEOUT_SECONDS, by default the statement timeout plus
+        RESPONSE_TIMEOUT_MARGIN_SECONDS."""
+        if self.database_response_timeout_seconds is not None:
+            return self.database_response_timeout_seconds or None
+        if not self.database_statement_timeout_seconds:
+            return None
+        return self.database_statement_timeout_seconds + RESPONSE_TIMEOUT_MARGIN_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.deadline import install_response_timeout
+
 
 def make_engine(
     url: str,
@@ -18,13 +20,16 @@ def make_engine(
     connect_timeout: int | None = None,
     statement_timeout: float | None = None,
     pool_timeout: float | None = None,
+    response_timeout: float | None = None,
     **kwargs: Any,
 ) -> Engine:
     """An engine for ``url``. The timeouts (seconds; None: the driver's defaults) bound what a
     sick database can cost a caller: ``connect_timeout`` a new connection (PostgreSQL),
     ``statement_timeout`` one SQL statement (PostgreSQL's own; 0 disables it), ``pool_timeout``
-    the wait for a pooled connection when every one is in use. Settings name them
-    (core.resources builds the application's engine with them)."""
+    the wait for a pooled connection when every one is in use, ``response_timeout`` any wait
+    for an answer on an open connection, enforced by the client (PostgreSQL; a frozen server
+    enforces no timeout of its own: core.db.deadline). Settings name them (core.resources
+    builds the application's engine with them)."""
     parsed = make_url(url)
     if pool_timeout is not None:
         kwargs["pool_timeout"] = pool_timeout
@@ -42,7 +47,10 @@ def make_engine(
     if statement_timeout is not None:
         option = f"-c statement_timeout={round(statement_timeout * 1000)}"
         connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), option]))
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    if response_timeout:
+        install_response_timeout(engine, response_timeout)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

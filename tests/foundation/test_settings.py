@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from core.settings import RESPONSE_TIMEOUT_MARGIN_SECONDS, SettingsError, load_settings
 
 
 def test_defaults_use_embedded_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,6 +64,27 @@ def test_production_refuses_missing_or_placeholder_secret(monkeypatch: pytest.Mo
     monkeypatch.setenv("SECRET_KEY", "changethis")
     with pytest.raises(SettingsError, match="at least 32 characters"):
         load_settings(_env_file=None)
+
+
+def test_database_response_timeout_follows_the_statement_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The client's deadline on a silent database (core.db.deadline) comes after the server's
+    own statement cancel: by default the statement timeout plus a margin; a shorter explicit
+    one is refused; 0 (either when not set explicitly) means no deadline."""
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_SECONDS", "8")
+    settings = load_settings(_env_file=None)
+    assert settings.effective_database_response_timeout == 8 + RESPONSE_TIMEOUT_MARGIN_SECONDS
+    monkeypatch.setenv("DATABASE_RESPONSE_TIMEOUT_SECONDS", "9.5")
+    assert load_settings(_env_file=None).effective_database_response_timeout == 9.5
+    monkeypatch.setenv("DATABASE_RESPONSE_TIMEOUT_SECONDS", "8")
+    with pytest.raises(SettingsError, match="DATABASE_RESPONSE_TIMEOUT_SECONDS must exceed"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("DATABASE_RESPONSE_TIMEOUT_SECONDS", "0")
+    assert load_settings(_env_file=None).effective_database_response_timeout is None
+    monkeypatch.delenv("DATABASE_RESPONSE_TIMEOUT_SECONDS")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_SECONDS", "0")
+    assert load_settings(_env_file=None).effective_database_response_timeout is None
 
 
 def test_plain_postgresql_url_uses_psycopg3(monkeypatch: pytest.MonkeyPatch) -> None:
