@@ -7,7 +7,10 @@ their masked hint ever comes back to this page).
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
+from app import auth, present
+from app.navigation import ACCOUNT_PAGE
 from app.resources import get_resources
 from app.widgets import known_nicknames, plain
 from core import crud, notify
@@ -16,6 +19,8 @@ from core.db.schema import NOTIFY_TOPICS, User
 TOPIC_LABELS = {
     "prediction": "Pre-match prediction of a followed player's match",
     "result": "A followed player's match finished (result, Elo, how the prediction did)",
+    "weekly": "A weekly report of the players you follow",
+    "billing": "Billing: a payment failed, the subscription is ending",
 }
 KIND_LABELS = {"discord": "Discord webhook", "telegram": "Telegram bot", "email": "Email"}
 STATUS_LABELS = {"pending": "waiting", "sent": "sent", "failed": "gave up", "dropped": "dropped"}
@@ -58,6 +63,15 @@ def channels_section(user: User) -> None:
     for row in rows:
         left, right = st.columns([4, 1])
         topics = ", ".join(t for t in NOTIFY_TOPICS if (row.topics or {}).get(t, True)) or "none"
+        if row.kind == notify.INBOX:
+            state = " · muted" if row.unsubscribed_at else ""
+            left.markdown(f"**{plain(row.hint)}** · {topics}{state}")
+            muted = row.unsubscribed_at is not None
+            if right.button("Unmute" if muted else "Mute", key=f"mute_channel_{row.id}"):
+                with resources.sessions() as session:
+                    notify.set_muted(session, user.id, row.id, not muted)
+                st.rerun()
+            continue
         state = " · unsubscribed" if row.unsubscribed_at else ""
         left.markdown(f"**{plain(row.hint)}** · {topics}{state}")
         if right.button("Remove", key=f"remove_channel_{row.id}"):
@@ -143,10 +157,80 @@ def inbox_section(user: User) -> None:
     )
 
 
+def inbox_list(user: User) -> None:
+    """The in-app inbox: what the outbox delivered to it, newest first, as a person reads it."""
+    with get_resources().sessions() as session:
+        rows = notify.inbox(session, user.id)
+    if not rows:
+        st.caption(
+            "Your inbox is empty: follow a player (here, in the Match room or on a player's "
+            "page) and their next match lands here."
+        )
+        return
+    for row in rows:
+        with st.container(border=True):
+            sent = present.relative_time(row.sent_at) if row.sent_at else ""
+            st.markdown(f"**{plain(row.title)}** · {sent}")
+            st.markdown("  \n".join(plain(line) for line in row.body.splitlines()))
+
+
 def notifications_section(user: User) -> None:
     st.header("Notifications")
+    inbox_list(user)
+    st.subheader("Players you follow")
     follows_section(user)
     st.subheader("Channels")
     channels_section(user)
     st.subheader("Recent notifications")
     inbox_section(user)
+
+
+# ---- Follow buttons (the Match room, a player's overview) -------------------------------------
+
+
+_FOLLOW_NOTICE = "follow_notice"
+
+
+def _toggle_follow(user_id: int, player_id: str, nickname: str, wanted: bool) -> None:
+    """A Follow button's callback (it runs before the page reruns, so the label is fresh)."""
+    with get_resources().sessions() as session:
+        if wanted:
+            notify.follow(session, user_id, player_id)
+        else:
+            notify.unfollow(session, user_id, player_id)
+    st.session_state[_FOLLOW_NOTICE] = (
+        f"You follow {nickname}: their next match reaches your inbox (Account page)."
+        if wanted
+        else f"You no longer follow {nickname}."
+    )
+
+
+def follow_buttons(players: list[dict[str, str]], key: str) -> None:
+    """One Follow / Following button per player (``player_id``, ``nickname``) for a logged-in
+    user; a visitor is told to log in."""
+    user = auth.current_user()
+    if user is None:
+        try:
+            st.page_link(
+                ACCOUNT_PAGE.file,
+                label="Log in to follow players and hear about their matches",
+                icon=":material/star:",
+            )
+        except StreamlitAPIException:  # a bare script, outside the navigation
+            st.caption("Log in to follow players and hear about their matches.")
+        return
+    if notice := st.session_state.pop(_FOLLOW_NOTICE, None):
+        st.toast(plain(notice), icon="⭐")
+    with get_resources().sessions() as session:
+        followed = set(notify.followed(session, user.id))
+    with st.container(horizontal=True):
+        for player in players:
+            on = player["player_id"] in followed
+            st.button(
+                f"{'Following' if on else 'Follow'} {plain(player['nickname'])}",
+                key=f"{key}_{player['player_id']}",
+                icon=":material/star:" if on else ":material/star_border:",
+                type="primary" if on else "secondary",
+                on_click=_toggle_follow,
+                args=(user.id, player["player_id"], player["nickname"], not on),
+            )

@@ -1,6 +1,10 @@
 """Notifications: follows, channels with encrypted credentials, a durable outbox, delivery.
 
-Channels: a Discord webhook, a Telegram bot and chat, an email address. The credential is
+Channels: the in-app inbox (the Account page's Notifications list: every user who follows a
+player has one, so a newcomer hears from us with no outside account), a Discord webhook, a
+Telegram bot and chat, an email address. Every channel goes through the same outbox and
+``send_due``; delivering to the inbox is marking the message sent (there is nothing to call).
+The credential is
 encrypted at rest with Fernet (``MultiFernet`` over NOTIFY_KEYS: the first key encrypts, every
 key decrypts, ``rotate_secrets`` re-encrypts with the first), shown back only as a masked
 ``hint`` and never logged (errors are recorded without the URL).
@@ -25,6 +29,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -73,10 +78,16 @@ def _mask(text: str, keep: int = 4) -> str:
     return "…" + text[-keep:] if len(text) > keep else "…"
 
 
+INBOX = "inbox"
+INBOX_HINT = "In-app inbox (Account page)"
+LINKABLE_KINDS = tuple(k for k in CHANNEL_KINDS if k != INBOX)
+"""The channels a user links by hand (the inbox comes with the first follow)."""
+
+
 def parse_credential(kind: str, fields: dict[str, str]) -> tuple[dict[str, str], str]:
     """Check what a user typed for a channel: (the credential to encrypt, its masked hint)."""
-    if kind not in CHANNEL_KINDS:
-        raise ChannelError(f"Unknown channel {kind!r}; choose one of {', '.join(CHANNEL_KINDS)}.")
+    if kind not in LINKABLE_KINDS:
+        raise ChannelError(f"Unknown channel {kind!r}; choose one of {', '.join(LINKABLE_KINDS)}.")
     clean = {k: (v or "").strip() for k, v in fields.items()}
     if kind == "discord":
         found = DISCORD_WEBHOOK.match(clean.get("webhook_url", ""))
@@ -124,6 +135,48 @@ def add_channel(
     return row
 
 
+def inbox_channel(session: Session, user_id: int) -> int:
+    """The id of the user's in-app inbox channel, created (flushed, in the caller's
+    transaction) when they have none. A muted inbox stays muted."""
+    found = session.scalar(
+        select(NotificationChannel.id)
+        .where(NotificationChannel.user_id == user_id, NotificationChannel.kind == INBOX)
+        .order_by(NotificationChannel.id)
+        .limit(1)
+    )
+    if found is not None:
+        return int(found)
+    row = NotificationChannel(
+        user_id=user_id,
+        kind=INBOX,
+        secret=b"",  # nothing secret to keep: the inbox is this database
+        hint=INBOX_HINT,
+        topics={t: True for t in NOTIFY_TOPICS},
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def set_muted(session: Session, user_id: int, channel_id: int, muted: bool) -> bool:
+    """Mute (nothing more is queued to it; its pending messages dropped) or unmute one of the
+    user's channels; commits."""
+    row = session.get(NotificationChannel, channel_id)
+    if row is None or row.user_id != user_id:
+        return False
+    if muted and row.unsubscribed_at is None:
+        row.unsubscribed_at = utcnow()
+        session.execute(
+            update(NotificationOutbox)
+            .where(NotificationOutbox.channel_id == row.id, NotificationOutbox.status == "pending")
+            .values(status="dropped", error="muted")
+        )
+    elif not muted:
+        row.unsubscribed_at = None
+    session.commit()
+    return True
+
+
 def channels(session: Session, user_id: int) -> list[NotificationChannel]:
     return list(
         session.scalars(
@@ -147,7 +200,9 @@ def remove_channel(session: Session, user_id: int, channel_id: int) -> bool:
 def rotate_secrets(session: Session, settings: Settings) -> int:
     """Re-encrypt every credential with the first NOTIFY_KEYS key; commits; how many."""
     box = cipher(settings)
-    rows = list(session.scalars(select(NotificationChannel)))
+    rows = list(
+        session.scalars(select(NotificationChannel).where(NotificationChannel.kind != INBOX))
+    )
     for row in rows:
         row.secret = box.rotate(row.secret)
     session.commit()
@@ -198,7 +253,9 @@ def unsubscribe(session: Session, settings: Settings, token: str) -> Notificatio
 
 
 def follow(session: Session, user_id: int, player_id: str) -> None:
-    """Follow a player (a repeat is a no-op); commits."""
+    """Follow a player (a repeat is a no-op), and give the user an in-app inbox if they have
+    none; commits."""
+    inbox_channel(session, user_id)
     session.execute(
         insert_for(session, Follow.__table__)  # type: ignore[arg-type]
         .values(user_id=user_id, player_id=player_id, created_at=utcnow())
@@ -218,6 +275,19 @@ def followed(session: Session, user_id: int) -> list[str]:
     return list(
         session.scalars(
             select(Follow.player_id).where(Follow.user_id == user_id).order_by(Follow.created_at)
+        )
+    )
+
+
+def recently_followed(session: Session, limit: int = 200) -> list[str]:
+    """Players someone follows, the most recently followed first."""
+    newest = func.max(Follow.created_at)
+    return list(
+        session.scalars(
+            select(Follow.player_id)
+            .group_by(Follow.player_id)
+            .order_by(newest.desc(), Follow.player_id)
+            .limit(limit)
         )
     )
 
@@ -246,6 +316,29 @@ def queue(
         .join(Follow, Follow.user_id == NotificationChannel.user_id)
         .where(Follow.player_id.in_(player_ids), NotificationChannel.unsubscribed_at.is_(None))
     ).all()
+    return _insert(session, rows, topic, event_key, title, body)
+
+
+def queue_to_user(
+    session: Session, user_id: int, topic: str, event_key: str, title: str, body: str
+) -> int:
+    """One message per subscribed channel of one user (a weekly report, a billing event; the
+    in-app inbox is created if they have none); flushes in the caller's transaction. Returns
+    how many rows were added (0 for a repeat of ``event_key``)."""
+    if topic not in NOTIFY_TOPICS:
+        return 0
+    inbox_channel(session, user_id)
+    rows = session.execute(
+        select(
+            NotificationChannel.id, NotificationChannel.user_id, NotificationChannel.topics
+        ).where(
+            NotificationChannel.user_id == user_id, NotificationChannel.unsubscribed_at.is_(None)
+        )
+    ).all()
+    return _insert(session, rows, topic, event_key, title, body)
+
+
+def _insert(session: Session, rows: Any, topic: str, event_key: str, title: str, body: str) -> int:
     unique = {channel_id: (channel_id, u, t) for channel_id, u, t in rows}
     now = utcnow()
     values = [
@@ -412,6 +505,8 @@ def deliver(settings: Settings, message: Message) -> None:
     """Send one message with apprise; raises ChannelError (without the credential) on failure."""
     import apprise
 
+    if message.kind == INBOX:  # the Account page lists it once it is marked sent
+        return
     for name in QUIET_LOGGERS:  # credentials are never logged, whatever the root level
         quiet = logging.getLogger(name)
         if quiet.getEffectiveLevel() < logging.INFO:
@@ -467,6 +562,23 @@ def outbox_for(session: Session, user_id: int, limit: int = 20) -> list[Notifica
             select(NotificationOutbox)
             .where(NotificationOutbox.user_id == user_id)
             .order_by(NotificationOutbox.created_at.desc(), NotificationOutbox.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def inbox(session: Session, user_id: int, limit: int = 30) -> list[NotificationOutbox]:
+    """The messages delivered to the user's in-app inbox, newest first."""
+    return list(
+        session.scalars(
+            select(NotificationOutbox)
+            .join(NotificationChannel, NotificationChannel.id == NotificationOutbox.channel_id)
+            .where(
+                NotificationOutbox.user_id == user_id,
+                NotificationChannel.kind == INBOX,
+                NotificationOutbox.status == "sent",
+            )
+            .order_by(NotificationOutbox.sent_at.desc(), NotificationOutbox.id.desc())
             .limit(limit)
         )
     )

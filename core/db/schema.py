@@ -404,8 +404,9 @@ class Follow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-CHANNEL_KINDS = ("discord", "telegram", "email")
-NOTIFY_TOPICS = ("prediction", "result")
+CHANNEL_KINDS = ("inbox", "discord", "telegram", "email")
+"""``inbox``: the in-app Notifications list on the Account page (no external account needed)."""
+NOTIFY_TOPICS = ("prediction", "result", "weekly", "billing")
 OUTBOX_STATES = ("pending", "sent", "failed", "dropped")
 
 
@@ -422,7 +423,8 @@ class NotificationChannel(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     hint: Mapped[str] = mapped_column(String(128))
     topics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    """{"prediction": true, "result": true}: what this channel hears about."""
+    """{"prediction": true, "result": true, ...}: what this channel hears about (a topic
+    missing from it is heard)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     unsubscribed_at: Mapped[datetime | None]
 

@@ -319,12 +319,15 @@ async def test_the_demo_clock_plays_a_match_predicted_before_it_starts_and_score
     assert stored is not None and stored.winner_faction == done.winner_faction
     assert len(record) == 1 and record[0].faction1_won == (game.winner == 0)
     try:
-        assert notify.send_due(resources.sessions, resources.settings) == 2
+        assert notify.send_due(resources.sessions, resources.settings) == 4  # Discord, inbox
         notified = datetime.now(UTC)
         assert notify.send_due(resources.sessions, resources.settings) == 0
     finally:
         discord.close()
+    with resources.sessions() as session:
+        in_app = [m.title for m in notify.inbox(session, fan.id)]
     prediction_note, result_note = (m["content"] for m in discord.of("discord"))
+    assert sorted(in_app) == sorted(n.splitlines()[0] for n in (prediction_note, result_note))
     assert prediction_note.startswith("Prediction:") and "Veto advice" in prediction_note
     assert result_note.startswith("Result:") and (
         "called it" in result_note or "missed" in result_note

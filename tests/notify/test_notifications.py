@@ -106,11 +106,14 @@ def test_every_channel_receives_exactly_one_message_per_event(
 ) -> None:
     _user_id, sessions = user
     caplog.set_level(logging.DEBUG)
-    assert announce(sessions, "result:m1") == 3
+    assert announce(sessions, "result:m1") == 4  # the inbox came with the first follow
     assert announce(sessions, "result:m1") == 0  # the same event again: nothing more
     assert announce(sessions, "result:m9", ["somebody-else"]) == 0  # not followed
-    assert notify.send_due(sessions, settings) == 3
+    assert notify.send_due(sessions, settings) == 4
     assert notify.send_due(sessions, settings) == 0
+    with sessions() as session:
+        (in_app,) = notify.inbox(session, _user_id)
+    assert (in_app.title, in_app.body) == ("Result result:m1", "body of result:m1")
     (discord,) = stand_in.of("discord")
     assert "body of result:m1" in json.dumps(discord)
     (telegram,) = stand_in.of("telegram")
@@ -129,6 +132,7 @@ def test_every_channel_receives_exactly_one_message_per_event(
     for secret in (DISCORD_TOKEN, TELEGRAM_TOKEN):  # the SMTP stand-in logs the address itself
         assert secret not in caplog.text
     assert {r.hint for r in rows} == {
+        "In-app inbox (Account page)",
         "Discord webhook …wxyz",
         "Telegram chat …242",
         "Email f…@example.com",
@@ -141,7 +145,7 @@ def test_a_channel_that_is_down_gets_the_message_once_it_is_back(
     _user_id, sessions = user
     stand_in.down = True
     announce(sessions, "result:m2")
-    assert notify.send_due(sessions, settings) == 1  # only the email went out
+    assert notify.send_due(sessions, settings) == 2  # only the email and the inbox
     with sessions() as session:
         waiting = session.scalars(
             select(NotificationOutbox).where(NotificationOutbox.status == "pending")
@@ -165,7 +169,7 @@ def test_an_unsubscribed_channel_receives_nothing(
         token = notify.unsubscribe_token(settings, email.id)
         assert notify.unsubscribe(session, settings, token) is not None
     announce(sessions, "result:m3")
-    assert notify.send_due(sessions, settings) == 2
+    assert notify.send_due(sessions, settings) == 3
     assert mailbox[0].messages == []
     assert len(stand_in.of("discord")) == 1
 
@@ -184,7 +188,7 @@ def test_a_user_gets_at_most_the_hourly_limit_and_the_rest_waits(
         ).all()
         held_rows = [held, *others]
     later = datetime.now(UTC) + timedelta(minutes=50)
-    assert len(held_rows) == 2 and all(r.next_attempt_at > later for r in held_rows)
+    assert len(held_rows) == 4 and all(r.next_attempt_at > later for r in held_rows)
     assert all(r.attempts == 0 for r in held_rows)  # held back, not failed
 
 
@@ -220,7 +224,7 @@ def test_rotating_the_key_keeps_every_channel_working(
         assert notify.rotate_secrets(session, with_keys(settings, [old, "derived"])) == 3
         assert notify.rotate_secrets(session, with_keys(settings, [new, old])) == 3
     announce(sessions, "result:m6")
-    assert notify.send_due(sessions, with_keys(settings, [new])) == 3
+    assert notify.send_due(sessions, with_keys(settings, [new])) == 4
 
 
 def with_keys(settings: Settings, keys: list[str]) -> Settings:
@@ -234,3 +238,68 @@ def with_keys(settings: Settings, keys: list[str]) -> Settings:
     derived = base64.urlsafe_b64encode(digest.digest()).decode()
     values = [SecretStr(derived if k == "derived" else k) for k in keys]
     return settings.model_copy(update={"notify_keys": values})
+
+
+@pytest.fixture
+def newcomer(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Any]:
+    """A user with no channel linked at all."""
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        row = auth.register_user(session, "newbie", "newbie@example.com", "Quiet-Harbour-4821")
+        return row.id, sessions
+
+
+def test_a_newcomer_hears_in_the_app_inbox_through_the_same_outbox(
+    newcomer: tuple[int, Any], settings: Settings, stand_in: StandIn
+) -> None:
+    """No Discord, Telegram or email: following a player gives the user an in-app inbox, and
+    the same outbox rows and send_due deliver to it (once per event, the text kept as typed:
+    the page escapes it, the store does not rewrite it)."""
+    user_id, sessions = newcomer
+    with sessions() as session:
+        assert notify.channels(session, user_id) == []
+        notify.follow(session, user_id, "p1")
+        notify.follow(session, user_id, "p2")
+        (channel,) = notify.channels(session, user_id)
+    assert channel.kind == "inbox" and channel.hint == "In-app inbox (Account page)"
+    hostile = "<img src=x onerror=alert(1)> **bold** [link](http://evil) '; DROP TABLE users;--"
+    with sessions.begin() as session:
+        assert notify.queue(session, ["p1", "p2"], "result", "result:m1", "Result", hostile) == 1
+    with sessions.begin() as session:
+        assert notify.queue(session, ["p1"], "result", "result:m1", "Result", hostile) == 0
+    with sessions() as session:
+        assert notify.inbox(session, user_id) == []  # queued, not delivered yet
+    assert notify.send_due(sessions, settings) == 1
+    assert notify.send_due(sessions, settings) == 0
+    with sessions() as session:
+        (message,) = notify.inbox(session, user_id)
+        (row,) = notify.outbox_for(session, user_id)
+    assert (message.title, message.body) == ("Result", hostile)
+    assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
+    assert stand_in.received == []  # nothing left the machine
+
+
+def test_a_muted_inbox_receives_nothing_until_unmuted(
+    newcomer: tuple[int, Any], settings: Settings
+) -> None:
+    user_id, sessions = newcomer
+    with sessions() as session:
+        notify.follow(session, user_id, "p1")
+        (channel,) = notify.channels(session, user_id)
+    announce(sessions, "result:m1")
+    with sessions() as session:
+        assert notify.set_muted(session, user_id, channel.id, True)
+        assert not notify.set_muted(session, user_id + 1, channel.id, False)  # not theirs
+    announce(sessions, "result:m2")
+    assert notify.send_due(sessions, settings) == 0
+    with sessions() as session:
+        assert notify.inbox(session, user_id) == []
+        notify.unfollow(session, user_id, "p1")
+        notify.follow(session, user_id, "p1")  # following again does not unmute it
+        assert len(notify.channels(session, user_id)) == 1
+        assert notify.set_muted(session, user_id, channel.id, False)
+    announce(sessions, "result:m3")
+    assert notify.send_due(sessions, settings) == 1
+    with sessions() as session:
+        assert [m.title for m in notify.inbox(session, user_id)] == ["Result result:m3"]
