@@ -65,6 +65,13 @@ def local_delivery(resources: Resources) -> Any:
     return deliver
 
 
+def followed_players(resources: Resources) -> list[str]:
+    """Everyone some user follows, the most recently followed first (the demo clock plays
+    their matches first)."""
+    with resources.sessions() as session:
+        return notify.recently_followed(session)
+
+
 def start_demo_live(resources: Resources) -> list[threading.Event]:
     """The embedded demo league plays live: its clock (events queued locally) and a live worker,
     each in a daemon thread; set the returned events to stop them."""
@@ -78,6 +85,7 @@ def start_demo_live(resources: Resources) -> list[threading.Event]:
         every=settings.demo_live_every_seconds,
         stage_seconds=settings.demo_live_stage_seconds,
         first_at=datetime.now(UTC),  # the first match after one interval: the models train first
+        favourites=lambda: followed_players(resources),
     )
     _clock_thread, clock_stop = clock.start()
     _worker_thread, worker_stop = start_worker(resources)

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app import present
+from app.notifications import follow_buttons
 from app.resources import get_resources
 from app.widgets import level_badge, plain, text_input
 from models.live import current_matches, match_room
@@ -110,6 +111,7 @@ def room() -> None:
             if levels:
                 st.markdown(level_badge(round(sum(levels) / len(levels))) + " average")
             st.dataframe(player_rows(team), hide_index=True, width="stretch")
+            follow_buttons(team["players"], key=f"follow_{faction}")
     prediction = data["prediction"]
     if prediction is None:
         st.info(data["note"] or "The prediction is being made…", icon="⏳")

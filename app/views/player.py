@@ -9,6 +9,7 @@ import altair as alt
 import streamlit as st
 
 from app import auth, present
+from app.notifications import follow_buttons
 from app.resources import get_refresh_limiter, get_resources
 from app.widgets import level_badge, match_history_table, plain, require_player
 from core import crud
@@ -69,6 +70,8 @@ updated, button = right.columns([3, 1])
 updated.caption(f"Last updated from FACEIT: {present.relative_time(synced_at)}")
 if button.button("Refresh from FACEIT", icon=":material/refresh:", key="refresh_player"):
     refresh()
+with right:
+    follow_buttons([{"player_id": player_id, "nickname": player["nickname"]}], key="follow")
 if notice := st.session_state.pop("refresh_notice", None):
     st.success(notice, icon="✅")
 

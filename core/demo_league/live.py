@@ -231,10 +231,14 @@ class LiveClock:
         seed: int | None = None,
         players: list[str] | None = None,
         first_at: datetime | None = None,
+        favourites: Callable[[], list[str]] | None = None,
     ) -> None:
         """``first_at``: no game is scheduled before ``first_at + every`` (default: the first
         tick schedules one). ``seed``: the same seed plays the same games (default: fresh ones
-        on every start, so a restarted clock never reuses a match id)."""
+        on every start, so a restarted clock never reuses a match id). ``favourites``: asked
+        on every tick for the players users follow; one who has had no game since they were
+        first seen there gets one at once (a free slot allowed), without waiting for
+        ``every``, so a newcomer who follows a player sees them play within a stage or two."""
         self.games = games
         self.deliver = deliver
         self.every = every
@@ -244,8 +248,13 @@ class LiveClock:
         league = games.league
         wanted = [league.player_index[p] for p in players or [] if p in league.player_index]
         self.focus = wanted
+        self._static = set(wanted)
         """Players whose games the clock schedules first (one each, in turn), e.g. followed."""
         self._last_scheduled: datetime | None = first_at
+        self._hold_until: datetime | None = first_at
+        self.favourites = favourites
+        self._served: set[int] = set()
+        """Favourite players (league indices) who had a game since they became favourites."""
         self._pending: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []
 
@@ -269,6 +278,7 @@ class LiveClock:
         players = [lineup[i] for i in order]
         elo = league.elo[players].astype(float)
         p_faction1 = 1.0 / (1.0 + 10 ** ((elo[5:].mean() - elo[:5].mean()) / 400.0))
+        self._served.update(p for p in lineup if p in self.focus)
         game = LiveGame(
             match_id=f"1-{uuid.UUID(bytes=self.rng.bytes(16), version=4)}",
             players=[int(p) for p in players],
@@ -282,11 +292,38 @@ class LiveClock:
         self._last_scheduled = now
         return game
 
+    def _owed(self, busy: set[int]) -> int | None:
+        """The first favourite who has had no game since becoming one and is free now; the
+        favourites also join the focus rotation. None without favourites or on error."""
+        if self.favourites is None:
+            return None
+        try:
+            wanted = self.favourites()
+        except Exception:  # the database is down, say: play on without favourites
+            log.exception("demo live clock: reading the followed players failed")
+            return None
+        index = self.games.league.player_index
+        current = [index[p] for p in wanted if p in index]
+        self._served &= set(current)  # unfollowed then followed again: owed again
+        keep = self._static | set(current)
+        self.focus = [
+            *[p for p in self.focus if p in keep],
+            *[p for p in current if p not in self.focus],
+        ]
+        return next((p for p in current if p not in self._served and p not in busy), None)
+
     def due(self, now: datetime) -> list[dict[str, Any]]:
-        """Move the games on to ``now``: schedule a new one when it is time, and return the
-        webhook events of every stage reached (oldest first)."""
+        """Move the games on to ``now``: schedule a new one when it is time (or at once for a
+        newly followed player), and return the webhook events of every stage reached (oldest
+        first)."""
         live = [g for g in self.games.all() if not g.finished]
-        if len(live) < self.concurrent and (
+        held = self._hold_until is not None and (
+            (now - self._hold_until).total_seconds() < self.every
+        )
+        owed = self._owed({p for g in live for p in g.players})
+        if len(live) < self.concurrent and owed is not None and not held:
+            self.schedule(now, anchor=owed)
+        elif len(live) < self.concurrent and (
             self._last_scheduled is None
             or (now - self._last_scheduled).total_seconds() >= self.every
         ):

@@ -79,3 +79,49 @@ def test_the_unsubscribe_link_stops_the_channel(users: dict[str, User], sessions
     with sessions() as session:
         (channel,) = notify.channels(session, users["free"].id)
     assert channel.unsubscribed_at is not None
+
+
+def test_follow_in_the_match_room_then_the_message_is_read_in_the_inbox(
+    users: dict[str, User], sessions: Any, seeded: dict[str, Any]
+) -> None:
+    """A logged-in user presses Follow next to a lineup player in the Match room; the next
+    result of that player reaches the Account page's inbox through the outbox, escaped."""
+    from core.db import transaction
+    from tests.app.test_match_room import add_live_match
+
+    match_id = add_live_match("created")
+    at = logged_in("freddy")
+    at.query_params["match"] = match_id
+    at.switch_page("views/match_room.py").run()
+    assert not at.exception, at.exception
+    follow = [b for b in at.button if b.label.startswith("Follow ")]
+    assert len(follow) == 10  # one per lineup player
+    nickname = follow[0].label.removeprefix("Follow ").replace("\\", "")
+    follow[0].click().run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button if b.label.startswith("Following ")] == [
+        follow[0].label.replace("Follow ", "Following ", 1)
+    ]
+    with sessions() as session:
+        (player_id,) = notify.followed(session, users["free"].id)
+        (channel,) = notify.channels(session, users["free"].id)
+    assert channel.kind == "inbox"
+    body = f"{nickname} won on Mirage.\n<b>20 kills</b> **not bold**"
+    with transaction(sessions) as session:
+        notify.queue(session, [player_id], "result", "result:room", "Result: a vs b", body)
+    assert notify.send_due(sessions, get_settings()) == 1
+    at.switch_page("views/account.py").run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "**Result\\: a vs b** · just now" in shown
+    assert "\\<b\\>20 kills\\</b\\> \\*\\*not bold\\*\\*" in shown  # shown as typed
+    assert "Your inbox is empty" not in shown
+
+
+def test_a_visitor_is_asked_to_log_in_to_follow(seeded: dict[str, Any]) -> None:
+    from tests.app.test_match_room import add_live_match, open_room
+
+    at = open_room(add_live_match("configuring"))
+    assert not [b for b in at.button if b.label.startswith("Follow")]
+    links = [link.proto.label for link in at.get("page_link")]
+    assert "Log in to follow players and hear about their matches" in links

@@ -74,3 +74,66 @@ async def test_a_live_game_moves_from_created_to_finished_with_the_api_answering
     assert score[details.winner] > score["faction1" if details.winner == "faction2" else "faction2"]
     assert sum(p.stats.kills for p in winner.players) == sum(p.stats.deaths for p in loser.players)
     assert {p.player_id for t in played.teams for p in t.players} == set(ids)
+
+
+def test_a_newly_followed_player_plays_at_once_not_after_the_interval(league: League) -> None:
+    """The embedded clock asks who is followed on every tick: a player followed now gets the
+    next free slot at once (the hour-long interval is not waited for), once; unfollowed and
+    followed again, they are owed a game again. The start-up hold (models training) stands."""
+    followed: list[str] = []
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    async def accept(event: dict[str, Any]) -> bool:
+        return True
+
+    games = LiveGames(league)
+    clock = LiveClock(
+        games,
+        accept,
+        every=3600,
+        stage_seconds=10,
+        seed=4,
+        first_at=start,
+        favourites=lambda: list(followed),
+    )
+
+    def playing(player_id: str) -> list[str]:
+        index = league.player_index[player_id]
+        return [g.match_id for g in games.all() if index in g.players]
+
+    fan_of = league.player_ids[len(league.player_ids) // 2]
+    followed.append(fan_of)
+    clock.due(start + timedelta(seconds=30))
+    assert games.all() == []  # held: the models are still training for one interval
+    clock.due(start + timedelta(seconds=3600))
+    (first,) = games.all()
+    assert playing(fan_of) == [first.match_id]
+    busy_in_first = set(first.players)
+    clock.due(start + timedelta(seconds=3650))  # first game finished; nobody is owed a game
+    assert len(games.all()) == 1
+    newcomer = next(p for p in league.player_ids if league.player_index[p] not in busy_in_first)
+    followed.insert(0, newcomer)  # a newcomer follows someone an hour before the next game
+    clock.due(start + timedelta(seconds=3660))
+    assert len(playing(newcomer)) == 1 and len(games.all()) == 2
+    clock.due(start + timedelta(seconds=3700))
+    assert len(playing(newcomer)) == 1 and len(games.all()) == 2  # once, not on every tick
+    followed.remove(newcomer)
+    clock.due(start + timedelta(seconds=3710))
+    followed.insert(0, newcomer)
+    clock.due(start + timedelta(seconds=3720))
+    assert len(playing(newcomer)) == 2
+
+
+def test_the_clock_plays_on_when_the_followed_players_cannot_be_read(league: League) -> None:
+    async def accept(event: dict[str, Any]) -> bool:
+        return True
+
+    def down() -> list[str]:
+        raise ConnectionError("database down")
+
+    games = LiveGames(league)
+    clock = LiveClock(games, accept, every=60, stage_seconds=10, seed=5, favourites=down)
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert [e["event"] for e in clock.due(start)] == ["match_object_created"]
+    clock.due(start + timedelta(seconds=60))
+    assert len(games.all()) == 2
