@@ -22,6 +22,10 @@ busy SQLite file) rolls the whole event back and applies it again, up to ``CONFL
 times. If it still fails, ``WebhookRetryLater`` is raised (the route answers 503), so Stripe
 delivers it again: an event is never acknowledged without its effect.
 
+Billing notifications (a payment failed, a subscription ending or ended) are written to the
+notification outbox (``core.notify.queue_to_user``) in the same transaction as the event that
+causes them, once per invoice or subscription end: a replay adds nothing, a rollback takes them.
+
 Entitlement itself is read by ``core.auth.is_premium`` from the subscriptions table.
 Service methods commit their own unit of work.
 
@@ -47,6 +51,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
+from core import notify
 from core.auth import audit, is_premium, subscription_is_premium
 from core.db.schema import StripeEvent, Subscription, User
 from core.settings import Settings
@@ -582,6 +587,7 @@ class BillingService:
             return "ignored"
         if not supersedes(row, sub_id, status, created):
             return "stale"
+        was_live = row.status in LIVE_STATUSES
         self._apply(
             session,
             row,
@@ -593,6 +599,30 @@ class BillingService:
             cause=etype,
             key=event_id,
         )
+        ends_at = _ts(obj.get("cancel_at")) or (
+            row.current_period_end if obj.get("cancel_at_period_end") else None
+        )
+        if status == "canceled" and was_live:
+            notify.queue_to_user(
+                session,
+                row.user_id,
+                "billing",
+                f"billing:ended:{sub_id}",
+                "Your premium subscription has ended",
+                "Your Faceit AI premium subscription has ended: the premium analyses are locked "
+                "again. Subscribe again any time from the Account page.",
+            )
+        elif status in LIVE_STATUSES and ends_at is not None:
+            notify.queue_to_user(
+                session,
+                row.user_id,
+                "billing",
+                f"billing:ending:{sub_id}:{int(ends_at.timestamp())}",
+                f"Your premium subscription ends on {ends_at:%d %B %Y}",
+                f"Your Faceit AI premium subscription is cancelled and ends on {ends_at:%d %B %Y}"
+                ". Until then every analysis stays open; renew it from Manage billing on the "
+                "Account page to keep it.",
+            )
         return "processed"
 
     def _on_payment_failed(
@@ -619,6 +649,18 @@ class BillingService:
             at=created,
             cause="invoice.payment_failed",
             key=event_id,
+        )
+        invoice_id = _id_of(obj) or event_id
+        notify.queue_to_user(
+            session,
+            row.user_id,
+            "billing",
+            f"billing:payment_failed:{invoice_id}",
+            "Your premium payment failed",
+            "We could not take the payment for your Faceit AI premium subscription. Stripe "
+            "tries again over the next days; update your card under Manage billing on the "
+            "Account page to keep premium"
+            + (f" after {row.current_period_end:%d %B %Y}." if row.current_period_end else "."),
         )
         return "processed"
 
