@@ -180,6 +180,8 @@ class Settings(BaseSettings):
     # Prefect schedules of ``python -m pipelines.deployments`` (five-field cron, UTC)
     train_cron: str = "0 3 * * *"
     sync_cron: str = "*/30 * * * *"
+    weekly_report_cron: str = "0 8 * * 1"
+    """When the weekly report of followed players is queued (default: Mondays 08:00 UTC)."""
 
     api: ApiSettings = Field(default_factory=ApiSettings)
 
@@ -260,7 +262,7 @@ class Settings(BaseSettings):
             value = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         return value
 
-    @field_validator("train_cron", "sync_cron")
+    @field_validator("train_cron", "sync_cron", "weekly_report_cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
         # Prefect validates the expression itself when the deployments are built; this catches

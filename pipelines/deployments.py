@@ -1,9 +1,9 @@
-"""Scheduled Prefect deployments: nightly training and the tracked-players sync.
+"""Scheduled Prefect deployments: nightly training, the tracked-players sync, the weekly report.
 
 Production (``faceit-ai stack``, deploy/k8s): ``python -m pipelines.deployments deploy --pool P``
 deploys them to a process work pool, and the pool's workers run them (``prefect worker start``).
 Without a server: ``python -m pipelines.deployments`` serves them worker-less (``prefect.serve``).
-Schedules come from core.settings (TRAIN_CRON, SYNC_CRON).
+Schedules come from core.settings (TRAIN_CRON, SYNC_CRON, WEEKLY_REPORT_CRON).
 
 The ``sync-players`` deployment (no schedule) runs one batch of a fanned-out sync: the
 ``sync-tracked-players`` run starts one per batch, and every worker of the pool takes some.
@@ -25,19 +25,22 @@ DEPLOYED = [
     ("pipelines/train.py:train_models", "nightly", "train_cron"),
     ("pipelines/ingest.py:sync_tracked_players", "sync-tracked-players", "sync_cron"),
     ("pipelines/ingest.py:sync_players", "sync-players", None),
+    ("pipelines/reports.py:weekly_report", "weekly-report", "weekly_report_cron"),
 ]
 
 
 def deployments(settings: Settings | None = None) -> list[Any]:
-    """The RunnerDeployments: ``train-models/nightly`` (TRAIN_CRON) and ``sync-tracked-players``
-    (SYNC_CRON), scheduled from core.settings."""
+    """The RunnerDeployments: ``train-models/nightly`` (TRAIN_CRON), ``sync-tracked-players``
+    (SYNC_CRON) and ``weekly-report`` (WEEKLY_REPORT_CRON), scheduled from core.settings."""
     from pipelines.ingest import sync_tracked_players
+    from pipelines.reports import weekly_report
     from pipelines.train import train_models
 
     settings = settings or get_settings()
     return [
         train_models.to_deployment(name="nightly", cron=settings.train_cron),
         sync_tracked_players.to_deployment(name="sync-tracked-players", cron=settings.sync_cron),
+        weekly_report.to_deployment(name="weekly-report", cron=settings.weekly_report_cron),
     ]
 
 

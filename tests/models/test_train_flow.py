@@ -79,20 +79,28 @@ def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
 def test_deployments_declared() -> None:
     from pipelines.deployments import deployments
 
-    nightly, sync = deployments()
+    nightly, sync, weekly = deployments()
     assert nightly.name == "nightly" and sync.name == "sync-tracked-players"
+    assert weekly.name == "weekly-report" and weekly.flow_name == "weekly-report"
     assert nightly.schedules[0].schedule.cron == "0 3 * * *"
     assert sync.schedules[0].schedule.cron == "*/30 * * * *"
+    assert weekly.schedules[0].schedule.cron == "0 8 * * 1"
 
 
 def test_deployments_follow_the_cron_settings() -> None:
     from core.settings import load_settings
     from pipelines.deployments import deployments
 
-    settings = load_settings(train_cron="15 4 * * 1", sync_cron="*/5 * * * *", _env_file=None)
-    nightly, sync = deployments(settings)
+    settings = load_settings(
+        train_cron="15 4 * * 1",
+        sync_cron="*/5 * * * *",
+        weekly_report_cron="30 18 * * 0",
+        _env_file=None,
+    )
+    nightly, sync, weekly = deployments(settings)
     assert nightly.schedules[0].schedule.cron == "15 4 * * 1"
     assert sync.schedules[0].schedule.cron == "*/5 * * * *"
+    assert weekly.schedules[0].schedule.cron == "30 18 * * 0"
 
 
 def test_deploying_creates_the_work_pool_when_no_worker_has_yet(prefect_harness: None) -> None:
@@ -101,7 +109,7 @@ def test_deploying_creates_the_work_pool_when_no_worker_has_yet(prefect_harness:
     from pipelines.deployments import deploy, ensure_pool
 
     names = deploy("fresh-pool", schedules=False)  # no worker ever started on this pool
-    assert "train-models/nightly" in names
+    assert "train-models/nightly" in names and "weekly-report/weekly-report" in names
     with get_client(sync_client=True) as client:
         pool = client.read_work_pool("fresh-pool")
         deployment = client.read_deployment_by_name("train-models/nightly")
