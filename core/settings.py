@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     live_poll_seconds: float = Field(default=2.0, gt=0)
     live_max_attempts: int = Field(default=5, ge=1, le=50)
     live_retry_seconds: float = Field(default=5.0, ge=0)
+    # the live worker's /metrics and /healthz (pipelines.live.serve_health); unset: none
+    live_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    live_metrics_host: str = "127.0.0.1"
 
     secret_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8501"

@@ -310,18 +310,31 @@ def live_worker() -> None:
     """Handle queued FACEIT webhook events: live matches, pre-match predictions, results."""
     import threading
 
-    from pipelines.live import run_worker
+    from core.logs import configure_logging
+    from core.sentry import init_sentry
+    from pipelines.live import WorkerMetrics, run_worker, serve_health
 
     db_upgrade()
     with open_resources() as resources:
+        settings = resources.settings
+        configure_logging("live-worker")
+        init_sentry(settings, "live-worker")
+        metrics = WorkerMetrics()
+        server = None
+        if settings.live_metrics_port is not None:
+            server = serve_health(metrics, settings.live_metrics_host, settings.live_metrics_port)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         console.print(f"Live worker on {resources.describe_database()}; Ctrl-C stops it.")
         try:
-            handled = run_worker(resources, stop)
+            handled = run_worker(resources, stop, metrics)
         except KeyboardInterrupt:
             stop.set()
             handled = 0
+        finally:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
     console.print(f"Live worker stopped ({handled} events handled).")
 
 
