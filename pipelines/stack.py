@@ -2,6 +2,7 @@
 
     nginx (TLS, limits) -> / Streamlit app | /api/, /webhooks/ -> API x N (uvicorn)
     Prefect server (PostgreSQL, its own database) -> process work pool -> workers x N
+    live worker: the FACEIT webhook queue the API fills -> live matches, predictions, results
     Prometheus -> every /metrics -> Alertmanager;  JSON logs;  errors -> Sentry (SENTRY_DSN)
 
 One process manager, supervisord: it keeps every other program running when one dies (honcho
@@ -97,6 +98,10 @@ class StackPorts:
     @property
     def flow_metrics(self) -> int:
         return self.base + 8
+
+    @property
+    def live_metrics(self) -> int:
+        return self.base + 9
 
     @property
     def api(self) -> list[int]:
@@ -264,6 +269,7 @@ def render_prometheus(options: StackOptions, demo_faceit: bool) -> str:
         job("faceit-ai-api", ports.api),
         job("faceit-ai-app", [ports.app_metrics]),
         job("faceit-ai-flows", [ports.flow_metrics]),
+        job("faceit-ai-live", [ports.live_metrics]),
         job("prefect-server", [ports.prefect], "/api/metrics"),
         job("prometheus", [ports.prometheus]),
         job("alertmanager", [ports.alertmanager]),
@@ -438,6 +444,14 @@ def programs(options: StackOptions, settings: Settings) -> list[Program]:
                 priority=200,
             ),
         )
+    out.append(
+        Program(
+            "live-worker",
+            [python, "-m", "pipelines.cli", "live-worker"],
+            {"LIVE_METRICS_PORT": str(ports.live_metrics)},
+            priority=400,
+        )
+    )
     for index, port in enumerate(ports.api, start=1):
         out.append(
             Program(
@@ -546,6 +560,7 @@ class Stack:
             "http": f"http://127.0.0.1:{ports.http}/",
             "prefect": f"http://127.0.0.1:{ports.prefect}/",
             "prometheus": f"http://127.0.0.1:{ports.prometheus}/",
+            "live worker": f"http://127.0.0.1:{ports.live_metrics}/healthz",
             "alertmanager": f"http://127.0.0.1:{ports.alertmanager}/",
         }
 
@@ -603,6 +618,12 @@ class Stack:
             wait_until(
                 lambda: http_ok(f"https://127.0.0.1:{ports.https}/_stcore/health"),
                 "the app through nginx",
+                startup_timeout,
+                self.process,
+            )
+            wait_until(
+                lambda: http_ok(f"http://127.0.0.1:{ports.live_metrics}/healthz"),
+                "the live worker",
                 startup_timeout,
                 self.process,
             )

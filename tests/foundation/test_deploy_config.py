@@ -12,7 +12,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from api.metrics import api_metrics
 from core.cache import FeatureCache
+from models.live import Outcome
 from pipelines.cli import app
+from pipelines.live import WorkerMetrics
 from pipelines.stack_services import FlowMetrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +36,9 @@ def exported_metric_names() -> set[str]:
     flows = FlowMetrics("http://127.0.0.1:1/api", "faceit-ai")  # the stack's flow exporter
     flows.workers.labels("faceit-ai").set(2)
     flows.runs.labels("sync-players", "failed").set(1)
-    text = generate_latest(registry).decode() + generate_latest(flows.registry).decode()
+    live = WorkerMetrics()  # the live worker's /metrics
+    live.polled([Outcome("match_status_ready", "m", "ready")])
+    text = "".join(generate_latest(r).decode() for r in (registry, flows.registry, live.registry))
     return {
         line.split("{")[0].split(" ")[0]
         for line in text.splitlines()
@@ -90,6 +94,10 @@ def test_compose_and_the_stack_run_the_same_services_and_scrape_the_same_jobs() 
     names = {p.name.rstrip("-0123456789") for p in programs(options, settings)}
     assert names - {"demo-faceit"} <= services | {"api", "worker"}, names - services
     assert {"nginx", "prefect-server", "worker", "flow-metrics", "deploy-flows"} <= services
+    assert "live-worker" in names and "live-worker" in services
+    live = compose["services"]["live-worker"]
+    assert live["command"] == ["faceit-ai", "live-worker"]
+    assert live["environment"]["LIVE_METRICS_PORT"] in " ".join(live["healthcheck"]["test"])
 
 
 def logged_event() -> dict[str, object]:

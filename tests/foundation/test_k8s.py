@@ -59,11 +59,12 @@ def containers(deployment: dict[str, Any]) -> list[dict[str, Any]]:
 def test_the_topology_probes_and_limits() -> None:
     docs = render(K8S / "base")
     deployments = by_kind(docs, "Deployment")
-    assert set(deployments) == {"api", "app", "prefect-server", "worker"}
+    assert set(deployments) == {"api", "app", "prefect-server", "worker", "live-worker"}
     probes = {
         "api": ("/healthz", "/readyz"),
         "app": ("/_stcore/health", "/_stcore/health"),
         "prefect-server": ("/api/health", "/api/ready"),
+        "live-worker": ("/healthz", "/healthz"),  # pipelines.live.health_app
     }
     for name, (live, ready) in probes.items():
         (container,) = containers(deployments[name])
@@ -100,6 +101,14 @@ def test_commands_and_settings_exist_in_the_code() -> None:
         assert name in ours or name.startswith(("PREFECT_", "API_")), name
     # the secrets are files under SECRETS_DIR, named like the settings they fill
     assert config["SECRETS_DIR"] == "/run/secrets/faceit-ai"
+    # the live worker serves its probes where its settings say, on the port they name
+    (live,) = containers(by_kind(docs, "Deployment")["live-worker"])
+    assert live["command"] == ["faceit-ai", "live-worker"]
+    env = {e["name"]: e["value"] for e in live["env"]}
+    ports = {p["name"]: p["containerPort"] for p in live["ports"]}
+    assert env["LIVE_METRICS_HOST"] == "0.0.0.0"  # noqa: S104 (a pod's port, probed from outside)
+    assert int(env["LIVE_METRICS_PORT"]) == ports["metrics"]
+    assert live["livenessProbe"]["httpGet"]["port"] == "metrics"
     (api,) = containers(by_kind(docs, "Deployment")["api"])
     assert {"mountPath": "/run/secrets/faceit-ai", "name": "secrets", "readOnly": True} in api[
         "volumeMounts"
@@ -114,6 +123,7 @@ def test_production_overlay_scales_and_names_its_host() -> None:
         "faceit-ai"
     }
     assert by_kind(docs, "HorizontalPodAutoscaler")["api"]["spec"]["minReplicas"] == 3
+    assert by_kind(docs, "Deployment")["live-worker"]["spec"]["replicas"] == 2
     (ingress,) = by_kind(docs, "Ingress").values()
     assert ingress["spec"]["rules"][0]["host"] == "app.faceit-ai.example.com"
     images = {c["image"] for d in by_kind(docs, "Deployment").values() for c in containers(d)}

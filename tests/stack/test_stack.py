@@ -1,5 +1,6 @@
 """`faceit-ai stack` for real: nginx (TLS) -> app and API x 2, Prefect server on PostgreSQL with a
-process pool and 2 workers, Prometheus and Alertmanager, Sentry (a local capture endpoint).
+process pool and 2 workers, the live worker, Prometheus and Alertmanager, Sentry (a local capture
+endpoint).
 
 One stack is started through the CLI for the whole module (it takes most of the time), each
 test proves one promise of the production shape, and the last one stops it with Ctrl-C (SIGINT)
@@ -20,6 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis, pytest
 REPO = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET = "whsec_stacktest0123456789abcdef"
 STRIPE_KEY = "sk_test_stack0123456789abcdefghij"
+FACEIT_SECRET = "faceit-stack-webhook-secret-0123"
 FACEIT_RATE = 10.0
 API_INSTANCES = 2
 WORKERS = 2
@@ -114,6 +117,8 @@ def stack(
             "STRIPE_SECRET_KEY": STRIPE_KEY,
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_PRICE_ID": "price_stack_test",
+            "FACEIT_WEBHOOK_SECRET": FACEIT_SECRET,
+            "LIVE_POLL_SECONDS": "1",
             "STACK_WORKER_POLL_SECONDS": "2",
             "STACK_SCRAPE_INTERVAL": "2s",
         }
@@ -327,6 +332,99 @@ def test_a_fanned_out_sync_runs_on_both_workers_within_the_faceit_rate_limit(
     # the demo FACEIT API enforces the key's limit: not one request of the two workers was over
     assert after.get("429", 0) == before.get("429", 0)
     assert sent / seconds <= FACEIT_RATE * 1.05
+
+
+# -- the live path ---------------------------------------------------------------------------------
+
+
+def live_state(stack: RunningStack, event_id: str, match_id: str) -> dict[str, Any]:
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.connect() as conn:
+            event = conn.execute(
+                text("SELECT status, attempts, error FROM faceit_events WHERE id = :id"),
+                {"id": event_id},
+            ).one_or_none()
+            match = conn.execute(
+                text("SELECT status, prediction FROM live_matches WHERE match_id = :id"),
+                {"id": match_id},
+            ).one_or_none()
+    finally:
+        engine.dispose()
+    return {
+        "event": tuple(event) if event else None,
+        "match": match.status if match else None,
+        "prediction": match.prediction if match else None,
+    }
+
+
+def live_worker_handled(stack: RunningStack) -> float:
+    body = httpx.get(f"http://127.0.0.1:{stack.ports.live_metrics}/metrics", timeout=10).text
+    (line,) = [
+        x
+        for x in body.splitlines()
+        if x.startswith('faceit_ai_live_events_total{result="handled"}')
+    ]
+    return float(line.split()[-1])
+
+
+def test_a_faceit_webhook_through_nginx_is_handled_by_the_live_worker(
+    stack: RunningStack,
+) -> None:
+    """Runs after the training test: the prediction needs the promoted model. The live worker is
+    stopped while the event arrives (it waits in the queue, the API answers at once) and started
+    again: only the stack's live worker drains the queue, and it picks the event up."""
+    from core.cs2 import MAP_POOL
+    from core.demo_league.webhooks import webhook_event
+    from core.sources import DEMO_API_KEY
+
+    engine = create_engine(stack.database_url)
+    try:
+        with engine.connect() as conn:
+            known = conn.execute(text("SELECT id FROM matches ORDER BY id LIMIT 1")).scalar()
+    finally:
+        engine.dispose()
+    # a match body as FACEIT's Data API serves it (the stack's demo FACEIT), announced as new
+    match = httpx.get(
+        f"http://127.0.0.1:{stack.ports.demo_faceit}/data/v4/matches/{known}",
+        headers={"Authorization": f"Bearer {DEMO_API_KEY}"},
+        timeout=15,
+    ).json()
+    match["match_id"] = f"live-{uuid.uuid4()}"
+    body = webhook_event("match_object_created", match, at=datetime.now(UTC))
+    event_id = body["event_id"]
+
+    assert "stopped" in stack.supervisorctl("stop", "live-worker")
+    with stack.edge() as http:
+        refused = http.post("/webhooks/faceit", json=body, headers={"X-Faceit-Webhook-Secret": "x"})
+        answer = http.post(
+            "/webhooks/faceit", json=body, headers={"X-Faceit-Webhook-Secret": FACEIT_SECRET}
+        )
+    assert refused.status_code == 401
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"received": True, "duplicate": False}
+    queued = live_state(stack, event_id, match["match_id"])
+    assert queued == {"event": ("queued", 0, None), "match": None, "prediction": None}
+
+    assert "started" in stack.supervisorctl("start", "live-worker")
+    done = eventually(
+        lambda: (
+            (state := live_state(stack, event_id, match["match_id"]))["event"][0] == "done"
+            and state
+        ),
+        "the live worker did not handle the queued event",
+        300,
+    )
+    assert done["event"] == ("done", 1, None)
+    assert done["match"] == "created"
+    prediction = done["prediction"]
+    assert prediction is not None and set(prediction["per_map"]) == set(MAP_POOL)
+    assert prediction["veto"]["pick"] in MAP_POOL and prediction["model_version"] >= 1
+    # counted by the restarted worker's /metrics (from 0 at its start), logged as JSON in its log
+    assert live_worker_handled(stack) >= 1
+    lines = (stack.directory / "logs" / "live-worker.log").read_text().splitlines()
+    logged = [json.loads(x) for x in lines if event_id in x and x.startswith("{")]
+    assert logged and logged[-1]["service"] == "live-worker", lines[-5:]
 
 
 # -- monitoring ------------------------------------------------------------------------------------
