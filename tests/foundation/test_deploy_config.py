@@ -174,3 +174,36 @@ def test_compose_file_is_valid_for_compose_itself() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_nginx_config_renders_valid_and_every_location_keeps_the_proxy_headers(
+    tmp_path: Path,
+) -> None:
+    """``nginx -t`` accepts the stack's rendered config, and no location sets a proxy header of
+    its own: nginx would then drop the server's X-Forwarded-For and X-Request-ID there (the API's
+    per-address limits would see only nginx, its logs other ids than nginx's)."""
+    import shutil
+    import subprocess
+
+    from pipelines.stack import StackOptions, ensure_certificate, render_nginx
+
+    options = StackOptions(directory=tmp_path)
+    for sub in ("logs", "nginx-tmp"):
+        (tmp_path / sub).mkdir()
+    cert, key = ensure_certificate(tmp_path)
+    rendered = render_nginx(options, cert, key)
+    (tmp_path / "nginx.conf").write_text(rendered)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    check = subprocess.run(
+        [nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+    server = rendered.split(f"listen 127.0.0.1:{options.ports.https} ssl", 1)[1]
+    locations = re.findall(r"location\s+(\S+)\s*\{([^}]*)\}", server)
+    assert {path for path, _ in locations} == {"/api/", "/webhooks/", "/"}
+    for path, body in locations:
+        assert "proxy_set_header" not in body, path
+    preamble = re.split(r"\n\s*location\s", server, maxsplit=1)[0]
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID", "Upgrade", "Connection"):
+        assert f"proxy_set_header {header} " in preamble, header
