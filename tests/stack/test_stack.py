@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -171,10 +172,48 @@ def a_nickname(stack: RunningStack) -> str:
         engine.dispose()
 
 
+def api_requests(stack: RunningStack, route: str) -> list[float]:
+    """faceit_ai_api_requests_total of ``route``, per API instance (summed over statuses)."""
+    counts = []
+    for port in stack.ports.api:
+        body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        counts.append(
+            sum(
+                float(line.split()[-1])
+                for line in body.splitlines()
+                if line.startswith("faceit_ai_api_requests_total{") and f'route="{route}"' in line
+            )
+        )
+    return counts
+
+
+def from_nginx(response: httpx.Response) -> bool:
+    """An answer nginx wrote itself (a limit, a redirect): its HTML page, not the API's JSON."""
+    return response.headers.get("content-type", "").startswith("text/html") and (
+        "<center>nginx</center>" in response.text
+    )
+
+
 # -- the edge --------------------------------------------------------------------------------------
 
 
+def test_the_stack_prints_its_urls_and_serves_its_own_certificate(stack: RunningStack) -> None:
+    printed = stack.output.read_text()
+    for url in (stack.https + "/", f"{stack.https}/api/", f"http://127.0.0.1:{stack.ports.http}/"):
+        assert url in printed, printed[-2000:]
+    # the self-signed certificate made on first start is the one nginx serves, valid for
+    # 127.0.0.1: a client that trusts that file (and nothing else) connects and verifies it
+    cert = stack.directory / "tls" / "cert.pem"
+    served = ssl.get_server_certificate(("127.0.0.1", stack.ports.https))
+    assert ssl.PEM_cert_to_DER_cert(served) == ssl.PEM_cert_to_DER_cert(cert.read_text())
+    trusting = ssl.create_default_context(cafile=str(cert))
+    assert httpx.get(f"{stack.https}/_stcore/health", verify=trusting, timeout=15).text == "ok"
+    assert oct((stack.directory / "tls" / "key.pem").stat().st_mode & 0o777) == "0o600"
+
+
 def test_https_serves_the_app_and_the_api_and_http_redirects(stack: RunningStack) -> None:
+    route = "/api/players/{nickname}"
+    before = api_requests(stack, route)
     with stack.edge() as http:
         health = http.get("/_stcore/health")
         assert health.status_code == 200 and health.text == "ok"
@@ -182,13 +221,46 @@ def test_https_serves_the_app_and_the_api_and_http_redirects(stack: RunningStack
         assert health.headers["x-content-type-options"] == "nosniff"
         assert "server" not in health.headers or "nginx/" not in health.headers["server"]
         nickname = a_nickname(stack)
-        player = http.get(f"/api/players/{nickname}", headers=login(http))
+        headers = login(http)
+        player = http.get(f"/api/players/{nickname}", headers=headers)
         assert player.status_code == 200, player.text
         assert player.json()["player"]["nickname"] == nickname
         assert player.headers["x-request-id"]
+        for _ in range(9):
+            assert http.get(f"/api/players/{nickname}", headers=headers).status_code == 200
+    # nginx balanced the ten calls over both API instances
+    served = [a - b for a, b in zip(api_requests(stack, route), before, strict=True)]
+    assert sum(served) == 10 and all(n >= 1 for n in served), served
     plain = httpx.get(f"http://127.0.0.1:{stack.ports.http}/api/players/x?y=1", timeout=10)
     assert plain.status_code == 301
     assert plain.headers["location"] == f"https://127.0.0.1:{stack.ports.https}/api/players/x?y=1"
+
+
+def test_streamlit_websocket_through_nginx(stack: RunningStack) -> None:
+    from websockets.sync.client import connect
+
+    context = ssl.create_default_context(cafile=str(stack.directory / "tls" / "cert.pem"))
+    url = f"wss://127.0.0.1:{stack.ports.https}/_stcore/stream"
+    with connect(url, ssl=context, open_timeout=30, subprotocols=["streamlit"]) as socket_:
+        # the upgrade went through nginx to Streamlit, which answered the handshake
+        assert socket_.response.status_code == 101
+        assert socket_.response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_nginx_refuses_oversized_bodies_before_the_api(stack: RunningStack) -> None:
+    route = "/api/auth/login"
+    before = api_requests(stack, route)
+    with stack.edge() as http:
+        login_body = http.post(route, content=b"{" + b" " * 70_000 + b"}")  # API limit: 64 KiB
+        webhook = http.post("/webhooks/stripe", content=b"x" * 1_100_000)  # webhooks: 1 MiB
+        small = http.post(route, json={"username": "nobody", "password": "wrong-password-1"})
+    assert login_body.status_code == 413 and from_nginx(login_body)
+    assert webhook.status_code == 413 and from_nginx(webhook)
+    assert small.status_code == 401  # a normal body still reaches the API
+    assert [a - b for a, b in zip(api_requests(stack, route), before, strict=True)] in (
+        [1, 0],
+        [0, 1],
+    )
 
 
 def test_a_stripe_webhook_through_nginx_reaches_the_api(stack: RunningStack) -> None:
@@ -234,6 +306,22 @@ def test_an_api_error_reaches_sentry_scrubbed(stack: RunningStack) -> None:
     raw = stack.sentry.text()
     for secret in ("hunter2-stack-password", "stack-cookie-0123456789", "c2lnbmF0dXJl", STRIPE_KEY):
         assert secret not in raw
+    # the same request id in the API's JSON log (what Loki indexes) and in nginx's access log
+    logs = stack.directory / "logs"
+
+    def logged(pattern: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(line)
+            for path in logs.glob(pattern)
+            for line in path.read_text().splitlines()
+            if request_id in line and line.startswith("{")
+        ]
+
+    api_events = eventually(lambda: logged("api-*.log"), "no API log line with the request id", 30)
+    assert {e["service"] for e in api_events} == {"api"}
+    assert any(e["level"] == "error" for e in api_events), api_events
+    access = eventually(lambda: logged("nginx-access.log"), "nginx did not log the request id", 30)
+    assert access[0]["status"] == 500 and access[0]["path"] == "/api/debug/error"
 
 
 # -- the work pool ---------------------------------------------------------------------------------
@@ -280,6 +368,24 @@ def test_train_models_runs_on_a_pool_worker_and_the_api_serves_the_model(
     assert model_versions(stack) == [0.0] * API_INSTANCES  # nothing trained yet
     run = run_deployment(stack, "train-models/nightly", {})
     assert run["labels"]["prefect.worker.name"] in {f"worker-{i}" for i in range(1, WORKERS + 1)}
+    with httpx.Client(base_url=stack.prefect, timeout=15.0) as prefect:
+        pool = prefect.get("/work_pools/faceit-ai").json()
+        online = prefect.post("/work_pools/faceit-ai/workers/filter", json={}).json()
+    assert pool["type"] == "process"
+    assert {w["name"] for w in online if w["status"] == "ONLINE"} == {"worker-1", "worker-2"}
+    # the Prefect server keeps its state in PostgreSQL, in a database of its own
+    prefect_db = make_url(stack.database_url).set(
+        database=f"{make_url(stack.database_url).database}_prefect"
+    )
+    engine = create_engine(prefect_db)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT state_type FROM flow_run WHERE id = :id"), {"id": run["id"]}
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert stored == "COMPLETED"
     eventually(
         lambda: all(v >= 1 for v in model_versions(stack)),
         "the API instances did not load the model",
@@ -464,6 +570,29 @@ def test_prometheus_scrapes_every_target_and_an_instance_down_alerts(stack: Runn
     assert statuses == [200] * 20
     fired = eventually(alert, "ApiInstanceDown never reached Alertmanager", 120)
     assert fired[0]["status"]["state"] == "active"
+
+
+# -- the request-rate limit (near the end: it exhausts this address' allowance) -------------------
+
+
+def test_nginx_limits_the_request_rate_per_address(stack: RunningStack) -> None:
+    """nginx lets through a burst of 2x the rate, then the rate (50 r/s on /api/): the rest
+    is answered 429 by nginx itself, never reaching the API."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rate, burst, sent = 50, 100, 600
+    with stack.edge() as http:
+        started = time.monotonic()
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda _: http.get("/api/players/nobody"), range(sent)))
+        seconds = time.monotonic() - started
+    limited = [a for a in answers if a.status_code == 429 and from_nginx(a)]
+    passed = [a for a in answers if not from_nginx(a)]
+    assert len(limited) + len(passed) == sent
+    assert limited, "nginx never limited 600 requests from one address"
+    # what got through is bounded by the burst plus the rate over the time it took (+1 s slack)
+    assert len(passed) <= burst + rate * (seconds + 1), (len(passed), seconds)
+    assert limited[0].headers["strict-transport-security"].startswith("max-age=")
 
 
 # -- shutdown (last) -------------------------------------------------------------------------------
