@@ -11,7 +11,10 @@ limits raised far above the load, so that only capacity is measured. Then, in th
 - api: ``wrk`` through nginx (HTTPS) on ``GET /api/players/{nickname}`` with a bearer token,
   first with api-2 stopped (``supervisorctl stop``; nginx sends everything to api-1), then with
   both instances: api_scale = rps(2) / rps(1). Goal on 2 cores: >= 1.4 (wrk and nginx share
-  the cores with the API).
+  the cores with the API). The CPU each part used in each run is measured (psutil: the API
+  instances' and nginx's process trees, wrk as this process' child), and
+  api_scale_cap = min(2, cpus / cores the 1-instance run used): the best ratio the cores allow
+  when a second instance must also feed wrk and nginx twice as much (on an idle machine).
 - workers: ``--runs`` ``train-models`` deployment runs (CPU-bound: XGBoost, polars) triggered
   at once through the Prefect API, first with worker-2 stopped, then with both. Each worker is
   pinned to one CPU (taskset; its flow runs inherit it) and each flow run held to one thread
@@ -25,9 +28,11 @@ The last line is one JSON object with api_scale and worker_scale.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -59,6 +65,39 @@ def wrk(url: str, token: str, duration: int, connections: int) -> dict[str, Any]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return {"rps": round(rps, 1), "non_2xx": int(bad.group(1)) if bad else 0}
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its descendants now."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = proc.cpu_times()
+                total += times.user + times.system
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured_wrk(
+    stack: Stack, programs: list[str], url: str, token: str, duration: int, connections: int
+) -> dict[str, Any]:
+    """``wrk`` and the cores each part of the path used meanwhile (CPU seconds / duration)."""
+    pids = {name: int(stack.supervisorctl("pid", name).strip()) for name in programs}
+    before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+    wrk_before = children_cpu_seconds()
+    result = wrk(url, token, duration, connections)
+    cores = {name: (tree_cpu_seconds(pid) - before[name]) / duration for name, pid in pids.items()}
+    cores["wrk"] = (children_cpu_seconds() - wrk_before) / duration
+    result["cores"] = {name: round(value, 2) for name, value in cores.items()}
+    return result
 
 
 def train_runs(stack: Stack, runs: int) -> float:
@@ -150,11 +189,15 @@ def main() -> None:
             url = f"{https}/api/players/{nickname}"
             wrk(url, token, 3, args.connections)  # warm-up: caches, connections
             stack.supervisorctl("stop", "api-2")
-            one_api = wrk(url, token, args.duration, args.connections)
+            one_api = measured_wrk(
+                stack, ["nginx", "api-1"], url, token, args.duration, args.connections
+            )
             stack.supervisorctl("start", "api-2")
             time.sleep(3)
             wrk(url, token, 3, args.connections)
-            two_api = wrk(url, token, args.duration, args.connections)
+            two_api = measured_wrk(
+                stack, ["nginx", "api-1", "api-2"], url, token, args.duration, args.connections
+            )
 
             train_runs(stack, 1)  # warm-up: imports, page cache
             stack.supervisorctl("stop", "worker-2")
@@ -165,19 +208,25 @@ def main() -> None:
         finally:
             stack.stop()
 
+    cpus = os.cpu_count() or 1
+    used_1 = sum(one_api["cores"].values())
     result = {
         "api_rps_1": one_api["rps"],
         "api_rps_2": two_api["rps"],
         "api_non_2xx": one_api["non_2xx"] + two_api["non_2xx"],
         "api_scale": round(two_api["rps"] / one_api["rps"], 2),
+        "api_cores_1": one_api["cores"],
+        "api_cores_2": two_api["cores"],
+        "api_scale_cap": round(min(2.0, cpus / used_1), 2) if used_1 else None,
         "train_runs": args.runs,
         "worker_seconds_1": round(one_worker, 1),
         "worker_seconds_2": round(two_workers, 1),
         "worker_scale": round(one_worker / two_workers, 2),
-        "cpus": os.cpu_count(),
+        "cpus": cpus,
         "load_average_1m": round(os.getloadavg()[0], 1),
     }
     print(f"api: {one_api['rps']} req/s with 1 instance, {two_api['rps']} with 2")
+    print(f"cores used: {one_api['cores']} with 1 instance, {two_api['cores']} with 2")
     print(f"workers: {args.runs} training runs: {one_worker:.1f} s on 1, {two_workers:.1f} s on 2")
     print(json.dumps(result))
 
