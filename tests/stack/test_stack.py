@@ -545,7 +545,13 @@ def test_prometheus_scrapes_every_target_and_an_instance_down_alerts(stack: Runn
 
     targets = eventually(all_up, "not every Prometheus target is up", 120)
     jobs = {t["labels"]["job"] for t in targets}
-    assert {"faceit-ai-api", "faceit-ai-app", "faceit-ai-flows", "prefect-server"} <= jobs
+    assert {
+        "faceit-ai-api",
+        "faceit-ai-app",
+        "faceit-ai-flows",
+        "faceit-ai-live",
+        "prefect-server",
+    } <= jobs
     assert len([t for t in targets if t["labels"]["job"] == "faceit-ai-api"]) == API_INSTANCES
 
     assert "stopped" in stack.supervisorctl("stop", "api-2")
