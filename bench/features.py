@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.cache import FeatureCache
 from models import features as F
+from models import history
 from tests.features import pandas_reference as FP
 
 
@@ -38,7 +39,7 @@ def league_frame(rows: int) -> tuple[pl.DataFrame, str]:
         return synthetic_frame(rows), "numpy synthesis"
     n_matches = -(-rows // 10)
     league = generate_league(n_players=max(10, n_matches // 10), n_matches=n_matches, seed=7)
-    return F.demo_player_matches(league), "core.demo_league"
+    return history.from_league(league), "core.demo_league"
 
 
 def synthetic_frame(rows: int, seed: int = 7) -> pl.DataFrame:
@@ -79,7 +80,7 @@ def synthetic_frame(rows: int, seed: int = 7) -> pl.DataFrame:
     )
     return frame.select(
         pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
-        for c, t in F.PLAYER_MATCH_SCHEMA.items()
+        for c, t in history.HISTORY_SCHEMA.items()
     )
 
 

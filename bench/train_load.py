@@ -10,7 +10,7 @@ its own fresh process so peak memory is the load's own:
 
 - raw: ``COPY (the loader's three queries) TO STDOUT (FORMAT binary)``, drained (the floor: what
   the server and the wire cost, no parsing at all);
-- ours: the training loader (default ``models.match_outcome:load_training_frames``), which
+- ours: the training loader (default ``models.history:load``, the one match history), which
   returns polars frames of the same rows and columns.
 
 load_ratio = our rows/s over raw rows/s (goal >= 0.5); peak_mb_per_m_rows = the loader process'
@@ -69,11 +69,12 @@ FROM match_players;
 ANALYZE;
 """
 
-# what the loader reads (models.match_outcome.load_training_frames), as raw binary COPYs
+# what the loader reads (models.history.load), as raw binary COPYs
 RAW_QUERIES = (
-    "SELECT {mp_columns} FROM match_players",
+    "SELECT {mp_columns}, mp.map, mp.finished_at, m.started_at, m.finished_at, m.map, m.rounds,"
+    " m.score, m.faction1_score, m.faction2_score, m.winner_faction"
+    " FROM match_players mp JOIN matches m ON m.id = mp.match_id",
     "SELECT player_id, match_id, elo FROM elo_history WHERE match_id IS NOT NULL",
-    "SELECT id, started_at, finished_at, map, rounds, winner_faction FROM matches",
 )
 
 CHILD = r"""
@@ -93,7 +94,7 @@ rows = 0
 if mode == "ours":
     with Session(engine) as session:
         frames = loader(session)
-    rows = frames[0].height
+    rows = (frames[0] if isinstance(frames, tuple) else frames).height
 elif mode == "raw":
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
@@ -126,7 +127,7 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
-    parser.add_argument("--loader", default="models.match_outcome:load_training_frames")
+    parser.add_argument("--loader", default="models.history:load")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
     args = parser.parse_args()
 
@@ -151,7 +152,9 @@ def main() -> None:
     print(f"generated {matches * 10:,} player-match rows in {time.perf_counter() - started:.1f} s")
 
     mp_columns = ", ".join(
-        c.name for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")
+        f"mp.{c.name}"
+        for c in MatchPlayer.__table__.columns
+        if c.name not in ("map", "finished_at")
     )
     raw_queries = tuple(q.format(mp_columns=mp_columns) for q in RAW_QUERIES)
     try:

@@ -106,6 +106,30 @@ def scoreboard(session: Session, match_id: str) -> tuple[Match | None, list[Matc
     return match, list(rows)
 
 
+def nicknames(session: Session, player_ids: list[str]) -> dict[str, str]:
+    """Player id -> nickname for the given ids (unknown ids left out)."""
+    if not player_ids:
+        return {}
+    rows = session.execute(select(Player.id, Player.nickname).where(Player.id.in_(player_ids)))
+    return {pid: nick for pid, nick in rows}
+
+
+def skill_levels(session: Session) -> dict[str, int]:
+    """Player id -> FACEIT skill level (1-10) of every player whose level or Elo is known:
+    FACEIT's own level, else the level of the stored Elo. The level the dashboards show."""
+    from core.cs2 import elo_level
+
+    out: dict[str, int] = {}
+    for pid, level, elo in session.execute(
+        select(Player.id, Player.skill_level, Player.faceit_elo)
+    ):
+        if level:
+            out[pid] = int(level)
+        elif elo:
+            out[pid] = int(elo_level(elo))
+    return out
+
+
 def player_maps(session: Session, player_id: str) -> list[str]:
     return sorted(
         m

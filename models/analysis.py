@@ -12,19 +12,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import crud
 from core.cache import FeatureCache
 from core.cs2 import MAP_POOL
 from core.db import transaction
-from core.db.schema import Match, MatchPlayer, Player
+from core.db.schema import Player
 from core.resources import Resources
+from models import history, registry
 from models import match_outcome as mo
-from models import registry
 from models.dashboard import cached_features
 from models.improvement import improvement_plan
-from models.playstyle import PlaystyleModel, player_rates
+from models.playstyle import PlaystyleModel, player_rates, rate_matrix
 
 MAX_LINEUP = 5
 
@@ -118,8 +118,6 @@ def resolve_players(session: Session, names: Sequence[str]) -> list[Player]:
 
 
 def _by_nickname(session: Session, nickname: str) -> Player | None:
-    from core import crud
-
     return crud.find_player(session, nickname)
 
 
@@ -134,13 +132,13 @@ def _lineups(
     return team_a, team_b
 
 
-def _history(session: Session, players: Sequence[Player]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    frames = mo.load_training_frames(session, [p.id for p in players])
-    have = set(frames[0]["player_id"].unique()) if frames[0].height else set()
+def _history(session: Session, players: Sequence[Player]) -> pl.DataFrame:
+    frame = history.load(session, [p.id for p in players])
+    have = set(frame["player_id"].unique())
     missing = [p.nickname for p in players if p.id not in have]
     if missing:
         raise AnalysisError(f"No matches stored yet for: {', '.join(missing)}.")
-    return frames
+    return frame
 
 
 def _analysis(
@@ -149,17 +147,17 @@ def _analysis(
     team_a: list[Player],
     team_b: list[Player],
     map_name: str | None,
-    frames: tuple[pl.DataFrame, pl.DataFrame],
+    matches: pl.DataFrame,
     current_elo: dict[str, float] | None,
 ) -> LineupAnalysis:
     if len(team_a) != len(team_b):
         raise AnalysisError(str(mo.UnequalLineups(len(team_a), len(team_b))))
     ids_a, ids_b = [p.id for p in team_a], [p.id for p in team_b]
-    veto = mo.veto_advice(model, ids_a, ids_b, *frames, current_elo=current_elo)
+    veto = mo.veto_advice(model, ids_a, ids_b, matches, current_elo=current_elo)
     chosen = map_name or veto["pick"]
     if chosen not in MAP_POOL:
         raise AnalysisError(f"Unknown map {chosen!r}; the active pool is {', '.join(MAP_POOL)}.")
-    prediction = mo.predict(model, ids_a, ids_b, chosen, *frames, current_elo=current_elo)
+    prediction = mo.predict(model, ids_a, ids_b, chosen, matches, current_elo=current_elo)
     return LineupAnalysis(
         lineup_a=[p.nickname for p in team_a],
         lineup_b=[p.nickname for p in team_b],
@@ -185,9 +183,11 @@ def analyze_lineups(
     model = models.outcome_model()
     with sessions() as session:
         team_a, team_b = _lineups(session, lineup_a, lineup_b)
-        frames = _history(session, [*team_a, *team_b])
+        matches = _history(session, [*team_a, *team_b])
     current = {p.id: float(p.faceit_elo) for p in [*team_a, *team_b] if p.faceit_elo}
-    return _analysis(model, models.match_outcome.version, team_a, team_b, map_name, frames, current)
+    return _analysis(
+        model, models.match_outcome.version, team_a, team_b, map_name, matches, current
+    )
 
 
 def analyze_match(
@@ -196,34 +196,29 @@ def analyze_match(
     """The pre-match prediction of a stored match, from what was known before it started."""
     model = models.outcome_model()
     with sessions() as session:
-        match = session.get(Match, match_id.strip())
+        match, roster = crud.scoreboard(session, match_id.strip())
         if match is None:
             raise UnknownSubject(f"No stored match has the id {match_id!r}.")
-        roster = session.execute(
-            select(MatchPlayer.player_id, MatchPlayer.faction).where(
-                MatchPlayer.match_id == match.id
-            )
-        ).all()
         teams: dict[str, list[Player]] = {"faction1": [], "faction2": []}
-        for player_id, faction in roster:
-            player = session.get(Player, player_id)
-            if player is not None and faction in teams:
-                teams[faction].append(player)
-        mp, matches = mo.load_training_frames(session, [p.id for t in teams.values() for p in t])
+        for row in roster:
+            player = session.get(Player, row.player_id)
+            if player is not None and row.faction in teams:
+                teams[row.faction].append(player)
+        players = history.load(session, [p.id for t in teams.values() for p in t])
     kickoff = match.started_at or match.finished_at
-    earlier = matches.filter(
-        pl.coalesce("started_at", "finished_at") < kickoff
+    # what was known before the match started
+    earlier = (
+        players.filter(pl.col("ts") < int(history.to_utc(kickoff).timestamp()))
         if kickoff is not None
-        else pl.lit(value=False)
+        else players.clear()
     )
-    earlier_mp = mp.filter(pl.col("match_id").is_in(earlier["match_id"].implode()))
     analysis = _analysis(
         model,
         models.match_outcome.version,
         teams["faction1"],
         teams["faction2"],
         match.map if match.map in MAP_POOL else None,
-        (earlier_mp, earlier),
+        earlier,
         None,
     )
     analysis.actual_winner = match.winner_faction
@@ -254,11 +249,11 @@ def playstyle_for(
         if player is None:
             raise UnknownSubject("Unknown player.")
         if player_id not in model.player_ids:
-            frames = mo.load_training_frames(session, [player_id])
-            rates = player_rates(*frames, min_matches=1)
+            rates = player_rates(history.load(session, [player_id]), min_matches=1)
             if not rates.height:
                 raise AnalysisError(f"No matches stored yet for {player.nickname}.")
-            role = model.names[int(model.assign(rates.select(model.features).to_numpy())[0])]
+            raw = rate_matrix(rates, model.features, model.mean)
+            role = model.names[int(model.assign(raw)[0])]
             return {
                 "nickname": player.nickname,
                 "role": role,
@@ -269,11 +264,7 @@ def playstyle_for(
             }
         profile = model.profile(player_id)
         similar = model.players_like(player_id, k=5)
-        names = dict(
-            session.execute(
-                select(Player.id, Player.nickname).where(Player.id.in_([p for p, _ in similar]))
-            ).all()
-        )
+        names = crud.nicknames(session, [p for p, _ in similar])
     profile["nickname"] = player.nickname
     profile["similar"] = [
         {"nickname": names.get(pid, pid), "distance": round(dist, 3)} for pid, dist in similar
@@ -284,15 +275,20 @@ def playstyle_for(
 def improvement_for(
     sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
 ) -> dict[str, Any]:
-    """Peer percentiles, what separates wins from losses, and a 20-match Elo forecast."""
+    """Peer percentiles among the players of the same level (the level the dashboards show),
+    what separates wins from losses, and a 20-match Elo forecast. Only the player's and the
+    peers' histories are loaded."""
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
             raise UnknownSubject("Unknown player.")
-        frames = mo.load_training_frames(session)
-    if not frames[0].filter(pl.col("player_id") == player_id).height:
+        levels = crud.skill_levels(session)
+        level = levels.get(player_id)
+        peers = [p for p, lv in levels.items() if lv == level] if level else None
+        frame = history.load(session, None if peers is None else [player_id, *peers])
+    if not frame.filter(pl.col("player_id") == player_id).height:
         raise AnalysisError(f"No matches stored yet for {player.nickname}.")
-    plan = improvement_plan(player_id, *frames)
+    plan = improvement_plan(player_id, frame, levels=levels or None)
     plan["nickname"] = player.nickname
     if player.faceit_elo:
         plan["elo"] = float(player.faceit_elo)

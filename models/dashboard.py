@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import crud
 from core.cache import FeatureCache
-from models import features
+from models import features, history
 
 LAST_MATCHES = 10
 
@@ -47,19 +47,33 @@ def player_row(session: Session, player_id: str) -> dict[str, Any]:
 def cached_features(
     sessions: sessionmaker[Session], cache: FeatureCache, player_id: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Summary, map stats, rolling form and Elo history of one player (cached)."""
+    """Summary, map stats, rolling form and Elo history of one player (cached per data
+    watermark; the player's history is loaded once, and only on a cache miss)."""
     with sessions() as session:
-        watermark = features.data_watermark(session, player_id)
+        watermark = history.data_watermark(session, player_id)
+        loaded: dict[str, pl.DataFrame] = {}
+
+        def matches() -> pl.DataFrame:
+            if "matches" not in loaded:
+                loaded["matches"] = history.load(session, [player_id])
+            return loaded["matches"]
+
+        def elo_points() -> pl.DataFrame:
+            if "elo" not in loaded:
+                loaded["elo"] = history.load_elo(session, [player_id])
+            return loaded["elo"]
 
         def load(name: str, compute: Any) -> pl.DataFrame:
             return cache.get_or_compute(
-                name, features.FEATURE_VERSION, player_id, watermark, lambda: compute(session)
+                name, features.FEATURE_VERSION, player_id, watermark, compute
             )
 
-        summary = load("summary", lambda s: features.player_summary_for_player(s, player_id))
-        maps = load("maps", lambda s: features.map_stats_for_player(s, player_id))
-        form = load("form", lambda s: features.rolling_form_for_player(s, player_id))
-        elo = load("elo", lambda s: features.load_elo_history(s, [player_id]))
+        summary = load(
+            "summary", lambda: features.player_summary(matches(), elo_history=elo_points())
+        )
+        maps = load("maps", lambda: features.map_stats(matches()))
+        form = load("form", lambda: features.rolling_form(matches()))
+        elo = load("elo", elo_points)
     return summary, maps, form, elo
 
 

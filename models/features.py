@@ -1,10 +1,13 @@
-"""Player feature sets for FACEIT CS2 analytics (vectorised polars).
+"""The stats vocabulary: every per-player and per-match statistic the product shows or models.
 
-Every entry point takes a *player-match frame* (one row per player per match, the shape
-returned by :func:`load_player_matches`) and returns a new frame. Only a few columns are
+This module is the only place where K/D, ADR, HS%, entry success and the other stats are
+defined (:data:`RATIO_METRICS`). The dashboards, the improvement plan, playstyle, scouting,
+compare and the API all select from it, so a stat reads the same everywhere.
+
+Every entry point takes a *history frame* (one row per player per match,
+:data:`models.history.HISTORY_SCHEMA`) and returns a new frame. Only a few columns are
 required (``player_id``, ``match_id``, ``finished_at``, ``rounds``, ``result``, ``kills``,
-``deaths``); every other stat column is optional: a missing column is treated as all-null, so
-frames from the demo league or from older API payloads work unchanged.
+``deaths``); every other stat column is optional: a missing column is treated as all-null.
 
 Conventions shared by all feature sets
 --------------------------------------
@@ -13,8 +16,10 @@ Conventions shared by all feature sets
   The one exception is the performance rating (``rating_*``, ``form``, ``consistency``),
   which is a per-match composite and is averaged over matches.
 * For a ratio ``num / den`` only the matches where *both* ``num`` and ``den`` are non-null
-  contribute (so ADR over a window that mixes matches with and without extended stats uses
-  only the matches that have damage, in numerator and denominator alike).
+  contribute. An extended stat FACEIT did not record (matches before August 2024) is null in
+  the history, so such a match is left out of that stat's numerator AND denominator: ADR over
+  a window that mixes matches with and without extended stats uses only the matches that have
+  damage, while K/D and HS% (basic stats) use every match.
 * ``rounds <= 0`` is treated as missing (null), so those matches never count in per-round
   stats and get a null rating.
 * A division whose denominator sums to 0 (or has no contributing match) is null, never
@@ -23,20 +28,21 @@ Conventions shared by all feature sets
   ``finished_at`` (ties broken by ``match_id``), fewer if the player has fewer.
 * Rates are fractions in ``[0, 1]``, except ``hs_pct_*`` which is a percentage (0-100), the
   way FACEIT shows it.
+* A percentile (:func:`percentile`) is the share of peers below the player's value, ties
+  counted half, the player not among the peers; the peer count goes with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import polars as pl
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from models.history import HISTORY_SCHEMA, UTC_DATETIME
 
-FEATURE_VERSION = "1"
+FEATURE_VERSION = "2"
 """Bump whenever feature code changes: it is part of every cache key (core.cache)."""
 
 # ---- rating constants (HLTV 1.0 averages) --------------------------------------------------
@@ -51,96 +57,14 @@ DEFAULT_WINDOWS: tuple[int, ...] = (10, 30, 100)
 ELO_TREND_WINDOW = 10
 """Number of most recent elo-history points the ``elo_trend`` slope is fitted on."""
 
-UTC_DATETIME = pl.Datetime("us", "UTC")
 ENGINE: Any = "in-memory"
 """Polars engine for feature queries: in-memory beats the streaming default on these plans."""
-
-# ---- the player-match frame schema (output of load_player_matches) ---------------------------
-_BASE_INT = (
-    "kills",
-    "deaths",
-    "assists",
-    "headshots",
-    "mvps",
-    "double_kills",
-    "triple_kills",
-    "quadro_kills",
-    "penta_kills",
-)
-_EXT_INT = (
-    "damage",
-    "first_kills",
-    "entry_count",
-    "entry_wins",
-    "one_v_one_count",
-    "one_v_one_wins",
-    "one_v_two_count",
-    "one_v_two_wins",
-    "clutch_kills",
-    "utility_count",
-    "utility_successes",
-    "utility_damage",
-    "utility_enemies",
-    "flash_count",
-    "flash_successes",
-    "enemies_flashed",
-    "sniper_kills",
-    "pistol_kills",
-    "knife_kills",
-    "zeus_kills",
-)
-_BASE_FLOAT = ("headshots_pct", "kd_ratio", "kr_ratio")
-_EXT_FLOAT = (
-    "adr",
-    "match_entry_rate",
-    "match_entry_success_rate",
-    "match_1v1_win_rate",
-    "match_1v2_win_rate",
-    "utility_usage_per_round",
-    "utility_success_rate",
-    "utility_damage_per_round",
-    "utility_damage_success_rate",
-    "flash_success_rate",
-    "flashes_per_round",
-    "enemies_flashed_per_round",
-    "sniper_kill_rate_per_match",
-    "sniper_kill_rate_per_round",
-)
-
-PLAYER_MATCH_SCHEMA: dict[str, pl.DataType] = {
-    "player_id": pl.String(),
-    "match_id": pl.String(),
-    "finished_at": UTC_DATETIME,
-    "map": pl.String(),
-    "rounds": pl.Int32(),
-    "score": pl.String(),
-    "faction1_score": pl.Int32(),
-    "faction2_score": pl.Int32(),
-    "winner_faction": pl.String(),
-    "faction": pl.String(),
-    "team_name": pl.String(),
-    "nickname": pl.String(),
-    "result": pl.Boolean(),
-    **{c: pl.Int32() for c in _BASE_INT},
-    **{c: pl.Float64() for c in _BASE_FLOAT},
-    **{c: pl.Int32() for c in _EXT_INT},
-    **{c: pl.Float64() for c in _EXT_FLOAT},
-}
-"""Columns and dtypes of :func:`load_player_matches` (extended stats are nullable)."""
-
-ELO_HISTORY_SCHEMA: dict[str, pl.DataType] = {
-    "player_id": pl.String(),
-    "match_id": pl.String(),
-    "elo": pl.Int32(),
-    "recorded_at": UTC_DATETIME,
-    "estimated": pl.Boolean(),
-}
-"""Columns and dtypes of :func:`load_elo_history`."""
 
 _REQUIRED = ("player_id", "match_id", "finished_at", "rounds", "result", "kills", "deaths")
 _FEATURE_INPUTS = (
     *_REQUIRED,
     "map",
+    "assists",
     "headshots",
     "double_kills",
     "triple_kills",
@@ -165,10 +89,13 @@ _FEATURE_INPUTS = (
 
 # Ratio metrics: name -> (numerator column, denominator column, scale). Columns refer to the
 # prepared frame (see _prepare): ``rounds_v`` is rounds with rounds <= 0 nulled, ``damage_v``
-# is damage (or adr * rounds when only ADR is known), ``win`` is result as 0/1, ``one`` is 1.
+# is damage (or adr * rounds when only ADR is known), ``win`` is result as 0/1, ``one`` is 1,
+# ``clutches`` the 1v1 and 1v2 situations. The names are the ones app/present.py labels.
 RATIO_METRICS: dict[str, tuple[str, str, float]] = {
     "kd": ("kills", "deaths", 1.0),
-    "kr": ("kills", "rounds_v", 1.0),
+    "kpr": ("kills", "rounds_v", 1.0),
+    "dpr": ("deaths", "rounds_v", 1.0),
+    "apr": ("assists", "rounds_v", 1.0),
     "adr": ("damage_v", "rounds_v", 1.0),
     "hs_pct": ("headshots", "kills", 100.0),
     "win_rate": ("win", "one", 1.0),
@@ -179,147 +106,21 @@ RATIO_METRICS: dict[str, tuple[str, str, float]] = {
     "multikill_per_round": ("multikills", "rounds_v", 1.0),
     "entry_rate": ("entry_count", "rounds_v", 1.0),
     "entry_success": ("entry_wins", "entry_count", 1.0),
+    "clutch_pr": ("clutches", "rounds_v", 1.0),
     "clutch_1v1_win_rate": ("one_v_one_wins", "one_v_one_count", 1.0),
     "clutch_1v2_win_rate": ("one_v_two_wins", "one_v_two_count", 1.0),
-    "utility_damage_per_round": ("utility_damage", "rounds_v", 1.0),
+    "utility_dpr": ("utility_damage", "rounds_v", 1.0),
     "utility_success_rate": ("utility_successes", "utility_count", 1.0),
+    "flashes_pr": ("flash_count", "rounds_v", 1.0),
     "flash_success_rate": ("flash_successes", "flash_count", 1.0),
-    "enemies_flashed_per_round": ("enemies_flashed", "rounds_v", 1.0),
-    "sniper_kill_share": ("sniper_kills", "kills", 1.0),
+    "enemies_flashed_pr": ("enemies_flashed", "rounds_v", 1.0),
+    "sniper_share": ("sniper_kills", "kills", 1.0),
 }
-
-HEADLINE_STATS: tuple[str, ...] = (
-    "rating_lifetime",
-    "kd_lifetime",
-    "kr_lifetime",
-    "adr_lifetime",
-    "hs_pct_lifetime",
-    "win_rate_lifetime",
-    "entry_success_lifetime",
-    "clutch_1v1_win_rate_lifetime",
-    "utility_damage_per_round_lifetime",
-    "form",
-)
-"""Summary columns ranked by :func:`level_percentiles`."""
 
 
 def window_names(windows: Sequence[int]) -> list[str]:
     """``["lifetime", "last10", ...]`` for the given windows."""
     return ["lifetime", *(f"last{n}" for n in windows)]
-
-
-# ---- loading ------------------------------------------------------------------------------
-
-
-def load_player_matches(session: Session, player_ids: Sequence[str]) -> pl.DataFrame:
-    """Every stored match of the given players, oldest first per player.
-
-    Rows of ``match_players`` joined with ``matches``. Output columns and dtypes are
-    :data:`PLAYER_MATCH_SCHEMA`: ``player_id``, ``match_id`` (str), ``finished_at``
-    (Datetime[us, UTC]; the match's time when the player row has none), ``map`` (str),
-    ``rounds`` (Int32, from matches), ``score`` (str), ``faction1_score``/``faction2_score``
-    (Int32), ``winner_faction``, ``faction``, ``team_name``, ``nickname`` (str), ``result``
-    (Boolean, won), every basic stat (Int32 counts; Float64 ``headshots_pct``, ``kd_ratio``,
-    ``kr_ratio``) and every extended stat (nullable Int32 counts, nullable Float64 rates).
-    Sorted by ``player_id``, ``finished_at``, ``match_id``.
-    """
-    from sqlalchemy import func, select
-
-    from core.db.schema import Match, MatchPlayer
-
-    ids = list(dict.fromkeys(player_ids))
-    if not ids:
-        return pl.DataFrame(schema=PLAYER_MATCH_SCHEMA)
-    mp = MatchPlayer.__table__.c
-    m = Match.__table__.c
-    finished = func.coalesce(mp.finished_at, m.finished_at)
-    columns: list[Any] = []
-    for name in PLAYER_MATCH_SCHEMA:
-        if name == "finished_at":
-            columns.append(finished.label(name))
-        elif name == "map":
-            columns.append(func.coalesce(mp.map, m.map).label(name))
-        elif name in ("rounds", "score", "faction1_score", "faction2_score", "winner_faction"):
-            columns.append(m[name])
-        else:
-            columns.append(mp[name])
-    query = (
-        select(*columns)
-        .select_from(MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id))
-        .where(mp.player_id.in_(ids))
-        .order_by(mp.player_id, finished, mp.match_id)
-    )
-    rows = session.execute(query).all()
-    # coalesce() loses the UTCDateTime result processor: normalise to aware UTC here.
-    data = [tuple(r) for r in rows]
-    frame = pl.DataFrame(data, schema=_object_schema(PLAYER_MATCH_SCHEMA), orient="row")
-    return _cast_frame(frame, PLAYER_MATCH_SCHEMA)
-
-
-def load_elo_history(session: Session, player_ids: Sequence[str]) -> pl.DataFrame:
-    """Elo history points of the given players, oldest first per player.
-
-    Columns: ``player_id`` (str), ``match_id`` (str, nullable), ``elo`` (Int32),
-    ``recorded_at`` (Datetime[us, UTC]), ``estimated`` (Boolean). Sorted by ``player_id``,
-    ``recorded_at``.
-    """
-    from sqlalchemy import select
-
-    from core.db.schema import EloHistory
-
-    ids = list(dict.fromkeys(player_ids))
-    if not ids:
-        return pl.DataFrame(schema=ELO_HISTORY_SCHEMA)
-    e = EloHistory.__table__.c
-    query = (
-        select(e.player_id, e.match_id, e.elo, e.recorded_at, e.estimated)
-        .where(e.player_id.in_(ids))
-        .order_by(e.player_id, e.recorded_at, e.id)
-    )
-    rows = [tuple(r) for r in session.execute(query).all()]
-    frame = pl.DataFrame(rows, schema=_object_schema(ELO_HISTORY_SCHEMA), orient="row")
-    return _cast_frame(frame, ELO_HISTORY_SCHEMA)
-
-
-def data_watermark(session: Session, player_id: str) -> datetime | None:
-    """The newest ``finished_at`` among the player's stored matches (a cache-key watermark)."""
-    from sqlalchemy import func, select
-
-    from core.db.schema import Match, MatchPlayer
-
-    mp = MatchPlayer.__table__.c
-    m = Match.__table__.c
-    query = (
-        select(func.max(func.coalesce(mp.finished_at, m.finished_at)), func.count())
-        .select_from(MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id))
-        .where(mp.player_id == player_id)
-    )
-    newest, count = session.execute(query).one()
-    return None if newest is None or not count else _to_utc(newest)
-
-
-def _to_utc(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _object_schema(schema: Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
-    # Datetimes go through python objects first (SQLite returns naive or str values).
-    return {k: (pl.Object() if v == UTC_DATETIME else v) for k, v in schema.items()}
-
-
-def _cast_frame(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    cols = []
-    for name, dtype in schema.items():
-        if dtype == UTC_DATETIME:
-            values = [None if v is None else _to_utc(v) for v in frame[name].to_list()]
-            cols.append(pl.Series(name, values, dtype=UTC_DATETIME))
-        else:
-            cols.append(frame[name])
-    return pl.DataFrame(cols)
 
 
 # ---- preparation and rating ----------------------------------------------------------------
@@ -332,8 +133,8 @@ def _ensure_columns(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     if missing:
         raise ValueError(f"player-match frame lacks required columns: {missing}")
     add = [
-        pl.lit(None, dtype=PLAYER_MATCH_SCHEMA.get(c, pl.Float64())).alias(c)
-        for c in ("map", *_BASE_INT, *_EXT_INT, "adr")
+        pl.lit(None, dtype=HISTORY_SCHEMA.get(c, pl.Float64())).alias(c)
+        for c in _FEATURE_INPUTS
         if c not in names
     ]
     return lf.with_columns(add) if add else lf
@@ -377,6 +178,7 @@ def _prepare(frame: pl.DataFrame | pl.LazyFrame, *, sort: bool = True) -> pl.Laz
             + pl.col("quadro_kills")
             + pl.col("penta_kills")
         ).alias("multikills"),
+        (pl.col("one_v_one_count") + pl.col("one_v_two_count")).cast(pl.Float64).alias("clutches"),
     ).with_columns(
         pl.coalesce(
             pl.col("damage").cast(pl.Float64), pl.col("adr").cast(pl.Float64) * pl.col("rounds_v")
@@ -533,15 +335,10 @@ def player_summary(
     For each window ``w`` in ``lifetime``, ``last{N}`` (N in ``windows``):
 
     * ``matches_w`` (Int64): matches in the window;
-    * Float64 ratios of sums (:data:`RATIO_METRICS`): ``kd_w`` kills/deaths, ``kr_w``
-      kills/rounds, ``adr_w`` damage/rounds, ``hs_pct_w`` 100*headshots/kills, ``win_rate_w``
-      wins/matches, ``mk2_per_round_w`` .. ``mk5_per_round_w`` and ``multikill_per_round_w``
-      (2K+3K+4K+5K rounds per round), ``entry_rate_w`` entry_count/rounds,
-      ``entry_success_w`` entry_wins/entry_count, ``clutch_1v1_win_rate_w`` and
-      ``clutch_1v2_win_rate_w`` wins/attempts, ``utility_damage_per_round_w``,
-      ``utility_success_rate_w`` utility_successes/utility_count, ``flash_success_rate_w``
-      flash_successes/flash_count, ``enemies_flashed_per_round_w``,
-      ``sniper_kill_share_w`` sniper_kills/kills;
+    * Float64 ratios of sums, one ``{name}_w`` per :data:`RATIO_METRICS` entry (``kd_w``
+      kills/deaths, ``kpr_w`` kills/rounds, ``adr_w`` damage/rounds, ``hs_pct_w``
+      100*headshots/kills, ``win_rate_w`` wins/matches, ``entry_success_w``
+      entry_wins/entry_count, ``utility_dpr_w`` utility damage/rounds, ...);
     * ``rating_w`` (Float64): mean of per-match ratings (:func:`match_ratings`);
     * ``consistency_w`` (Float64): sample std (ddof=1) of per-match ratings (lower = steadier).
 
@@ -671,147 +468,47 @@ def rolling_form(frame: pl.DataFrame | pl.LazyFrame, window: int = 10) -> pl.Dat
     )
 
 
-LEVEL_PERCENTILES_SCHEMA: dict[str, pl.DataType] = {
-    "stat": pl.String(),
-    "value": pl.Float64(),
-    "percentile": pl.Float64(),
-    "peers": pl.Int64(),
-    "skill_level": pl.Int64(),
-}
+# ---- one window per player, per-match rates, percentiles -----------------------------------
 
 
-def level_percentiles(
-    summary_frame: pl.DataFrame,
-    player_id: str,
-    skill_levels: pl.DataFrame | Mapping[str, int],
-    stats: Sequence[str] = HEADLINE_STATS,
-) -> pl.DataFrame:
-    """Where the player stands among players of the same skill level.
+def window_stats(frame: pl.DataFrame | pl.LazyFrame, last: int | None = None) -> pl.DataFrame:
+    """One row per player over the player's ``last`` most recent matches (every match when
+    None): ``player_id``, ``matches`` (Int64), every :data:`RATIO_METRICS` stat (ratio of
+    sums, the rules above), ``rating`` and ``consistency``. Sorted by ``player_id``."""
+    lf = _prepare(frame)
+    if last is not None:
+        lf = lf.filter(pl.int_range(pl.len()).reverse().over("player_id") < last)
+    out = _ratio_finish(lf.group_by("player_id").agg(*_ratio_aggs("w")), "w")
+    names = ["matches", *RATIO_METRICS, "rating", "consistency"]
+    return (
+        out.select("player_id", *(pl.col(f"{n}_w").alias(n) for n in names))
+        .sort("player_id")
+        .collect(engine=ENGINE)
+    )
 
-    ``summary_frame`` is :func:`player_summary` output for many players; ``skill_levels`` maps
-    player id to FACEIT level (a frame with ``player_id`` and ``skill_level``, or a dict).
-    One row per stat in ``stats`` (present in the summary): ``stat`` (str), ``value``
-    (Float64, the player's value), ``percentile`` (Float64, 0-100: share of peers with a
-    non-null value that is <= the player's, the player included; null if the player's value
-    is null), ``peers`` (Int64, peers with a non-null value), ``skill_level`` (Int64).
-    Empty (with that schema) if the player or their level is unknown.
-    """
-    if isinstance(skill_levels, Mapping):
-        levels = pl.DataFrame(
-            {"player_id": list(skill_levels), "skill_level": list(skill_levels.values())},
-            schema={"player_id": pl.String(), "skill_level": pl.Int64()},
+
+def match_rates(frame: pl.DataFrame | pl.LazyFrame, stats: Sequence[str]) -> pl.DataFrame:
+    """One row per player-match: ``player_id``, ``match_id``, ``result`` and each of ``stats``
+    (names of :data:`RATIO_METRICS`) for that match alone, null where the match did not record
+    the stat (or its denominator is 0). Sorted by player, then time."""
+    lf = _prepare(frame)
+    exprs = []
+    for name in stats:
+        num, den, scale = RATIO_METRICS[name]
+        exprs.append(
+            pl.when(pl.col(den).cast(pl.Float64) > 0)
+            .then(pl.col(num).cast(pl.Float64) * scale / pl.col(den).cast(pl.Float64))
+            .alias(name)
         )
-    else:
-        levels = skill_levels.select(
-            pl.col("player_id").cast(pl.String), pl.col("skill_level").cast(pl.Int64)
-        )
-    empty = pl.DataFrame(schema=LEVEL_PERCENTILES_SCHEMA)
-    mine = levels.filter(pl.col("player_id") == player_id)["skill_level"].drop_nulls()
-    if mine.is_empty():
-        return empty
-    level = int(mine[0])
-    stat_cols = [s for s in stats if s in summary_frame.columns]
-    peers = summary_frame.join(
-        levels.filter(pl.col("skill_level") == level), on="player_id", how="inner"
-    ).select("player_id", *[pl.col(s).cast(pl.Float64) for s in stat_cols])
-    me = peers.filter(pl.col("player_id") == player_id)
-    if me.is_empty() or not stat_cols:
-        return empty
-    rows = []
-    for s in stat_cols:
-        value = me[s][0]
-        col = peers[s].drop_nulls().drop_nans()
-        n = col.len()
-        pct = None if value is None or n == 0 else 100.0 * int((col <= value).sum()) / n
-        rows.append((s, value, pct, n, level))
-    return pl.DataFrame(rows, schema=LEVEL_PERCENTILES_SCHEMA, orient="row")
+    return lf.select("player_id", "match_id", "result", *exprs).collect(engine=ENGINE)
 
 
-# ---- thin session helpers --------------------------------------------------------------------
-
-
-def player_summary_for_player(
-    session: Session, player_id: str, windows: Sequence[int] = DEFAULT_WINDOWS
-) -> pl.DataFrame:
-    """:func:`player_summary` (with Elo trend) of one player, loaded from the database."""
-    return player_summary(
-        load_player_matches(session, [player_id]),
-        windows,
-        elo_history=load_elo_history(session, [player_id]),
-    )
-
-
-def map_stats_for_player(session: Session, player_id: str) -> pl.DataFrame:
-    """:func:`map_stats` of one player, loaded from the database."""
-    return map_stats(load_player_matches(session, [player_id]))
-
-
-def rolling_form_for_player(session: Session, player_id: str, window: int = 10) -> pl.DataFrame:
-    """:func:`rolling_form` of one player, loaded from the database."""
-    return rolling_form(load_player_matches(session, [player_id]), window)
-
-
-def demo_player_matches(league: Any) -> pl.DataFrame:
-    """A :func:`load_player_matches`-shaped frame from a ``core.demo_league`` League.
-
-    Uses ``league.match_players_frame()`` and ``league.matches_frame()``; extended stats are
-    null on matches the league marks as without extended stats.
-    """
-    mp = league.match_players_frame()
-    matches = league.matches_frame().select(
-        "match_id",
-        "map",
-        pl.from_epoch("finished_at", time_unit="s")
-        .dt.replace_time_zone("UTC")
-        .alias("finished_at"),
-        "winner",
-        "score1",
-        "score2",
-        "extended_stats",
-    )
-    renames = {
-        "clutch_1v1_count": "one_v_one_count",
-        "clutch_1v1_wins": "one_v_one_wins",
-        "clutch_1v2_count": "one_v_two_count",
-        "clutch_1v2_wins": "one_v_two_wins",
-    }
-    frame = mp.rename({k: v for k, v in renames.items() if k in mp.columns}).join(
-        matches, on="match_id", how="left"
-    )
-    ext = pl.col("extended_stats")
-    exprs: list[pl.Expr] = [
-        pl.format("faction{}", pl.col("faction"))
-        if frame.schema.get("faction") != pl.String
-        else pl.col("faction"),
-        pl.col("result").cast(pl.Boolean),
-        pl.col("winner").alias("winner_faction"),
-        pl.col("score1").alias("faction1_score"),
-        pl.col("score2").alias("faction2_score"),
-        pl.format("{} / {}", "score1", "score2").alias("score"),
-    ]
-    for c in _EXT_INT:
-        if c in frame.columns:
-            exprs.append(pl.when(ext).then(pl.col(c)).alias(c))
-    frame = frame.with_columns(exprs)
-    if "damage" in frame.columns and "rounds" in frame.columns:
-        frame = frame.with_columns(
-            pl.when(pl.col("rounds") > 0)
-            .then(pl.col("damage") / pl.col("rounds"))
-            .round(1)
-            .alias("adr")
-        )
-    kills = pl.col("kills").cast(pl.Float64)
-    frame = frame.with_columns(
-        pl.when(kills > 0)
-        .then(100.0 * pl.col("headshots") / kills)
-        .otherwise(0.0)
-        .round(0)
-        .alias("headshots_pct"),
-        (kills / pl.col("deaths").clip(lower_bound=1)).round(2).alias("kd_ratio"),
-        pl.when(pl.col("rounds") > 0).then(kills / pl.col("rounds")).round(2).alias("kr_ratio"),
-    )
-    cols = [
-        pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
-        for c, t in PLAYER_MATCH_SCHEMA.items()
-    ]
-    return frame.select(cols).sort("player_id", "finished_at", "match_id")
+def percentile(value: float | None, peers: Sequence[float] | np.ndarray) -> float | None:
+    """Where ``value`` stands among ``peers`` (0-100): the share of peers below it, ties
+    counted half. ``peers`` must not include the player. None without a value or peers."""
+    vals = np.asarray(peers, dtype=np.float64)
+    vals = vals[np.isfinite(vals)]
+    if value is None or not np.isfinite(value) or vals.size == 0:
+        return None
+    below = float(np.sum(vals < value)) + 0.5 * float(np.sum(vals == value))
+    return 100.0 * below / vals.size

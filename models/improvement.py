@@ -3,15 +3,17 @@ and an Elo forecast for the next matches (Monte Carlo with FACEIT's Elo rule).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from core.cs2 import elo_level
-from models.match_outcome import normalise_frames
+from models import features
 
+# the stats ranked against peers and those compared between wins and losses: names of the one
+# stats vocabulary (models.features.RATIO_METRICS) with how the plan's sentences say them
 HEADLINE: dict[str, str] = {
     "kd": "K/D",
     "kpr": "kills per round",
@@ -21,8 +23,6 @@ HEADLINE: dict[str, str] = {
     "entry_success": "opening duel win rate",
     "utility_dpr": "utility damage per round",
 }
-
-# per-match stats compared between a player's wins and losses
 MATCH_STATS: dict[str, str] = {
     "kpr": "kills per round",
     "dpr": "deaths per round",
@@ -40,53 +40,50 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _current_elo(c: pl.DataFrame) -> pl.DataFrame:
+def _current_elo(history: pl.DataFrame) -> pl.DataFrame:
+    """The latest known Elo of each player: the last recorded Elo point, else the Elo the
+    source gave before the last match."""
     return (
-        c.sort("ts")
+        history.sort("player_id", "ts", "match_id")
         .group_by("player_id")
         .agg(
             pl.coalesce(
-                pl.col("elo_after").last(),
-                pl.col("elo_before").last(),
+                pl.col("elo_after").drop_nulls().last(),
+                pl.col("elo_before").drop_nulls().last(),
             ).alias("elo")
         )
     )
 
 
-def player_stats(canonical: pl.DataFrame, last: int | None = 50) -> pl.DataFrame:
-    """Headline stats per player over the last ``last`` matches (all when None) + level."""
-    c = canonical.sort("player_id", "ts")
-    if last:
-        c = c.group_by("player_id", maintain_order=True).tail(last)
-    re = (pl.col("rounds") * pl.col("ext")).sum().clip(lower_bound=1)
-    agg = c.group_by("player_id").agg(
-        pl.len().alias("matches"),
-        (pl.col("kills").sum() / pl.col("deaths").sum().clip(lower_bound=1)).alias("kd"),
-        (pl.col("kills").sum() / pl.col("rounds").sum().clip(lower_bound=1)).alias("kpr"),
-        (pl.col("damage").sum() / pl.col("rounds").sum().clip(lower_bound=1)).alias("adr"),
-        (100.0 * pl.col("headshots").sum() / pl.col("kills").sum().clip(lower_bound=1)).alias(
-            "hs_pct"
-        ),
-        pl.col("result").mean().alias("win_rate"),
-        (pl.col("entry_wins").sum() / pl.col("entry_count").sum().clip(lower_bound=1)).alias(
-            "entry_success"
-        ),
-        (pl.col("utility_damage").sum() / re).alias("utility_dpr"),
+def player_stats(
+    history: pl.DataFrame, last: int | None = 50, levels: Mapping[str, int] | None = None
+) -> pl.DataFrame:
+    """The headline stats of every player over their last ``last`` matches (all when None),
+    from the stats vocabulary, with their current Elo and level: ``levels`` (player id ->
+    FACEIT level, what the dashboards show) where given, else the level of the history's
+    latest Elo."""
+    stats = features.window_stats(history, last).select("player_id", "matches", *HEADLINE)
+    out = stats.join(_current_elo(history), on="player_id", how="left").with_columns(
+        pl.col("elo")
+        .map_batches(lambda s: pl.Series(elo_level(s.fill_null(1000).to_numpy())))
+        .alias("level")
     )
-    elo = _current_elo(canonical)
-    return (
-        agg.join(elo, on="player_id", how="left")
-        .with_columns(
-            pl.col("elo")
-            .map_batches(lambda s: pl.Series(elo_level(s.fill_null(1000).to_numpy())))
-            .alias("level")
+    if levels is not None:
+        known = pl.DataFrame(
+            {"player_id": list(levels), "_level": list(levels.values())},
+            schema={"player_id": pl.String(), "_level": pl.Int64()},
         )
-        .sort("player_id")
-    )
+        out = (
+            out.join(known, on="player_id", how="left")
+            .with_columns(pl.coalesce("_level", pl.col("level").cast(pl.Int64)).alias("level"))
+            .drop("_level")
+        )
+    return out.sort("player_id")
 
 
 def peer_percentiles(stats: pl.DataFrame, player_id: str) -> dict[str, Any]:
-    """Percentile (0-100, share of same-level peers below, ties half) of each headline stat."""
+    """Percentile (:func:`models.features.percentile`) of each headline stat among the
+    players of the same level, with how many peers have a value for it."""
     me = stats.filter(pl.col("player_id") == player_id)
     if me.height == 0:
         raise KeyError(player_id)
@@ -95,42 +92,28 @@ def peer_percentiles(stats: pl.DataFrame, player_id: str) -> dict[str, Any]:
     out: dict[str, Any] = {"level": level, "peers": peers.height, "stats": {}}
     for stat, label in HEADLINE.items():
         value = me[stat][0]
-        vals = peers[stat].drop_nulls().to_numpy()
-        if value is None or len(vals) == 0:
-            pct = None
-        else:
-            pct = 100.0 * (np.sum(vals < value) + 0.5 * np.sum(vals == value)) / len(vals)
+        vals = peers[stat].drop_nulls().drop_nans().to_numpy()
+        pct = features.percentile(value, vals)
         out["stats"][stat] = {
             "label": label,
             "value": None if value is None else float(value),
             "peer_median": float(np.median(vals)) if len(vals) else None,
-            "percentile": None if pct is None else float(pct),
+            "percentile": pct,
+            "peers": len(vals),
         }
     return out
 
 
-def win_loss_drivers(canonical: pl.DataFrame, player_id: str, top: int = 3) -> list[dict[str, Any]]:
-    """Stats that most separate the player's wins from losses (standardised mean difference)."""
-    c = canonical.filter((pl.col("player_id") == player_id) & pl.col("result").is_not_null())
-    r = pl.col("rounds").clip(lower_bound=1)
-    per = c.select(
-        pl.col("result"),
-        pl.col("ext"),
-        (pl.col("kills") / r).alias("kpr"),
-        (pl.col("deaths") / r).alias("dpr"),
-        (pl.col("damage") / r).alias("adr"),
-        (100.0 * pl.col("headshots") / pl.col("kills").clip(lower_bound=1)).alias("hs_pct"),
-        (pl.col("assists") / r).alias("apr"),
-        (pl.col("entry_wins") / pl.col("entry_count").clip(lower_bound=1)).alias("entry_success"),
-        (pl.col("utility_damage") / r).alias("utility_dpr"),
-        (pl.col("flash_count") / r).alias("flashes_pr"),
-    )
-    extended = {"entry_success", "utility_dpr", "flashes_pr"}
+def win_loss_drivers(history: pl.DataFrame, player_id: str, top: int = 3) -> list[dict[str, Any]]:
+    """Stats that most separate the player's wins from losses (standardised mean difference
+    of the per-match values; a match that did not record a stat is left out of it)."""
+    mine = history.filter(pl.col("player_id") == player_id)
+    per = features.match_rates(mine, list(MATCH_STATS)).filter(pl.col("result").is_not_null())
     drivers: list[dict[str, Any]] = []
     for stat, label in MATCH_STATS.items():
-        rows = per.filter(pl.col("ext") > 0) if stat in extended else per
-        won = rows.filter(pl.col("result") > 0.5)[stat].to_numpy()
-        lost = rows.filter(pl.col("result") <= 0.5)[stat].to_numpy()
+        rows = per.filter(pl.col(stat).is_not_null())
+        won = rows.filter(pl.col("result"))[stat].to_numpy()
+        lost = rows.filter(~pl.col("result"))[stat].to_numpy()
         if len(won) < 2 or len(lost) < 2:
             continue
         pooled = np.sqrt((won.var(ddof=1) + lost.var(ddof=1)) / 2.0)
@@ -185,25 +168,24 @@ def elo_forecast(
 
 def improvement_plan(
     player_id: str,
-    match_players: pl.DataFrame,
-    matches: pl.DataFrame,
+    history: pl.DataFrame,
     *,
     win_probability: float | Sequence[float] | None = None,
     last: int | None = 50,
+    levels: Mapping[str, int] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Peer percentiles, win/loss drivers, weakest stats and a 20-match Elo forecast.
 
     ``win_probability`` defaults to the player's recent win rate shrunk toward 0.5.
     """
-    canonical = normalise_frames(match_players, matches)
-    stats = player_stats(canonical, last=last)
+    stats = player_stats(history, last=last, levels=levels)
     percentiles = peer_percentiles(stats, player_id)
-    drivers = win_loss_drivers(canonical, player_id)
+    drivers = win_loss_drivers(history, player_id)
     me = stats.filter(pl.col("player_id") == player_id).row(0, named=True)
     if win_probability is None:
-        recent = canonical.filter(pl.col("player_id") == player_id).sort("ts").tail(20)
-        wins = float(recent["result"].fill_null(0.5).sum())
+        recent = history.filter(pl.col("player_id") == player_id).sort("ts").tail(20)
+        wins = float(recent["result"].cast(pl.Float64).fill_null(0.5).sum())
         win_probability = (wins + 5.0) / (recent.height + 10.0)
     ranked = sorted(
         (
@@ -214,7 +196,7 @@ def improvement_plan(
         key=lambda kv: (kv[1], kv[0]),
     )
     focus = [
-        f"{HEADLINE[s].capitalize()} is at the {ordinal(round(pct))} percentile of "
+        f"{HEADLINE[s][:1].upper()}{HEADLINE[s][1:]} is at the {ordinal(round(pct))} percentile of "
         f"level {percentiles['level']} players"
         for s, pct in ranked[:2]
     ]
@@ -227,6 +209,7 @@ def improvement_plan(
         "player_id": player_id,
         "elo": float(me["elo"]) if me["elo"] is not None else None,
         "level": percentiles["level"],
+        "matches": int(me["matches"]),  # the matches the stats are over: the last ``last``
         "percentiles": percentiles,
         "drivers": drivers,
         "focus": focus,

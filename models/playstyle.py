@@ -18,10 +18,12 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
-from models.match_outcome import normalise_frames
+from models import features as vocabulary
 
-PLAYSTYLE_VERSION = "ps-1"
+PLAYSTYLE_VERSION = "ps-2"
 
+# the per-round rates styles are told apart by: names of the stats vocabulary
+# (models.features.RATIO_METRICS), so a profile shows the numbers the dashboards show
 RATES: dict[str, str] = {
     "kpr": "kills per round",
     "dpr": "deaths per round",
@@ -43,56 +45,19 @@ to name clusters, but left out of the clustering (else a new account stomping at
 in the AWPer cluster)."""
 
 
-def player_rates(
-    match_players: pl.DataFrame, matches: pl.DataFrame, *, min_matches: int = 5
-) -> pl.DataFrame:
-    """One row per player with :data:`RATES` over the player's matches (ratio of sums;
-    extended stats only over matches that have them)."""
-    c = normalise_frames(match_players, matches)
-    c = c.with_columns((pl.col("rounds") * pl.col("ext")).alias("rounds_ext"))
-    agg = c.group_by("player_id").agg(
-        pl.len().alias("matches"),
-        pl.col("rounds").sum(),
-        pl.col("rounds_ext").sum(),
-        (pl.col("kills") * pl.col("ext")).sum().alias("kills_ext"),
-        *(pl.col(s).sum() for s in ("kills", "deaths", "assists", "damage", "headshots")),
-        *(
-            pl.col(s).sum()
-            for s in (
-                "entry_count",
-                "entry_wins",
-                "sniper_kills",
-                "utility_damage",
-                "flash_count",
-                "enemies_flashed",
-                "clutch_count",
-            )
-        ),
-    )
-    r = pl.col("rounds").clip(lower_bound=1)
-    re = pl.col("rounds_ext").clip(lower_bound=1)
-    return (
-        agg.filter(pl.col("matches") >= min_matches)
-        .select(
-            "player_id",
-            "matches",
-            (pl.col("kills") / r).alias("kpr"),
-            (pl.col("deaths") / r).alias("dpr"),
-            (pl.col("assists") / r).alias("apr"),
-            (pl.col("damage") / re).alias("adr"),  # damage exists on extended matches only
-            (100.0 * pl.col("headshots") / pl.col("kills").clip(lower_bound=1)).alias("hs_pct"),
-            (pl.col("entry_count") / re).alias("entry_rate"),
-            ((pl.col("entry_wins") + 1.0) / (pl.col("entry_count") + 2.0)).alias("entry_success"),
-            (pl.col("sniper_kills") / pl.col("kills_ext").clip(lower_bound=1)).alias(
-                "sniper_share"
-            ),
-            (pl.col("utility_damage") / re).alias("utility_dpr"),
-            (pl.col("flash_count") / re).alias("flashes_pr"),
-            (pl.col("enemies_flashed") / re).alias("enemies_flashed_pr"),
-            (pl.col("clutch_count") / re).alias("clutch_pr"),
-        )
-        .sort("player_id")
-    )
+def player_rates(history: pl.DataFrame, *, min_matches: int = 5) -> pl.DataFrame:
+    """One row per player with at least ``min_matches`` matches: ``player_id``, ``matches``
+    and :data:`RATES` over every match (the stats vocabulary's ratio-of-sums rules: an
+    extended stat only over the matches that recorded it)."""
+    stats = vocabulary.window_stats(history)
+    return stats.filter(pl.col("matches") >= min_matches).select("player_id", "matches", *RATES)
+
+
+def rate_matrix(rates: pl.DataFrame, features: list[str], fill: list[float]) -> np.ndarray:
+    """The rates as a matrix; a rate a player never recorded (no extended matches, no entry
+    duels) takes ``fill`` (the league mean), so it pulls towards no style."""
+    raw = rates.select(pl.col(f).cast(pl.Float64) for f in features).to_numpy()
+    return np.where(np.isfinite(raw), raw, np.asarray(fill, dtype=np.float64))
 
 
 def _role_scores(centres: np.ndarray) -> np.ndarray:
@@ -217,7 +182,11 @@ def fit(rates: pl.DataFrame, *, k: int = 4, random_state: int = 0) -> PlaystyleM
     """StandardScaler + KMeans(k, n_init=10) on :func:`player_rates`; named, ordered clusters."""
     feats = list(RATES)
     data = rates.sort("player_id")
-    raw = data.select(pl.col(f).cast(pl.Float64).fill_null(0.0) for f in feats).to_numpy()
+    means = [
+        float(v) if v is not None else 0.0
+        for v in data.select(pl.col(f).cast(pl.Float64).mean() for f in feats).row(0)
+    ]
+    raw = rate_matrix(data, feats, means)
     scaler = StandardScaler().fit(raw)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     z = (raw - scaler.mean_) / scale
@@ -242,7 +211,5 @@ def fit(rates: pl.DataFrame, *, k: int = 4, random_state: int = 0) -> PlaystyleM
     )
 
 
-def fit_from_frames(
-    match_players: pl.DataFrame, matches: pl.DataFrame, *, k: int = 4, min_matches: int = 5
-) -> PlaystyleModel:
-    return fit(player_rates(match_players, matches, min_matches=min_matches), k=k)
+def fit_from_history(history: pl.DataFrame, *, k: int = 4, min_matches: int = 5) -> PlaystyleModel:
+    return fit(player_rates(history, min_matches=min_matches), k=k)

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
 from core.settings import Settings
+from models import history, registry
 from models import match_outcome as mo
 from models import playstyle as ps
-from models import registry
 
 Progress = Callable[[str, int, int], None]
 STEPS = ("load", "dataset", "train", "evaluate", "register", "playstyle")
@@ -37,14 +37,15 @@ def _step(progress: Progress | None, name: str) -> None:
 
 
 @task(name="load-training-data", cache_policy=NONE)
-def load_data(sessions: sessionmaker[Session]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def load_data(sessions: sessionmaker[Session]) -> pl.DataFrame:
+    """Every stored match history (models.history)."""
     with sessions() as session:
-        return mo.load_training_frames(session)
+        return history.load(session)
 
 
 @task(name="build-dataset", cache_policy=NONE)
-def build_dataset(frames: tuple[pl.DataFrame, pl.DataFrame]) -> pl.DataFrame:
-    return mo.build_dataset(*frames)
+def build_dataset(frame: pl.DataFrame) -> pl.DataFrame:
+    return mo.build_dataset(frame)
 
 
 def split_windows(dataset: pl.DataFrame) -> mo.Split:
@@ -123,10 +124,8 @@ def register_and_promote(
 
 
 @task(name="fit-playstyle", cache_policy=NONE)
-def fit_playstyle(
-    sessions: sessionmaker[Session], frames: tuple[pl.DataFrame, pl.DataFrame]
-) -> dict[str, Any]:
-    rates = ps.player_rates(*frames)
+def fit_playstyle(sessions: sessionmaker[Session], frame: pl.DataFrame) -> dict[str, Any]:
+    rates = ps.player_rates(frame)
     if rates.height < 10:
         return {"skipped": f"only {rates.height} players with enough matches"}
     model = ps.fit(rates)

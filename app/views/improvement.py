@@ -73,6 +73,10 @@ percentiles = pl.DataFrame(
     }
 ).drop_nulls("Percentile")
 st.subheader(f"Against level {level} players")
+st.caption(
+    f"Your stats over your last {plan['matches']} matches, each player's over theirs; "
+    "ADR and the other extended stats count only the matches FACEIT recorded them for."
+)
 if not percentiles.height:
     st.info(
         f"No other level {level} players with enough matches to compare with yet: the "

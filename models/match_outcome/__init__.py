@@ -33,8 +33,7 @@ from models.match_outcome.features import (
     build_dataset,
     feature_matrix,
     lineup_features,
-    load_training_frames,
-    normalise_frames,
+    model_frame,
     player_prior_features,
     team_features,
 )
@@ -54,7 +53,6 @@ from models.match_outcome.serving import (
     explain,
     explanation_sentences,
     predict,
-    predict_from_history,
     veto_advice,
 )
 
@@ -88,13 +86,11 @@ __all__ = [
     "fit_platt_slope",
     "lineup_features",
     "load_model",
-    "load_training_frames",
     "metrics",
+    "model_frame",
     "nan_to_none",
-    "normalise_frames",
     "player_prior_features",
     "predict",
-    "predict_from_history",
     "reliability",
     "team_features",
     "time_split",

@@ -1,8 +1,8 @@
 """Match-outcome features: per-player prior features, team differences, the training dataset.
 
-1. :func:`normalise_frames` turns a player-match frame (the demo league's
-   ``match_players_frame()`` or the database shape of :func:`load_training_frames`) plus a
-   matches frame into one canonical long frame (``ts`` = match start in epoch seconds).
+1. :func:`model_frame` is the model's view of the one match history (models.history, from the
+   database or the demo league): numeric columns, extended stats 0 where not recorded with
+   ``ext`` saying so, the Elo before each match.
 2. :func:`player_prior_features` computes, for every player-match row, features from that
    player's matches strictly BEFORE the row (exclusive cumulative sums over the player's
    time-ordered history; rolling windows are differences of those sums). No leakage: a row's
@@ -16,17 +16,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from core.cs2 import ELO_STEP
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-FEATURE_VERSION = "mo-2"
+FEATURE_VERSION = "mo-3"
 """Bump whenever the feature code below changes (stored with every registered model)."""
 
 NEXT_MATCH_ID = "__next__"
@@ -49,6 +45,7 @@ STATS: tuple[str, ...] = (
     "sniper_kills",
 )
 _EXTENDED = {
+    "damage",
     "first_kills",
     "entry_count",
     "entry_wins",
@@ -95,181 +92,64 @@ LABELS: dict[str, str] = {
 }
 
 
-# ---- normalisation ------------------------------------------------------------------------
+# ---- the model's view of the history ------------------------------------------------------
 
 
-def _epoch_seconds(frame: pl.DataFrame, column: str) -> pl.Expr:
-    dtype = frame.schema[column]
-    col = pl.col(column)
-    if isinstance(dtype, pl.Datetime):
-        return col.dt.epoch("s")
-    if dtype == pl.Date:
-        return col.cast(pl.Datetime("us")).dt.epoch("s")
-    if dtype == pl.String:
-        return col.str.to_datetime(time_zone="UTC").dt.epoch("s")
-    return col.cast(pl.Int64)
-
-
-def _match_time(matches: pl.DataFrame) -> pl.Expr:
-    candidates = [c for c in ("started_at", "finished_at") if c in matches.columns]
-    if not candidates:
-        raise ValueError("matches frame needs started_at or finished_at")
-    exprs = [_epoch_seconds(matches, c) for c in candidates]
-    return pl.coalesce(exprs).alias("ts")
-
-
-def normalise_frames(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
-    """One canonical row per player-match, sorted by player and time.
+def model_frame(history: pl.DataFrame) -> pl.DataFrame:
+    """One row per player-match of a models.history frame, sorted by player and time.
 
     Columns: ``player_id``, ``match_id``, ``ts`` (match start, epoch s), ``map``, ``faction``
     (1/2), ``result`` (1.0/0.0, null for a future match), ``elo_before``, ``elo_after``
-    (nullable), ``rounds``, ``ext`` (1.0 when the extended stats are real), ``premade`` (1.0
-    when the player's team was one party of five, known before the match) and :data:`STATS`.
-    ``match_players`` needs ``player_id``, ``match_id``, ``faction`` (1/2 or "faction1"/...),
-    ``result`` and either ``elo_before`` or ``elo_after``; ``matches`` needs ``match_id``, a
-    time (``started_at``/``finished_at``) and ``map`` (``rounds`` if the player frame has none).
+    (nullable), ``rounds``, ``ext`` (1.0 when the match has extended stats), ``premade`` (1.0
+    when the player's team was one party, known before the match) and :data:`STATS`, where an
+    extended stat of a match without extended stats is 0 (every feature that uses one divides
+    by the rounds or kills of extended matches only, ``rounds_ext``/``kills_ext``).
     """
-    mp = match_players
-    m_cols: list[pl.Expr] = [pl.col("match_id"), _match_time(matches), pl.col("map")]
-    if "rounds" not in mp.columns and "rounds" in matches.columns:
-        m_cols.append(pl.col("rounds"))
-    mt = matches.select(m_cols)
-    drop: list[str] = [c for c in ("map", "ts", "started_at", "finished_at") if c in mp.columns]
-    if "rounds" in mp.columns and "rounds" in mt.columns:
-        drop.append("rounds")
-    joined = mp.drop(drop).join(mt, on="match_id", how="inner")
+    ext = pl.col("extended").fill_null(False).cast(pl.Float64)
 
-    faction = joined.schema["faction"]
-    faction_expr = (
-        pl.col("faction").str.extract(r"(\d+)").cast(pl.Int8)
-        if faction == pl.String
-        else pl.col("faction").cast(pl.Int8)
-    )
-    if "elo_before" in joined.columns:
-        elo_before = pl.col("elo_before").cast(pl.Float64)
-    elif "elo_after" in joined.columns:
-        elo_before = pl.lit(None, pl.Float64)
-    else:
-        raise ValueError("match_players needs an elo_before or elo_after column")
-    elo_after = (
-        pl.col("elo_after").cast(pl.Float64)
-        if "elo_after" in joined.columns
-        else pl.lit(None, pl.Float64)
-    )
+    def stat(name: str) -> pl.Expr:
+        value = pl.col(name).cast(pl.Float64)
+        return (value * ext if name in _EXTENDED else value).fill_null(0.0)
 
-    def col(name: str, *alts: str) -> pl.Expr:
-        for c in (name, *alts):
-            if c in joined.columns:
-                return pl.col(c).cast(pl.Float64)
-        return pl.lit(None, pl.Float64)
-
-    clutch = col("clutch_1v1_count", "one_v_one_count").fill_null(0) + col(
-        "clutch_1v2_count", "one_v_two_count"
-    ).fill_null(0)
-    damage = col("damage")
-    if "damage" not in joined.columns and "adr" in joined.columns:
-        damage = col("adr") * pl.col("rounds")
-    ext_source = "entry_count" if "entry_count" in joined.columns else None
-    ext = (
-        pl.col(ext_source).is_not_null().cast(pl.Float64) if ext_source else pl.lit(0.0, pl.Float64)
-    )
-    if "extended_stats" in matches.columns:
-        ext_flags = matches.select("match_id", pl.col("extended_stats").alias("_ext"))
-        joined = joined.join(ext_flags, on="match_id", how="left")
-        ext = ext * pl.col("_ext").fill_null(True).cast(pl.Float64)
-    joined = joined.with_columns(ext.alias("ext"))
-    stat_exprs = {
-        "kills": col("kills"),
-        "deaths": col("deaths"),
-        "assists": col("assists"),
-        "headshots": col("headshots"),
-        "damage": damage,
-        "first_kills": col("first_kills"),
-        "entry_count": col("entry_count"),
-        "entry_wins": col("entry_wins"),
-        "clutch_count": clutch,
-        "utility_damage": col("utility_damage"),
-        "flash_count": col("flash_count"),
-        "enemies_flashed": col("enemies_flashed"),
-        "sniper_kills": col("sniper_kills"),
-    }
-    out = joined.select(
-        pl.col("player_id").cast(pl.String),
-        pl.col("match_id").cast(pl.String),
-        pl.col("ts").cast(pl.Int64),
-        pl.col("map").cast(pl.String),
-        faction_expr.alias("faction"),
-        col("result").alias("result"),
-        elo_before.alias("elo_before"),
-        elo_after.alias("elo_after"),
-        col("rounds").alias("rounds"),
-        pl.col("ext"),
-        col("premade").fill_null(0.0).alias("premade"),
-        *(
-            (expr * pl.col("ext") if name in _EXTENDED else expr).fill_null(0.0).alias(name)
-            for name, expr in stat_exprs.items()
-        ),
+    clutch = pl.col("one_v_one_count").cast(pl.Float64).fill_null(0.0) + pl.col(
+        "one_v_two_count"
+    ).cast(pl.Float64).fill_null(0.0)
+    out = history.select(
+        "player_id",
+        "match_id",
+        "ts",
+        "map",
+        pl.col("team").alias("faction"),
+        pl.col("result").cast(pl.Float64),
+        pl.col("elo_before").cast(pl.Float64),
+        pl.col("elo_after").cast(pl.Float64),
+        pl.col("rounds").cast(pl.Float64).fill_null(0.0),
+        ext.alias("ext"),
+        pl.col("premade").cast(pl.Float64).fill_null(0.0),
+        *(stat(name).alias(name) for name in STATS if name != "clutch_count"),
+        (clutch * ext).alias("clutch_count"),
     ).sort("player_id", "ts", "match_id")
-    if "elo_before" not in joined.columns:
-        # Elo before a match = the Elo after the player's previous match (first match: undo a step)
-        out = out.with_columns(
-            pl.col("elo_after")
-            .shift(1)
-            .over("player_id")
-            .fill_null(pl.col("elo_after") - ELO_STEP * (2 * pl.col("result").fill_null(0.5) - 1))
-            .alias("elo_before")
-        )
-    return out.with_columns(pl.col("rounds").fill_null(0.0), pl.col("elo_before").fill_null(1000.0))
-
-
-def load_training_frames(
-    session: Session, player_ids: Sequence[str] | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(match_players, matches) frames from the database for :func:`build_dataset`.
-
-    The per-match Elo comes from ``elo_history`` (the Elo after each match, observed or
-    estimated at ingest); ``elo_before`` is derived in :func:`normalise_frames`. With
-    ``player_ids`` only those players' rows (and their matches) are loaded.
-    """
-    from sqlalchemy import select
-
-    from core.db.columnar import read_frame, schema_of
-    from core.db.schema import EloHistory, Match, MatchPlayer
-
-    ids = None if player_ids is None else list(player_ids)
-    mp_cols = [c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")]
-    mp_query = select(*mp_cols)
-    if ids is not None:
-        mp_query = mp_query.where(MatchPlayer.player_id.in_(ids))
-    mp = read_frame(session, mp_query, schema_of(mp_cols))
-    e = EloHistory.__table__.c
-    elo_query = select(e.player_id, e.match_id, e.elo.label("elo_after")).where(
-        e.match_id.is_not(None)
+    # Elo before a match, where the source does not say: the Elo after the player's previous
+    # match (first match: undo one step)
+    undo = pl.col("elo_after") - ELO_STEP * (2 * pl.col("result").fill_null(0.5) - 1)
+    return out.with_columns(
+        pl.coalesce(pl.col("elo_before"), pl.col("elo_after").shift(1).over("player_id"), undo)
+        .fill_null(1000.0)
+        .alias("elo_before")
+    ).select(
+        "player_id",
+        "match_id",
+        "ts",
+        "map",
+        "faction",
+        "result",
+        "elo_before",
+        "elo_after",
+        "rounds",
+        "ext",
+        "premade",
+        *STATS,
     )
-    if ids is not None:
-        elo_query = elo_query.where(e.player_id.in_(ids))
-    elo = read_frame(
-        session,
-        elo_query,
-        {"player_id": pl.String(), "match_id": pl.String(), "elo_after": pl.Int64()},
-    ).unique(["player_id", "match_id"])
-    mp = mp.join(elo, on=["player_id", "match_id"], how="left")
-    m = Match.__table__.c
-    m_cols = [
-        m.id.label("match_id"),
-        m.started_at,
-        m.finished_at,
-        m.map,
-        m.rounds,
-        m.winner_faction,
-    ]
-    m_query = select(*m_cols)
-    if ids is not None:
-        m_query = m_query.where(
-            m.id.in_(select(MatchPlayer.match_id).where(MatchPlayer.player_id.in_(ids)))
-        )
-    matches = read_frame(session, m_query, schema_of(m_cols))
-    return mp, matches
 
 
 # ---- features -----------------------------------------------------------------------------
@@ -330,6 +210,7 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         _window("c_kills", 20).alias("k20"),
         _window("c_damage", 20).alias("dmg20"),
         _window("c_rounds", 20).alias("r20"),
+        _window("c_rounds_ext", 20).alias("r20_ext"),
     )
     kd_all = (pl.col("c_kills") + 10.0) / (pl.col("c_deaths") + 10.0)
     f = f.with_columns(kd_all.alias("kd_all"))
@@ -349,7 +230,7 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         ((pl.col("w20") + 2.5) / (pl.col("n20") + 5.0)).alias("win_rate_20"),
         ((pl.col("k10") + 7.0) / (pl.col("d10") + 7.0)).alias("kd_10"),
         "kd_all",
-        ((pl.col("dmg20") + 75.0 * 40.0) / (pl.col("r20") + 40.0)).alias("adr_20"),
+        ((pl.col("dmg20") + 75.0 * 40.0) / (pl.col("r20_ext") + 40.0)).alias("adr_20"),
         ((pl.col("k20") + 0.68 * 40.0) / (pl.col("r20") + 40.0)).alias("kpr_20"),
         "elo_trend",
         "elo_10",
@@ -400,14 +281,14 @@ def team_features(players: pl.DataFrame) -> pl.DataFrame:
     ).sort("ts", "match_id")
 
 
-def build_dataset(match_players: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
-    """One row per match: pre-match team features, label ``y`` (faction1 won), team Elos.
+def build_dataset(history: pl.DataFrame) -> pl.DataFrame:
+    """One row per match of a models.history frame: pre-match team features, label ``y``
+    (faction1 won), team Elos.
 
     Columns: ``match_id``, ``ts``, ``map``, ``y``, ``elo_a``, ``elo_b`` and :data:`FEATURES`,
     sorted by time. Every feature uses only the players' matches before the match.
     """
-    canonical = normalise_frames(match_players, matches)
-    return team_features(player_prior_features(canonical))
+    return team_features(player_prior_features(model_frame(history)))
 
 
 def feature_matrix(frame: pl.DataFrame, features: Sequence[str]) -> np.ndarray:
@@ -434,7 +315,7 @@ def lineup_features(
 ) -> pl.DataFrame:
     """The feature row of a next match between two lineups, from the players' histories.
 
-    ``history`` is a :func:`normalise_frames` frame (any superset of the ten players). The
+    ``history`` is a :func:`model_frame` frame (any superset of the ten players). The
     next match is appended as a row after each player's latest match, so the features are
     exactly the training features of that match ("latest state"). Typed lineups are taken as
     solo players (not a premade party). Lineups of unequal size are refused: FACEIT matches

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from core.demo_league import MAPS, League, lineup_oracle
+from models import history
 from models.match_outcome.evaluation import (
     Split,
     dataset_window,
@@ -31,7 +32,7 @@ from models.match_outcome.features import (
     FEATURES,
     STATS,
     feature_matrix,
-    normalise_frames,
+    model_frame,
     player_prior_features,
     team_features,
 )
@@ -270,7 +271,7 @@ def quality_report(
     from sklearn.preprocessing import StandardScaler
 
     seconds: dict[str, float] = {}
-    canonical = normalise_frames(league.match_players_frame(), league.matches_frame())
+    canonical = model_frame(history.from_league(league))
     split = time_split(team_features(player_prior_features(canonical)))
     tr, cal, ev = split.train, split.calibration, split.evaluation
     y_ev = ev["y"].to_numpy().astype(np.float64)

@@ -12,7 +12,7 @@ import polars as pl
 
 from core.cs2 import MAP_LABELS, MAP_POOL
 from models.match_outcome.evaluation import elo_expected
-from models.match_outcome.features import LABELS, feature_matrix, lineup_features, normalise_frames
+from models.match_outcome.features import LABELS, feature_matrix, lineup_features, model_frame
 from models.match_outcome.model import OutcomeModel
 
 
@@ -77,30 +77,26 @@ def predict(
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
     map_name: str,
-    match_players: pl.DataFrame,
-    matches: pl.DataFrame,
-    *,
-    current_elo: Mapping[str, float] | None = None,
-    top: int = 3,
-) -> Prediction:
-    """P(lineup A beats lineup B on ``map_name``) with an explanation, from the histories."""
-    history = normalise_frames(match_players, matches)
-    return predict_from_history(
-        model, lineup_a, lineup_b, map_name, history, current_elo=current_elo, top=top
-    )
-
-
-def predict_from_history(
-    model: OutcomeModel,
-    lineup_a: Sequence[str],
-    lineup_b: Sequence[str],
-    map_name: str,
     history: pl.DataFrame,
     *,
     current_elo: Mapping[str, float] | None = None,
     top: int = 3,
 ) -> Prediction:
-    row = lineup_features(lineup_a, lineup_b, map_name, history, current_elo=current_elo)
+    """P(lineup A beats lineup B on ``map_name``) with an explanation, from the players'
+    match history (a models.history frame)."""
+    return _predict(model, lineup_a, lineup_b, map_name, model_frame(history), current_elo, top)
+
+
+def _predict(
+    model: OutcomeModel,
+    lineup_a: Sequence[str],
+    lineup_b: Sequence[str],
+    map_name: str,
+    frame: pl.DataFrame,
+    current_elo: Mapping[str, float] | None,
+    top: int = 3,
+) -> Prediction:
+    row = lineup_features(lineup_a, lineup_b, map_name, frame, current_elo=current_elo)
     x = feature_matrix(row, model.features)
     factors = explain(model, x[0], map_name, top=top)
     return Prediction(
@@ -116,19 +112,15 @@ def veto_advice(
     model: OutcomeModel,
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
-    match_players: pl.DataFrame,
-    matches: pl.DataFrame,
+    history: pl.DataFrame,
     *,
     pool: Sequence[str] = MAP_POOL,
     n_bans: int = 2,
     current_elo: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """Win probability of lineup A per map of the pool; ban the lowest, pick the highest."""
-    history = normalise_frames(match_players, matches)
-    per_map = {
-        m: predict_from_history(model, lineup_a, lineup_b, m, history, current_elo=current_elo)
-        for m in pool
-    }
+    frame = model_frame(history)
+    per_map = {m: _predict(model, lineup_a, lineup_b, m, frame, current_elo) for m in pool}
     ranked = sorted(pool, key=lambda m: (-per_map[m].probability, m))
     return {
         "probabilities": {m: per_map[m].probability for m in ranked},

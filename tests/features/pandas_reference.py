@@ -67,6 +67,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     df["multikills"] = (
         df["double_kills"] + df["triple_kills"] + df["quadro_kills"] + df["penta_kills"]
     )
+    df["clutches"] = df["one_v_one_count"] + df["one_v_two_count"]
     r = df["rounds_v"]
     k2 = df["double_kills"].fillna(0)
     k3 = df["triple_kills"].fillna(0)

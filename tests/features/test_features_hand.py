@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from models import features as F
+from models.history import HISTORY_SCHEMA
 
 T1 = datetime(2025, 1, 1, 12, tzinfo=UTC)
 T2 = datetime(2025, 1, 2, 12, tzinfo=UTC)
@@ -131,7 +132,7 @@ R3 = (30 / 30 / 0.679 + 0.7 * (15 / 30) / 0.317 + 60 / 30 / 1.277 + 100 / 75) / 
 
 
 def frame() -> pl.DataFrame:
-    schema = {c: F.PLAYER_MATCH_SCHEMA[c] for c in ROWS[0]}
+    schema = {c: HISTORY_SCHEMA[c] for c in ROWS[0]}
     # deliberately shuffled: every entry point must sort by time itself
     return pl.DataFrame([ROWS[2], ROWS[3], ROWS[0], ROWS[1]], schema=schema)
 
@@ -164,7 +165,8 @@ def test_player_summary_by_hand() -> None:
     expected_a = {
         "matches_lifetime": 3,
         "kd_lifetime": 60 / 45,
-        "kr_lifetime": 60 / 75,
+        "kpr_lifetime": 60 / 75,
+        "dpr_lifetime": 45 / 75,
         "adr_lifetime": 5000 / 50,  # only matches with damage, in both sums
         "hs_pct_lifetime": 100 * 27 / 60,
         "win_rate_lifetime": 2 / 3,
@@ -177,20 +179,20 @@ def test_player_summary_by_hand() -> None:
         "entry_success_lifetime": 5 / 10,
         "clutch_1v1_win_rate_lifetime": 2 / 3,
         "clutch_1v2_win_rate_lifetime": 1 / 3,
-        "utility_damage_per_round_lifetime": 300 / 50,
+        "utility_dpr_lifetime": 300 / 50,
         "utility_success_rate_lifetime": 8 / 20,
         "flash_success_rate_lifetime": 4 / 10,
-        "enemies_flashed_per_round_lifetime": 10 / 50,
-        "sniper_kill_share_lifetime": 5 / 50,
+        "enemies_flashed_pr_lifetime": 10 / 50,
+        "sniper_share_lifetime": 5 / 50,
         "rating_lifetime": (R1 + R2 + R3) / 3,
         # last 2 matches = m2, m3
         "matches_last2": 2,
         "kd_last2": 40 / 35,
-        "kr_last2": 40 / 55,
+        "kpr_last2": 40 / 55,
         "adr_last2": 3000 / 30,
         "win_rate_last2": 1 / 2,
         "entry_success_last2": 3 / 6,
-        "sniper_kill_share_last2": 0.0,
+        "sniper_share_last2": 0.0,
         "rating_last2": (R2 + R3) / 2,
         "matches_last10": 3,
         "kd_last10": 60 / 45,
@@ -211,8 +213,15 @@ def test_player_summary_by_hand() -> None:
     assert a["last_match_at"] == T3
     # b: zero rounds and zero deaths -> null, never inf/NaN
     assert b["matches_lifetime"] == 1
-    for col in ("kd_lifetime", "kr_lifetime", "adr_lifetime", "hs_pct_lifetime", "rating_lifetime"):
+    for col in (
+        "kd_lifetime",
+        "kpr_lifetime",
+        "adr_lifetime",
+        "hs_pct_lifetime",
+        "rating_lifetime",
+    ):
         assert b[col] is None, col
+    assert b["rating_lifetime"] is None
     assert b["win_rate_lifetime"] == 0.0
     assert b["current_streak"] == -1
     assert b["longest_win_streak"] == 0
@@ -267,29 +276,14 @@ def test_rolling_form_by_hand() -> None:
     assert b["rating"].to_list() == [None] and b["form"].to_list() == [None]
 
 
-def test_level_percentiles() -> None:
-    summary = pl.DataFrame(
-        {
-            "player_id": ["p1", "p2", "p3", "p4"],
-            "kd_lifetime": [1.0, 2.0, None, 3.0],
-            "rating_lifetime": [1.2, 0.9, 1.0, 2.0],
-        }
-    )
-    levels = {"p1": 5, "p2": 5, "p3": 5, "p4": 6}
-    out = F.level_percentiles(summary, "p2", levels)
-    assert out.schema == F.LEVEL_PERCENTILES_SCHEMA
-    got = {r["stat"]: r for r in out.iter_rows(named=True)}
-    assert set(got) == {"kd_lifetime", "rating_lifetime"}
-    # kd among level-5 peers with a value: p1 1.0, p2 2.0 (p3 null, p4 another level)
-    assert got["kd_lifetime"]["percentile"] == 100.0
-    assert got["kd_lifetime"]["peers"] == 2
-    # rating among p1 1.2, p2 0.9, p3 1.0: one of three is <= 0.9
-    assert got["rating_lifetime"]["percentile"] == pytest.approx(100 / 3)
-    assert got["rating_lifetime"]["skill_level"] == 5
-    level_frame = pl.DataFrame({"player_id": list(levels), "skill_level": list(levels.values())})
-    p1 = F.level_percentiles(summary, "p1", level_frame)
-    assert p1.filter(pl.col("stat") == "kd_lifetime")["percentile"][0] == 50.0
-    assert F.level_percentiles(summary, "nobody", levels).is_empty()
+def test_percentile_is_the_share_below_with_half_the_ties() -> None:
+    # peers 1, 2, 2, 3 (the player not among them)
+    assert F.percentile(2.0, [1.0, 2.0, 2.0, 3.0]) == pytest.approx(100 * (1 + 0.5 * 2) / 4)
+    assert F.percentile(0.5, [1.0, 2.0]) == 0.0
+    assert F.percentile(9.0, [1.0, 2.0]) == 100.0
+    # unknown values are no peers; no value or no peers: no percentile
+    assert F.percentile(2.0, [1.0, float("nan"), 3.0]) == 50.0
+    assert F.percentile(None, [1.0]) is None and F.percentile(1.0, []) is None
 
 
 def test_missing_optional_columns_are_null() -> None:

@@ -10,6 +10,8 @@ import polars as pl
 import pytest
 
 from models import features as F
+from models import history
+from models.history import HISTORY_SCHEMA
 from tests.features import pandas_reference as FP
 
 EXT_COUNTS = (
@@ -71,7 +73,7 @@ def random_frame(seed: int, n_rows: int = 600, n_players: int = 40) -> pl.DataFr
     adr = np.round(rng.normal(80, 15, n_rows), 1)
     only_adr = (~ext) & (rng.random(n_rows) < 0.2)
     data["adr"] = [float(a) if o else None for a, o in zip(adr, only_adr, strict=True)]
-    schema = {c: F.PLAYER_MATCH_SCHEMA[c] for c in data}
+    schema = {c: HISTORY_SCHEMA[c] for c in data}
     return pl.DataFrame(data, schema=schema)
 
 
@@ -150,8 +152,8 @@ def test_rolling_form_last_equals_summary_form() -> None:
 def test_demo_league_frame_feeds_features() -> None:
     demo = pytest.importorskip("core.demo_league.sim")
     league = demo.generate_league(n_players=30, n_matches=60, seed=3)
-    frame = F.demo_player_matches(league)
-    assert frame.schema == pl.Schema(F.PLAYER_MATCH_SCHEMA)
+    frame = history.from_league(league)
+    assert frame.schema == pl.Schema(HISTORY_SCHEMA)
     assert frame.height == 600
     got = F.player_summary(frame, windows=(10,))
     want = FP.player_summary(frame.to_pandas(), windows=(10,))

@@ -1,4 +1,4 @@
-"""Shared small demo leagues and a model trained once per session (frames only, no DB)."""
+"""Shared small demo leagues and a model trained once per session (history frames, no DB)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from core.demo_league import League, generate_league
+from models import history
 from models import match_outcome as mo
 
 
@@ -15,13 +16,13 @@ def small_league() -> League:
 
 
 @pytest.fixture(scope="session")
-def frames(small_league: League) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return small_league.match_players_frame(), small_league.matches_frame()
+def league_history(small_league: League) -> pl.DataFrame:
+    return history.from_league(small_league)
 
 
 @pytest.fixture(scope="session")
-def dataset(frames: tuple[pl.DataFrame, pl.DataFrame]) -> pl.DataFrame:
-    return mo.build_dataset(*frames)
+def dataset(league_history: pl.DataFrame) -> pl.DataFrame:
+    return mo.build_dataset(league_history)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ from core.demo_league import League
 from models import improvement as imp
 
 
-def test_plan(frames: tuple[pl.DataFrame, pl.DataFrame], small_league: League) -> None:
+def test_plan(league_history: pl.DataFrame, small_league: League) -> None:
     player = small_league.player_ids[3]
-    plan = imp.improvement_plan(player, *frames)
+    plan = imp.improvement_plan(player, league_history)
     assert 1 <= plan["level"] <= 10
     stats = plan["percentiles"]["stats"]
     assert set(stats) == set(imp.HEADLINE)

@@ -19,8 +19,8 @@ def linear(split: mo.Split) -> lin.LinearOutcomeModel:
 
 
 @pytest.fixture(scope="module")
-def history(frames: tuple[pl.DataFrame, pl.DataFrame]) -> pl.DataFrame:
-    return mo.normalise_frames(*frames)
+def history(league_history: pl.DataFrame) -> pl.DataFrame:
+    return mo.model_frame(league_history)
 
 
 def _by_elo(small_league: League) -> list[str]:

@@ -44,24 +44,24 @@ def test_time_split_never_trains_on_the_future(split: mo.Split, dataset: pl.Data
     assert not set(split.train["match_id"]) & set(split.evaluation["match_id"])
 
 
-def test_features_use_only_earlier_matches(frames: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    mp, matches = frames
-    order = matches.sort("started_at")
-    cut = order["started_at"][order.height // 2]
-    base = mo.build_dataset(mp, matches)
+def test_features_use_only_earlier_matches(league_history: pl.DataFrame) -> None:
+    mp = league_history
+    order = mp.sort("ts")
+    cut = order["ts"][order.height // 2]
+    base = mo.build_dataset(mp)
     # perturb every later match: stats, results and Elo-after change wildly
-    later = pl.col("started_at") >= cut
+    later = pl.col("ts") >= cut
     noisy = mp.with_columns(
         pl.when(later).then(pl.col("kills") * 3 + 7).otherwise(pl.col("kills")).alias("kills"),
         pl.when(later).then(0).otherwise(pl.col("deaths")).alias("deaths"),
-        pl.when(later).then(1 - pl.col("result")).otherwise(pl.col("result")).alias("result"),
+        pl.when(later).then(~pl.col("result")).otherwise(pl.col("result")).alias("result"),
         pl.when(later).then(pl.col("damage") * 2).otherwise(pl.col("damage")).alias("damage"),
         pl.when(later)
         .then(pl.col("sniper_kills") + 9)
         .otherwise(pl.col("sniper_kills"))
         .alias("sniper_kills"),
     )
-    changed = mo.build_dataset(noisy, matches)
+    changed = mo.build_dataset(noisy)
     cols = ["match_id", *mo.FEATURES]
     before = base.filter(pl.col("ts") < cut).select(cols)
     after = changed.filter(pl.col("ts") < cut).select(cols)
@@ -73,14 +73,14 @@ def test_features_use_only_earlier_matches(frames: tuple[pl.DataFrame, pl.DataFr
     assert not late_base.equals(late_changed)
 
 
-def test_row_features_ignore_own_match(frames: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    mp, matches = frames
-    last = matches.sort("started_at")["match_id"][-1]
+def test_row_features_ignore_own_match(league_history: pl.DataFrame) -> None:
+    mp = league_history
+    last = mp.sort("ts", "match_id")["match_id"][-1]
     noisy = mp.with_columns(
         pl.when(pl.col("match_id") == last).then(99).otherwise(pl.col("kills")).alias("kills")
     )
-    a = mo.build_dataset(mp, matches).filter(pl.col("match_id") == last)
-    b = mo.build_dataset(noisy, matches).filter(pl.col("match_id") == last)
+    a = mo.build_dataset(mp).filter(pl.col("match_id") == last)
+    b = mo.build_dataset(noisy).filter(pl.col("match_id") == last)
     assert a.select(mo.FEATURES).equals(b.select(mo.FEATURES))
 
 
@@ -129,20 +129,19 @@ def test_metrics_on_known_values() -> None:
 
 def test_predict_and_veto(
     model: mo.MatchOutcomeModel,
-    frames: tuple[pl.DataFrame, pl.DataFrame],
+    league_history: pl.DataFrame,
     small_league: League,
 ) -> None:
-    mp, matches = frames
     ids = small_league.player_ids
     a, b = ids[:5], ids[5:10]
-    pred = mo.predict(model, a, b, "de_mirage", mp, matches)
-    back = mo.predict(model, b, a, "de_mirage", mp, matches)
+    pred = mo.predict(model, a, b, "de_mirage", league_history)
+    back = mo.predict(model, b, a, "de_mirage", league_history)
     assert 0 < pred.probability < 1
     assert pred.probability + back.probability == pytest.approx(1.0, abs=1e-9)
     assert pred.sentences and "largest factor" in pred.sentences[0]
     assert pred.factors[0]["effect_pct"] * back.factors[0]["effect_pct"] <= 0
     # latest state: the Elo used is each player's Elo after their last match
-    history = mo.normalise_frames(mp, matches)
+    history = mo.model_frame(league_history)
     row = mo.lineup_features(a, b, "de_mirage", history)
     last_elo = (
         history.filter(pl.col("player_id").is_in(a))
@@ -152,7 +151,7 @@ def test_predict_and_veto(
         .mean()
     )
     assert row["elo_a"][0] == pytest.approx(last_elo)
-    advice = mo.veto_advice(model, a, b, mp, matches)
+    advice = mo.veto_advice(model, a, b, league_history)
     probs = advice["probabilities"]
     assert set(probs) == set(MAP_POOL)
     assert advice["pick"] == max(probs, key=probs.__getitem__)
@@ -160,21 +159,12 @@ def test_predict_and_veto(
     assert len(advice["bans"]) == 2 and advice["pick"] not in advice["bans"]
 
 
-def test_database_shape_frames_work(frames: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    """The DB shape (string factions, bool results, datetimes, only elo_after) is accepted."""
-    mp, matches = frames
-    db_mp = mp.drop("elo_before", "started_at", "rounds").with_columns(
-        pl.format("faction{}", pl.col("faction")).alias("faction"),
-        pl.col("result").cast(pl.Boolean),
-    )
-    db_matches = matches.select(
-        "match_id",
-        pl.from_epoch("started_at", time_unit="s").dt.replace_time_zone("UTC").alias("started_at"),
-        "map",
-        "rounds",
-    )
-    ds = mo.build_dataset(db_mp, db_matches)
-    ref = mo.build_dataset(mp, matches)
+def test_database_shape_frames_work(league_history: pl.DataFrame) -> None:
+    """The database's history knows only the Elo after each match: the Elo before is derived
+    from the player's previous one, and the dataset is otherwise the league's."""
+    db_shape = league_history.with_columns(pl.lit(None, dtype=pl.Int64).alias("elo_before"))
+    ds = mo.build_dataset(db_shape)
+    ref = mo.build_dataset(league_history)
     assert ds.height == ref.height
     assert ds["y"].to_list() == ref["y"].to_list()
     # elo_before derived from the previous elo_after equals the simulator's elo_before

@@ -8,8 +8,8 @@ from core.demo_league import League
 from models import playstyle as ps
 
 
-def test_names_identical_across_retrains(frames: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    rates = ps.player_rates(*frames)
+def test_names_identical_across_retrains(league_history: pl.DataFrame) -> None:
+    rates = ps.player_rates(league_history)
     first = ps.fit(rates)
     second = ps.fit(rates.sample(fraction=1.0, shuffle=True, seed=3))
     assert first.names == second.names
@@ -20,10 +20,8 @@ def test_names_identical_across_retrains(frames: tuple[pl.DataFrame, pl.DataFram
     assert sorted(first.names) == sorted(["AWPer", "Entry", "Support", "Anchor"])
 
 
-def test_clusters_recover_hidden_roles(
-    frames: tuple[pl.DataFrame, pl.DataFrame], small_league: League
-) -> None:
-    model = ps.fit_from_frames(*frames)
+def test_clusters_recover_hidden_roles(league_history: pl.DataFrame, small_league: League) -> None:
+    model = ps.fit_from_history(league_history)
     players = small_league.players_frame()
     truth = dict(zip(players["player_id"], players["role"], strict=True))
     awpers = [p for p in model.player_ids if model.role_of(p) == "AWPer"]
@@ -31,8 +29,8 @@ def test_clusters_recover_hidden_roles(
     assert sum(truth[p] == "awp" for p in awpers) / len(awpers) > 0.8
 
 
-def test_players_like_and_json(frames: tuple[pl.DataFrame, pl.DataFrame]) -> None:
-    model = ps.fit_from_frames(*frames)
+def test_players_like_and_json(league_history: pl.DataFrame) -> None:
+    model = ps.fit_from_history(league_history)
     me = model.player_ids[0]
     like = model.players_like(me, k=5)
     assert len(like) == 5 and me not in [p for p, _ in like]

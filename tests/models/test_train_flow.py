@@ -14,8 +14,8 @@ from core.db.schema import ModelVersion
 from core.resources import Resources
 from core.settings import get_settings
 from core.sources import run_ingest
+from models import history, registry
 from models import match_outcome as mo
-from models import registry
 from pipelines.ingest import demo_nicknames, ingest_nicknames
 from pipelines.train import demo_oracle, format_report, run_training, train_models
 
@@ -60,7 +60,7 @@ def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
         assert champ is not None and champ.train_start is not None
         model = mo.load_model(champ.artifact)
         stored = champ.metrics
-        frames = mo.load_training_frames(s)
+        frame = history.load(s)
     # the champion is the symmetric logistic model; XGBoost stays in the report as a baseline
     assert isinstance(model, mo.LinearOutcomeModel)
     assert set(stored["contenders"]) >= {"model", "xgboost", "elo", "oracle"}
@@ -70,9 +70,8 @@ def test_flow_then_cli_function(prefect_harness: None, ingested: str) -> None:
     bins = stored["reliability"]
     assert sum(b["n"] for b in bins) == stored["n"]
     engine.dispose()
-    mp, matches = frames
-    ids = mp["player_id"].unique().sort().to_list()
-    pred = mo.predict(model, ids[:5], ids[5:10], "de_nuke", mp, matches)
+    ids = frame["player_id"].unique().sort().to_list()
+    pred = mo.predict(model, ids[:5], ids[5:10], "de_nuke", frame)
     assert 0 < pred.probability < 1
 
 

@@ -1,4 +1,5 @@
-"""load_player_matches / load_elo_history against a real database (SQLite and PostgreSQL)."""
+"""The one match history (models.history) loaded from a real database (SQLite and PostgreSQL),
+and the dashboards' stats computed from it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.schema import EloHistory, Match, MatchPlayer, Player
 from models import features as F
+from models import history
 
 T0 = datetime(2025, 3, 1, 18, 30, tzinfo=UTC)
 
@@ -73,26 +75,29 @@ def seed(session: Session) -> None:
     )  # fmt: skip
 
 
-def test_load_player_matches(sessions: sessionmaker[Session]) -> None:
+def test_history_from_the_database(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         seed(session)
     with sessions() as session:
-        frame = F.load_player_matches(session, ["p1", "p2", "p1"])
-        elo = F.load_elo_history(session, ["p1", "p2"])
-        watermark = F.data_watermark(session, "p1")
-        assert F.data_watermark(session, "nobody") is None
-        assert F.load_player_matches(session, []).schema == pl.Schema(F.PLAYER_MATCH_SCHEMA)
-        summary = F.player_summary_for_player(session, "p1")
-        maps = F.map_stats_for_player(session, "p1")
-        rolling = F.rolling_form_for_player(session, "p1")
+        frame = history.load(session, ["p1", "p2", "p1"])
+        lobby = history.load(session, matches=["m1"])
+        everything = history.load(session)
+        elo = history.load_elo(session, ["p1", "p2"])
+        watermark = history.data_watermark(session, "p1")
+        assert history.data_watermark(session, "nobody") is None
+        assert history.load(session, []).schema == pl.Schema(history.HISTORY_SCHEMA)
 
-    assert frame.schema == pl.Schema(F.PLAYER_MATCH_SCHEMA)
+    assert frame.schema == pl.Schema(history.HISTORY_SCHEMA)
+    assert lobby.schema == everything.schema == frame.schema
     assert frame.select("player_id", "match_id").rows() == [
         ("p1", "m3"),
         ("p1", "m1"),
         ("p1", "m2"),
         ("p2", "m1"),
     ]
+    # by match: every player of it; no filter: every row
+    assert sorted(lobby["player_id"]) == ["p1", "p2"]
+    assert everything.height == 5
     assert frame["finished_at"].to_list() == [
         T0 - timedelta(days=1),
         T0,
@@ -100,6 +105,10 @@ def test_load_player_matches(sessions: sessionmaker[Session]) -> None:
         T0,
     ]
     assert frame["finished_at"].dtype == pl.Datetime("us", "UTC")
+    assert frame["ts"].to_list() == [int(t.timestamp()) for t in frame["finished_at"]]
+    assert frame["team"].to_list() == [1, 1, 1, 2]
+    assert frame["elo_after"].to_list() == [1500, 1520, 1505, None]
+    assert frame["extended"].to_list() == [False, True, False, False]
     m2 = frame.row(2, named=True)
     assert m2["map"] == "de_nuke"  # from matches
     assert m2["rounds"] == 20
@@ -110,12 +119,16 @@ def test_load_player_matches(sessions: sessionmaker[Session]) -> None:
     assert (m1["damage"], m1["adr"], m1["entry_count"], m1["sniper_kills"]) == (2500, 100.0, 5, 4)
     assert (m1["faction1_score"], m1["faction2_score"]) == (13, 12)
 
-    assert elo.schema == pl.Schema(F.ELO_HISTORY_SCHEMA)
+    assert elo.schema == pl.Schema(history.ELO_SCHEMA)
     assert elo["elo"].to_list() == [1500, 1520, 1505]
     assert elo["estimated"].to_list() == [False, False, True]
     assert elo["recorded_at"][0] == T0 - timedelta(days=1)
 
     assert watermark == T0 + timedelta(days=1)
+    mine = frame.filter(pl.col("player_id") == "p1")
+    summary = F.player_summary(mine, elo_history=elo.filter(pl.col("player_id") == "p1"))
+    maps = F.map_stats(mine)
+    rolling = F.rolling_form(mine)
     row = summary.row(0, named=True)
     assert row["matches_lifetime"] == 3
     assert row["kd_lifetime"] == pytest.approx(48 / 35)

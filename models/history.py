@@ -1,0 +1,334 @@
+"""The one match history every analysis reads: one row per player per match.
+
+Everything in models/ (dashboards, the match-outcome features, playstyle, the improvement plan,
+scouting) starts from this frame, so the same player gets the same numbers everywhere. The
+frame comes from the database (:func:`load`) or from the demo league (:func:`from_league`) in
+the same schema, :data:`HISTORY_SCHEMA`:
+
+* ``player_id``, ``match_id``, ``nickname``, ``team_name`` (str);
+* ``started_at``, ``finished_at`` (Datetime[us, UTC]; ``finished_at`` is the player row's, else
+  the match's) and ``ts`` (Int64, epoch seconds of the match start, else of its end): the time
+  order every window and every "before this match" uses;
+* ``map``, ``score`` (str), ``rounds``, ``faction1_score``, ``faction2_score`` (Int32),
+  ``winner_faction``, ``faction`` (``"faction1"``/``"faction2"``) and ``team`` (Int8, 1/2);
+* ``result`` (Boolean, the player's team won), ``premade`` (Boolean, nullable: the player's team
+  was one party, as the API exposes it);
+* ``elo_before`` (Int64, nullable: only a source that knows it fills it) and ``elo_after``
+  (Int64, nullable: the Elo history point recorded for the match);
+* ``extended`` (Boolean): the match has FACEIT's extended stats (recorded since August 2024);
+* the basic stats (Int32 counts, Float64 ``headshots_pct``, ``kd_ratio``, ``kr_ratio``) and the
+  extended stats (nullable Int32 counts, nullable Float64 rates). **A stat FACEIT did not record
+  is null, never 0**: models/features.py leaves such a match out of that stat's numerator and
+  denominator alike.
+
+Sorted by ``player_id``, ``ts``, ``match_id``. SQL of match histories lives here only (the
+model registry keeps its own tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+UTC_DATETIME = pl.Datetime("us", "UTC")
+
+BASE_COUNTS = (
+    "kills",
+    "deaths",
+    "assists",
+    "headshots",
+    "mvps",
+    "double_kills",
+    "triple_kills",
+    "quadro_kills",
+    "penta_kills",
+)
+EXTENDED_COUNTS = (
+    "damage",
+    "first_kills",
+    "entry_count",
+    "entry_wins",
+    "one_v_one_count",
+    "one_v_one_wins",
+    "one_v_two_count",
+    "one_v_two_wins",
+    "clutch_kills",
+    "utility_count",
+    "utility_successes",
+    "utility_damage",
+    "utility_enemies",
+    "flash_count",
+    "flash_successes",
+    "enemies_flashed",
+    "sniper_kills",
+    "pistol_kills",
+    "knife_kills",
+    "zeus_kills",
+)
+BASE_RATES = ("headshots_pct", "kd_ratio", "kr_ratio")
+EXTENDED_RATES = (
+    "adr",
+    "match_entry_rate",
+    "match_entry_success_rate",
+    "match_1v1_win_rate",
+    "match_1v2_win_rate",
+    "utility_usage_per_round",
+    "utility_success_rate",
+    "utility_damage_per_round",
+    "utility_damage_success_rate",
+    "flash_success_rate",
+    "flashes_per_round",
+    "enemies_flashed_per_round",
+    "sniper_kill_rate_per_match",
+    "sniper_kill_rate_per_round",
+)
+
+HISTORY_SCHEMA: dict[str, pl.DataType] = {
+    "player_id": pl.String(),
+    "match_id": pl.String(),
+    "started_at": UTC_DATETIME,
+    "finished_at": UTC_DATETIME,
+    "ts": pl.Int64(),
+    "map": pl.String(),
+    "rounds": pl.Int32(),
+    "score": pl.String(),
+    "faction1_score": pl.Int32(),
+    "faction2_score": pl.Int32(),
+    "winner_faction": pl.String(),
+    "faction": pl.String(),
+    "team": pl.Int8(),
+    "team_name": pl.String(),
+    "nickname": pl.String(),
+    "result": pl.Boolean(),
+    "premade": pl.Boolean(),
+    "elo_before": pl.Int64(),
+    "elo_after": pl.Int64(),
+    "extended": pl.Boolean(),
+    **{c: pl.Int32() for c in BASE_COUNTS},
+    **{c: pl.Float64() for c in BASE_RATES},
+    **{c: pl.Int32() for c in EXTENDED_COUNTS},
+    **{c: pl.Float64() for c in EXTENDED_RATES},
+}
+
+ELO_SCHEMA: dict[str, pl.DataType] = {
+    "player_id": pl.String(),
+    "match_id": pl.String(),
+    "elo": pl.Int32(),
+    "recorded_at": UTC_DATETIME,
+    "estimated": pl.Boolean(),
+}
+"""Columns and dtypes of :func:`load_elo` (one point per recorded Elo)."""
+
+_ORDER = ("player_id", "ts", "match_id")
+
+
+def empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=HISTORY_SCHEMA)
+
+
+# ---- from the database ---------------------------------------------------------------------
+
+
+def load(
+    session: Session,
+    players: Sequence[str] | None = None,
+    *,
+    matches: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """The stored history: every row of ``players`` (ids), or every row of ``matches`` (all
+    ten players of each), or everything when neither is given. Column-wise on PostgreSQL
+    (core.db.columnar), so a whole league loads without a Python object per row."""
+    from sqlalchemy import select
+
+    from core.db.columnar import read_frame, schema_of
+    from core.db.schema import EloHistory, Match, MatchPlayer
+
+    mp = MatchPlayer.__table__.c
+    m = Match.__table__.c
+    player_cols = [c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")]
+    columns: list[Any] = [
+        *player_cols,
+        mp.map.label("player_map"),
+        mp.finished_at.label("player_finished_at"),
+        m.started_at,
+        m.finished_at,
+        m.map,
+        m.rounds,
+        m.score,
+        m.faction1_score,
+        m.faction2_score,
+        m.winner_faction,
+    ]
+    query = select(*columns).select_from(
+        MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id)
+    )
+    e = EloHistory.__table__.c
+    elo_query = select(e.player_id, e.match_id, e.elo.label("elo_after")).where(
+        e.match_id.is_not(None)
+    )
+    if players is not None:
+        ids = list(dict.fromkeys(players))
+        if not ids:
+            return empty()
+        query = query.where(mp.player_id.in_(ids))
+        elo_query = elo_query.where(e.player_id.in_(ids))
+    if matches is not None:
+        match_ids = list(dict.fromkeys(matches))
+        if not match_ids:
+            return empty()
+        query = query.where(mp.match_id.in_(match_ids))
+        elo_query = elo_query.where(e.match_id.in_(match_ids))
+    rows = read_frame(session, query, schema_of(columns))
+    elo = read_frame(
+        session,
+        elo_query,
+        {"player_id": pl.String(), "match_id": pl.String(), "elo_after": pl.Int64()},
+    ).unique(["player_id", "match_id"], keep="last")
+    rows = rows.join(elo, on=["player_id", "match_id"], how="left")
+    return _finish(
+        rows.with_columns(
+            pl.coalesce("player_finished_at", "finished_at").alias("finished_at"),
+            pl.coalesce("player_map", "map").alias("map"),
+            pl.col("entry_count").is_not_null().alias("extended"),
+            pl.lit(None, dtype=pl.Int64).alias("elo_before"),
+        )
+    )
+
+
+def load_elo(session: Session, players: Sequence[str]) -> pl.DataFrame:
+    """Elo history points of ``players``, oldest first per player (:data:`ELO_SCHEMA`)."""
+    from sqlalchemy import select
+
+    from core.db.columnar import read_frame
+    from core.db.schema import EloHistory
+
+    ids = list(dict.fromkeys(players))
+    if not ids:
+        return pl.DataFrame(schema=ELO_SCHEMA)
+    e = EloHistory.__table__.c
+    query = (
+        select(e.player_id, e.match_id, e.elo, e.recorded_at, e.estimated)
+        .where(e.player_id.in_(ids))
+        .order_by(e.player_id, e.recorded_at, e.id)
+    )
+    frame = read_frame(session, query, {**ELO_SCHEMA, "elo": pl.Int64()})
+    return frame.with_columns(pl.col("elo").cast(pl.Int32)).sort(
+        "player_id", "recorded_at", maintain_order=True
+    )
+
+
+def data_watermark(session: Session, player_id: str) -> datetime | None:
+    """The newest ``finished_at`` among the player's stored matches (a cache-key watermark)."""
+    from sqlalchemy import func, select
+
+    from core.db.schema import Match, MatchPlayer
+
+    mp = MatchPlayer.__table__.c
+    m = Match.__table__.c
+    query = (
+        select(func.max(func.coalesce(mp.finished_at, m.finished_at)), func.count())
+        .select_from(MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id))
+        .where(mp.player_id == player_id)
+    )
+    newest, count = session.execute(query).one()
+    return None if newest is None or not count else to_utc(newest)
+
+
+def to_utc(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+# ---- from the demo league ------------------------------------------------------------------
+
+_LEAGUE_RENAMES = {
+    "clutch_1v1_count": "one_v_one_count",
+    "clutch_1v1_wins": "one_v_one_wins",
+    "clutch_1v2_count": "one_v_two_count",
+    "clutch_1v2_wins": "one_v_two_wins",
+}
+
+
+def from_league(league: Any) -> pl.DataFrame:
+    """The history of a ``core.demo_league`` League, as the database would hold it after an
+    ingest (extended stats null on the league's legacy matches), plus the true ``elo_before``
+    the league knows."""
+    mp = league.match_players_frame()
+    mp = mp.rename({k: v for k, v in _LEAGUE_RENAMES.items() if k in mp.columns})
+    matches = league.matches_frame().select(
+        "match_id",
+        "map",
+        "started_at",
+        pl.col("finished_at").alias("match_finished_at"),
+        "winner",
+        "score1",
+        "score2",
+        "extended_stats",
+        *(c for c in ("rounds",) if "rounds" not in mp.columns),
+    )
+    frame = mp.drop([c for c in ("started_at", "finished_at") if c in mp.columns]).join(
+        matches, on="match_id", how="left"
+    )
+
+    def stamp(column: str) -> pl.Expr:
+        return pl.from_epoch(column, time_unit="s").dt.replace_time_zone("UTC")
+
+    extended = pl.col("extended_stats").fill_null(True)
+    kills = pl.col("kills").cast(pl.Float64)
+    frame = frame.with_columns(
+        stamp("started_at").alias("started_at"),
+        stamp("match_finished_at").alias("finished_at"),
+        pl.format("faction{}", pl.col("faction")).alias("faction"),
+        pl.col("result").cast(pl.Boolean),
+        pl.col("winner").alias("winner_faction"),
+        pl.col("score1").alias("faction1_score"),
+        pl.col("score2").alias("faction2_score"),
+        pl.format("{} / {}", "score1", "score2").alias("score"),
+        extended.alias("extended"),
+        *(
+            pl.when(extended).then(pl.col(c)).alias(c)
+            for c in EXTENDED_COUNTS
+            if c in frame.columns
+        ),
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("rounds") > 0)
+        .then(pl.col("damage") / pl.col("rounds"))
+        .round(1)
+        .alias("adr"),
+        pl.when(kills > 0)
+        .then(100.0 * pl.col("headshots") / kills)
+        .otherwise(0.0)
+        .round(0)
+        .alias("headshots_pct"),
+        (kills / pl.col("deaths").clip(lower_bound=1)).round(2).alias("kd_ratio"),
+        pl.when(pl.col("rounds") > 0).then(kills / pl.col("rounds")).round(2).alias("kr_ratio"),
+    )
+    return _finish(frame)
+
+
+# ---- shared finishing ----------------------------------------------------------------------
+
+
+def _finish(frame: pl.DataFrame) -> pl.DataFrame:
+    """Derived columns computed once (``ts``, ``team``), every column of the schema in its
+    dtype (absent ones null), sorted."""
+    start = pl.coalesce("started_at", "finished_at")
+    frame = frame.with_columns(
+        start.dt.epoch("s").alias("ts"),
+        pl.col("faction").str.extract(r"(\d+)").cast(pl.Int8).alias("team"),
+    )
+    cols = [
+        pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in HISTORY_SCHEMA.items()
+    ]
+    return frame.select(cols).sort(_ORDER)
