@@ -111,7 +111,9 @@ def metric(page: Any, label: str | re.Pattern[str]) -> str:
 
 
 def table(frame: Any) -> list[dict[str, str]]:
-    """The rows of an ``st.dataframe`` as the grid shows them (its accessible table)."""
+    """The rows of an ``st.dataframe`` as the grid shows them (its accessible table). Waits
+    for the grid: the dataframe's frame is on the page before its grid is drawn in it."""
+    frame.locator('[role="grid"]').first.wait_for(state="attached")  # hidden: it is for AT
     rows: list[dict[str, str]] = frame.evaluate(
         """e => {
           const grid = e.querySelector('[role="grid"]');
