@@ -220,7 +220,7 @@ def follow_buttons(players: list[dict[str, str]], key: str) -> None:
             st.caption("Log in to follow players and hear about their matches.")
         return
     if notice := st.session_state.pop(_FOLLOW_NOTICE, None):
-        st.toast(plain(notice), icon="⭐")
+        st.toast(plain(notice), icon=":material/star:")
     with get_resources().sessions() as session:
         followed = set(notify.followed(session, user.id))
     with st.container(horizontal=True):

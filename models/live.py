@@ -328,11 +328,18 @@ def match_room(resources: Resources, match_id: str) -> dict[str, Any] | None:
     }
 
 
-def current_matches(resources: Resources, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest live matches (any state), for the match room's picker."""
+def _everyone(row: LiveMatch) -> set[str]:
+    return {p for ids in lineup_ids(row).values() for p in ids}
+
+
+def current_matches(
+    resources: Resources, limit: int = 20, followed: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """The newest live matches (any state), for the match room's picker: those with one of
+    ``followed`` in a lineup first (``followed`` True), newest first within each group."""
     with resources.sessions() as session:
         rows = live.recent_live_matches(session, limit)
-    return [
+    matches = [
         {
             "match_id": r.match_id,
             "status": r.status,
@@ -341,6 +348,8 @@ def current_matches(resources: Resources, limit: int = 20) -> list[dict[str, Any
                 f: [p.get("nickname") or p["player_id"] for p in t.get("players", [])]
                 for f, t in (r.teams or {}).items()
             },
+            "followed": bool(followed and followed & _everyone(r)),
         }
         for r in rows
     ]
+    return sorted(matches, key=lambda m: not m["followed"])

@@ -395,7 +395,7 @@ def run(
         if resources.settings.uses_demo_league and resources.settings.demo_live:
             from pipelines.live import start_demo_live
 
-            live_stops = start_demo_live(resources)
+            live_stops = start_demo_live(resources, trainer)
             console.print(
                 "The demo league plays live: a new match every "
                 f"{resources.settings.demo_live_every_seconds:g} s (the Match room page)."

@@ -14,7 +14,6 @@ import asyncio
 import logging
 import threading
 import time
-from datetime import UTC, datetime
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -150,9 +149,12 @@ def followed_players(resources: Resources) -> list[str]:
         return notify.recently_followed(session)
 
 
-def start_demo_live(resources: Resources) -> list[threading.Event]:
+def start_demo_live(
+    resources: Resources, training: threading.Thread | None = None
+) -> list[threading.Event]:
     """The embedded demo league plays live: its clock (events queued locally) and a live worker,
-    each in a daemon thread; set the returned events to stop them."""
+    each in a daemon thread; set the returned events to stop them. While ``training`` runs
+    (the first start's models) no match is scheduled: it would have no prediction."""
     from core.demo_league.live import LiveClock, live_games
     from core.sources import demo_league
 
@@ -162,8 +164,8 @@ def start_demo_live(resources: Resources) -> list[threading.Event]:
         local_delivery(resources),
         every=settings.demo_live_every_seconds,
         stage_seconds=settings.demo_live_stage_seconds,
-        first_at=datetime.now(UTC),  # the first match after one interval: the models train first
         favourites=lambda: followed_players(resources),
+        ready=lambda: training is None or not training.is_alive(),
     )
     _clock_thread, clock_stop = clock.start()
     _worker_thread, worker_stop = start_worker(resources)

@@ -7,10 +7,11 @@ from typing import Any
 
 import streamlit as st
 
-from app import present
+from app import auth, present
 from app.notifications import follow_buttons
 from app.resources import get_resources
 from app.widgets import level_badge, plain, text_input
+from core import notify
 from models.live import current_matches, match_room
 
 STATES = ("created", "configuring", "ready", "finished")
@@ -37,10 +38,15 @@ st.caption(
 def lineup_label(match: dict[str, Any]) -> str:
     teams = match["lineups"]
     sides = [", ".join(teams.get(f, [])[:5]) or "?" for f in ("faction1", "faction2")]
-    return f"{STATE_LABELS.get(match['status'], match['status'])} · {sides[0]}  vs  {sides[1]}"
+    star = "★ " if match["followed"] else ""  # a text star: every font has it, not every emoji
+    state = STATE_LABELS.get(match["status"], match["status"])
+    return f"{star}{state} · {sides[0]}  vs  {sides[1]}"
 
 
-recent = current_matches(resources)
+viewer = auth.current_user()
+with resources.sessions() as session:
+    following = set(notify.followed(session, viewer.id)) if viewer is not None else set()
+recent = current_matches(resources, followed=following)
 wanted = st.query_params.get("match")
 options = [m["match_id"] for m in recent]
 if wanted and wanted not in options:
@@ -58,6 +64,18 @@ with pick:
 with paste:
     pasted = text_input("or paste a match id", placeholder="1-6e9986d0-fca9-4840-...")
 match_id = (pasted or "").strip() or chosen
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def offer_new_matches(known: frozenset[tuple[str, str]]) -> None:
+    """Rerun the page when a match arrives or moves on, so the picker offers it (a followed
+    player's match first) and its labels say the stage the room shows, without a reload."""
+    now = current_matches(resources, followed=following)
+    if {(m["match_id"], m["status"]) for m in now} != known:
+        st.rerun()
+
+
+offer_new_matches(frozenset((m["match_id"], m["status"]) for m in recent))
 if not match_id:
     st.info("No live match yet: they appear here as soon as FACEIT announces them.")
     st.stop()

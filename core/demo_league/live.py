@@ -232,13 +232,16 @@ class LiveClock:
         players: list[str] | None = None,
         first_at: datetime | None = None,
         favourites: Callable[[], list[str]] | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
         """``first_at``: no game is scheduled before ``first_at + every`` (default: the first
         tick schedules one). ``seed``: the same seed plays the same games (default: fresh ones
         on every start, so a restarted clock never reuses a match id). ``favourites``: asked
         on every tick for the players users follow; one who has had no game since they were
         first seen there gets one at once (a free slot allowed), without waiting for
-        ``every``, so a newcomer who follows a player sees them play within a stage or two."""
+        ``every``, so a newcomer who follows a player sees them play within a stage or two.
+        ``ready``: no game is scheduled while it answers False (the models are training);
+        the games already live play on."""
         self.games = games
         self.deliver = deliver
         self.every = every
@@ -253,6 +256,7 @@ class LiveClock:
         self._last_scheduled: datetime | None = first_at
         self._hold_until: datetime | None = first_at
         self.favourites = favourites
+        self.ready = ready
         self._served: set[int] = set()
         """Favourite players (league indices) who had a game since they became favourites."""
         self._pending: list[dict[str, Any]] = []
@@ -317,15 +321,19 @@ class LiveClock:
         newly followed player), and return the webhook events of every stage reached (oldest
         first)."""
         live = [g for g in self.games.all() if not g.finished]
-        held = self._hold_until is not None and (
-            (now - self._hold_until).total_seconds() < self.every
-        )
+        held = (
+            self._hold_until is not None and ((now - self._hold_until).total_seconds() < self.every)
+        ) or (self.ready is not None and not self.ready())
         owed = self._owed({p for g in live for p in g.players})
         if len(live) < self.concurrent and owed is not None and not held:
             self.schedule(now, anchor=owed)
-        elif len(live) < self.concurrent and (
-            self._last_scheduled is None
-            or (now - self._last_scheduled).total_seconds() >= self.every
+        elif (
+            len(live) < self.concurrent
+            and not held
+            and (
+                self._last_scheduled is None
+                or (now - self._last_scheduled).total_seconds() >= self.every
+            )
         ):
             self.schedule(now)
         events = []

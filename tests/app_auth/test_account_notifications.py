@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core import notify
@@ -125,3 +126,36 @@ def test_a_visitor_is_asked_to_log_in_to_follow(seeded: dict[str, Any]) -> None:
     assert not [b for b in at.button if b.label.startswith("Follow")]
     links = [link.proto.label for link in at.get("page_link")]
     assert "Log in to follow players and hear about their matches" in links
+
+
+def test_the_match_room_offers_a_followed_players_match_first(
+    users: dict[str, User], sessions: Any, seeded: dict[str, Any]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.db.schema import LiveMatch
+    from tests.app.test_match_room import add_live_match
+
+    theirs = add_live_match("configuring")  # the first ten demo players
+    with sessions() as session:
+        (fan_of,) = session.scalars(
+            select(LiveMatch.teams).where(LiveMatch.match_id == theirs)
+        ).all()
+        followed_id = fan_of["faction1"]["players"][0]["player_id"]
+        session.add(
+            LiveMatch(
+                match_id="1-newer-stranger-match",
+                status="created",
+                teams={"faction1": {"name": "team_strangers", "players": []}},
+                updated_at=datetime.now(UTC) + timedelta(minutes=1),
+            )
+        )
+        session.commit()
+        notify.follow(session, users["free"].id, followed_id)
+    at = logged_in("freddy")
+    at.switch_page("views/match_room.py").run()
+    assert not at.exception, at.exception
+    picker = at.selectbox[0]
+    assert picker.value == theirs  # followed first, although the other match is newer
+    labels = picker.options  # as shown: formatted
+    assert labels[0].startswith("★ Map veto · ") and not labels[1].startswith("★")

@@ -137,3 +137,31 @@ def test_the_clock_plays_on_when_the_followed_players_cannot_be_read(league: Lea
     assert [e["event"] for e in clock.due(start)] == ["match_object_created"]
     clock.due(start + timedelta(seconds=60))
     assert len(games.all()) == 2
+
+
+def test_no_match_is_scheduled_while_the_models_train(league: League) -> None:
+    """`faceit-ai run` trains on the first start: a match scheduled then would get no
+    prediction, so the clock waits for the training (a followed player's match too)."""
+
+    async def accept(event: dict[str, Any]) -> bool:
+        return True
+
+    trained = False
+    games = LiveGames(league)
+    clock = LiveClock(
+        games,
+        accept,
+        every=60,
+        stage_seconds=10,
+        seed=6,
+        favourites=lambda: [league.player_ids[0]],
+        ready=lambda: trained,
+    )
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for seconds in (0, 60, 120):
+        assert clock.due(start + timedelta(seconds=seconds)) == []
+    trained = True
+    (created,) = clock.due(start + timedelta(seconds=121))
+    (game,) = games.all()
+    assert created["event"] == "match_object_created"
+    assert league.player_index[league.player_ids[0]] in game.players
