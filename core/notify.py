@@ -136,26 +136,28 @@ def add_channel(
 
 
 def inbox_channel(session: Session, user_id: int) -> int:
-    """The id of the user's in-app inbox channel, created (flushed, in the caller's
-    transaction) when they have none. A muted inbox stays muted."""
-    found = session.scalar(
-        select(NotificationChannel.id)
-        .where(NotificationChannel.user_id == user_id, NotificationChannel.kind == INBOX)
-        .order_by(NotificationChannel.id)
-        .limit(1)
-    )
+    """The id of the user's in-app inbox channel, created in the caller's transaction when
+    they have none (INSERT ... ON CONFLICT DO NOTHING on the one-inbox-per-user index: two
+    follows at once make one). A muted inbox stays muted."""
+    mine = (NotificationChannel.user_id == user_id, NotificationChannel.kind == INBOX)
+    found = session.scalar(select(NotificationChannel.id).where(*mine))
     if found is not None:
         return int(found)
-    row = NotificationChannel(
-        user_id=user_id,
-        kind=INBOX,
-        secret=b"",  # nothing secret to keep: the inbox is this database
-        hint=INBOX_HINT,
-        topics={t: True for t in NOTIFY_TOPICS},
+    session.execute(
+        insert_for(session, NotificationChannel.__table__)  # type: ignore[arg-type]
+        .values(
+            user_id=user_id,
+            kind=INBOX,
+            secret=b"",  # nothing secret to keep: the inbox is this database
+            hint=INBOX_HINT,
+            topics={t: True for t in NOTIFY_TOPICS},
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["user_id"], index_where=NotificationChannel.kind == INBOX
+        )
     )
-    session.add(row)
-    session.flush()
-    return row.id
+    return int(session.scalars(select(NotificationChannel.id).where(*mine)).one())
 
 
 def set_muted(session: Session, user_id: int, channel_id: int, muted: bool) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -416,6 +417,15 @@ class NotificationChannel(Base):
     settings); ``hint`` is the masked form shown back."""
 
     __tablename__ = "notification_channels"
+    __table_args__ = (
+        Index(
+            "uq_notification_channels_inbox",
+            "user_id",
+            unique=True,
+            sqlite_where=text("kind = 'inbox'"),
+            postgresql_where=text("kind = 'inbox'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -303,3 +303,33 @@ def test_a_muted_inbox_receives_nothing_until_unmuted(
     assert notify.send_due(sessions, settings) == 1
     with sessions() as session:
         assert [m.title for m in notify.inbox(session, user_id)] == ["Result result:m3"]
+
+
+def test_concurrent_follows_make_one_inbox(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tabs follow two players at the same moment (PostgreSQL): one inbox, so each
+    message reaches the user once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    sessions = make_session_factory(pg_engine)
+    with sessions() as session:
+        user_id = auth.register_user(
+            session, "twotabs", "tabs@example.com", "Quiet-Harbour-4821"
+        ).id
+    players = [f"p{i}" for i in range(6)]
+    barrier = threading.Barrier(len(players))
+
+    def follow(player_id: str) -> None:
+        with sessions() as session:
+            barrier.wait()
+            notify.follow(session, user_id, player_id)
+
+    with ThreadPoolExecutor(max_workers=len(players)) as pool:
+        list(pool.map(follow, players))
+    with sessions() as session:
+        assert [c.kind for c in notify.channels(session, user_id)] == ["inbox"]
+        assert sorted(notify.followed(session, user_id)) == players
+    assert announce(sessions, "result:m1", players) == 1
