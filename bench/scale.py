@@ -89,15 +89,27 @@ def children_cpu_seconds() -> float:
 def measured_wrk(
     stack: Stack, programs: list[str], url: str, token: str, duration: int, connections: int
 ) -> dict[str, Any]:
-    """``wrk`` and the cores each part of the path used meanwhile (CPU seconds / duration)."""
+    """``wrk`` and the cores each part of the path used meanwhile (CPU seconds / duration), and
+    what the rest of the machine used (``others``: every process not on the path; a shared
+    machine's other work competes for the same cores)."""
     pids = {name: int(stack.supervisorctl("pid", name).strip()) for name in programs}
     before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
     wrk_before = children_cpu_seconds()
+    machine_before = busy_cpu_seconds()
     result = wrk(url, token, duration, connections)
+    machine = busy_cpu_seconds() - machine_before
     cores = {name: (tree_cpu_seconds(pid) - before[name]) / duration for name, pid in pids.items()}
     cores["wrk"] = (children_cpu_seconds() - wrk_before) / duration
+    cores["others"] = max(0.0, machine / duration - sum(cores.values()))
     result["cores"] = {name: round(value, 2) for name, value in cores.items()}
     return result
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds every core of the machine spent not idle, since boot."""
+    times = psutil.cpu_times()
+    not_busy = ("idle", "iowait", "guest", "guest_nice")  # Linux counts guest inside user
+    return sum(times) - sum(getattr(times, name, 0.0) for name in not_busy)
 
 
 def train_runs(stack: Stack, runs: int) -> float:
@@ -209,7 +221,7 @@ def main() -> None:
             stack.stop()
 
     cpus = os.cpu_count() or 1
-    used_1 = sum(one_api["cores"].values())
+    used_1 = sum(v for k, v in one_api["cores"].items() if k != "others")
     result = {
         "api_rps_1": one_api["rps"],
         "api_rps_2": two_api["rps"],
