@@ -159,3 +159,23 @@ def test_the_match_room_offers_a_followed_players_match_first(
     assert picker.value == theirs  # followed first, although the other match is newer
     labels = picker.options  # as shown: formatted
     assert labels[0].startswith("★ Map veto · ") and not labels[1].startswith("★")
+
+
+def test_the_inbox_can_be_muted_and_unmuted_on_the_account_page(
+    users: dict[str, User], sessions: Any
+) -> None:
+    with sessions() as session:
+        notify.follow(session, users["free"].id, "some-player")
+    at = logged_in("freddy")
+    assert "**In\\-app inbox \\(Account page\\)** · prediction, result, weekly, billing" in texts(
+        at
+    )
+    next(b for b in at.button if b.label == "Mute").click().run()
+    assert not at.exception, at.exception
+    with sessions() as session:
+        (inbox,) = notify.channels(session, users["free"].id)
+    assert inbox.unsubscribed_at is not None and "· muted" in texts(at)
+    next(b for b in at.button if b.label == "Unmute").click().run()
+    with sessions() as session:
+        (inbox,) = notify.channels(session, users["free"].id)
+    assert inbox.unsubscribed_at is None and "· muted" not in texts(at)
