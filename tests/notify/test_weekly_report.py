@@ -135,3 +135,29 @@ def test_a_rerun_or_a_run_killed_half_way_sends_nobody_a_second_copy(
     assert reports.queue_weekly_reports(sessions, END + timedelta(hours=5)) == 0  # same week
     assert sorted(m.user_id for m in messages(sessions)) == [league["alice"], league["bob"]]
     assert reports.queue_weekly_reports(sessions, END + timedelta(days=7)) == 2  # next week
+
+
+def test_the_deployed_flow_queues_and_delivers_the_week(
+    prefect_harness: None, default_setup: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The weekly-report deployment's flow on the embedded default database: the report is
+    queued and delivered to the inbox in one run; a second run of the same week adds nothing."""
+    from core.db.engine import make_engine, make_session_factory
+    from pipelines.reports import weekly_report
+
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    engine = make_engine(f"sqlite:///{default_setup(20)}")
+    sessions = make_session_factory(engine)
+    try:
+        with sessions() as session:
+            session.add(Player(id="p1", nickname="Darwin", faceit_elo=2014))
+            session.commit()
+            fan = auth.register_user(session, "fan", "fan@example.com", "Quiet-Harbour-4821").id
+            notify.follow(session, fan, "p1")
+        assert weekly_report(END) == {"queued": 1, "sent": 1}
+        assert weekly_report(END) == {"queued": 0, "sent": 0}
+        with sessions() as session:
+            (message,) = notify.inbox(session, fan)
+        assert message.body.splitlines()[0] == "Darwin: no matches this week."
+    finally:
+        engine.dispose()
