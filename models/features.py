@@ -512,3 +512,34 @@ def percentile(value: float | None, peers: Sequence[float] | np.ndarray) -> floa
         return None
     below = float(np.sum(vals < value)) + 0.5 * float(np.sum(vals == value))
     return 100.0 * below / vals.size
+
+
+TREND_STATS: tuple[str, ...] = ("kd", "adr", "hs_pct", "kpr", "entry_success", "utility_dpr")
+"""The stats the Overview draws over time (names of :data:`RATIO_METRICS`)."""
+
+
+def rolling_stats(
+    frame: pl.DataFrame | pl.LazyFrame, window: int, stats: Sequence[str] = TREND_STATS
+) -> pl.DataFrame:
+    """Per player-match (for charts): ``player_id``, ``match_id``, ``finished_at``, and each of
+    ``stats`` over the player's last ``window`` matches up to and including this one, as a
+    ratio of sums with the rules above (a match that did not record a stat adds nothing to its
+    numerator or denominator; null while the denominator sums to 0). On a player's latest
+    match it equals :func:`window_stats` with ``last=window``. Sorted by player, then time."""
+    if window < 1:
+        raise ValueError("window must be at least 1 match")
+    lf = _prepare(frame)
+    exprs = []
+    for name in stats:
+        num, den, scale = RATIO_METRICS[name]
+        valid = pl.col(num).is_not_null() & pl.col(den).is_not_null()
+        sums = [
+            pl.when(valid)
+            .then(pl.col(c).cast(pl.Float64))
+            .otherwise(0.0)
+            .rolling_sum(window_size=window, min_samples=1)
+            .over("player_id")
+            for c in (num, den)
+        ]
+        exprs.append(pl.when(sums[1] > 0).then(sums[0] * scale / sums[1]).alias(name))
+    return lf.select("player_id", "match_id", "finished_at", *exprs).collect(engine=ENGINE)
