@@ -163,3 +163,21 @@ def player_score(faction: str | None, score1: int | None, score2: int | None) ->
         return "–"
     own, other = (score2, score1) if faction == "faction2" else (score1, score2)
     return f"{own} – {other}"
+
+
+def elo_change(change: int | None, estimated: bool = False) -> str:
+    """An Elo change as FACEIT writes it: "+25", "-18", "0"; "~+25" when estimated (back-filled
+    from the current Elo rather than observed); "–" when unknown."""
+    if change is None:
+        return "–"
+    text = f"{change:+d}" if change else "0"
+    return f"~{text}" if estimated else text
+
+
+def streak(n: int) -> str:
+    """A signed streak in words: "3 wins", "1 loss", "none"."""
+    if n == 0:
+        return "none"
+    count = abs(n)
+    word = ("win" if n > 0 else "loss") + ("" if count == 1 else ("s" if n > 0 else "es"))
+    return f"{count} {word}"

@@ -123,7 +123,8 @@ def table_or_note(rows: list[dict[str, object]], empty: str) -> None:
 
 def match_history_table(rows: list[dict[str, object]]) -> None:
     """A player's matches (core.crud.recent_matches rows) as one table, newest first, with the
-    score from the player's side."""
+    score from the player's side, and the Elo change of each match when the rows carry it
+    (models.dashboard.matches_with_elo; "~" marks an estimated change)."""
     table = [
         {
             "When": present.relative_time(row["finished_at"]),  # type: ignore[arg-type]
@@ -140,6 +141,16 @@ def match_history_table(rows: list[dict[str, object]]) -> None:
             "ADR": present.stat_value("adr", row["adr"]),  # type: ignore[arg-type]
             "HS %": present.stat_value("hs_pct", row["headshots_pct"]),  # type: ignore[arg-type]
             "K/D": present.stat_value("kd", row["kd_ratio"]),  # type: ignore[arg-type]
+            **(
+                {
+                    "Elo": present.elo_change(
+                        row["elo_change"],  # type: ignore[arg-type]
+                        bool(row.get("elo_estimated")),
+                    )
+                }
+                if "elo_change" in row
+                else {}
+            ),
         }
         for row in rows
     ]

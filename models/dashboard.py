@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import crud
 from core.cache import FeatureCache
-from models import features, history
+from models import features, history, tilt
+from models.elo import LevelBand, elo_changes, level_band, with_elo_changes
 
 LAST_MATCHES = 10
 
@@ -90,7 +91,7 @@ def player_overview(
         elo=elo,
         form=form,
         maps=maps,
-        last_matches=last,
+        last_matches=with_elo_changes(last, elo),
     )
 
 
@@ -118,3 +119,66 @@ def compare_players(
             }
         )
     return pl.DataFrame(rows)
+
+
+# ---- Elo per match, stats over time, streaks and tilt (issue 18) -----------------------------
+
+TREND_WINDOW = 20
+"""Default window (matches) of the stats-over-time series."""
+
+
+@dataclass
+class EloPerMatch:
+    points: pl.DataFrame
+    """models.elo.ELO_CHANGE_SCHEMA: every Elo point with its change and ``estimated``."""
+    band: LevelBand | None
+    """The level band of the player's current Elo (None when no Elo is known)."""
+
+
+def elo_per_match(
+    sessions: sessionmaker[Session], cache: FeatureCache, player_id: str
+) -> EloPerMatch:
+    """The player's Elo points with the change of each match, and the current level band (of
+    the profile's Elo, else of the latest point)."""
+    _summary, _maps, _form, points = cached_features(sessions, cache, player_id)
+    with sessions() as session:
+        current = player_row(session, player_id)["faceit_elo"]
+    if current is None and points.height:
+        current = int(points["elo"][-1])
+    return EloPerMatch(elo_changes(points), level_band(current) if current is not None else None)
+
+
+def matches_with_elo(
+    sessions: sessionmaker[Session], player_id: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """core.crud.recent_matches rows of one player with ``elo_change`` and ``elo_estimated``."""
+    with sessions() as session:
+        points = history.load_elo(session, [player_id])
+    return with_elo_changes(rows, points)
+
+
+def stats_over_time(
+    sessions: sessionmaker[Session],
+    cache: FeatureCache,
+    player_id: str,
+    window: int = TREND_WINDOW,
+) -> pl.DataFrame:
+    """models.features.rolling_stats of the player (TREND_STATS over ``window`` matches),
+    cached per data watermark and window."""
+    with sessions() as session:
+        watermark = history.data_watermark(session, player_id)
+
+        def compute() -> pl.DataFrame:
+            return features.rolling_stats(history.load(session, [player_id]), window)
+
+        return cache.get_or_compute(
+            f"trends{int(window)}", features.FEATURE_VERSION, player_id, watermark, compute
+        )
+
+
+def tilt_for(
+    sessions: sessionmaker[Session], player_id: str, session_minutes: int = tilt.SESSION_MINUTES
+) -> tilt.TiltReport:
+    with sessions() as session:
+        frame = history.load(session, [player_id])
+    return tilt.tilt_report(frame, session_minutes)

@@ -1,4 +1,5 @@
-"""Matches: a filterable history, and any match's scoreboard for both teams."""
+"""Matches: a filterable history with the Elo change of each match, and any match's
+scoreboard for both teams."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from app import present
 from app.resources import get_resources
 from app.widgets import match_history_table, plain, require_player
 from core import crud
+from models.dashboard import matches_with_elo
 
 resources = get_resources()
 player_id = require_player()
@@ -28,6 +30,7 @@ with resources.sessions() as session:
     rows = crud.recent_matches(
         session, player_id, limit=int(limit), maps=chosen_maps or None, result=result
     )
+rows = matches_with_elo(resources.sessions, player_id, rows)
 if not rows:
     st.info("No matches with these filters: clear a map or choose *All* results.", icon="📭")
     st.stop()

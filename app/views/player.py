@@ -6,6 +6,7 @@ import asyncio
 import secrets
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from app import auth, present
@@ -16,9 +17,18 @@ from core import crud
 from core.faceit import FaceitError
 from core.ingest import IngestError
 from core.sources import run_ingest
-from models.dashboard import player_overview
+from models.dashboard import (
+    TREND_WINDOW,
+    elo_per_match,
+    player_overview,
+    stats_over_time,
+    tilt_for,
+)
+from models.features import TREND_STATS
+from models.tilt import MIN_GROUP
 
 resources = get_resources()
+TREND_FORMAT = {"adr": ".1f", "hs_pct": ".0f", "entry_success": ".0%", "utility_dpr": ".1f"}
 player_id = require_player()
 overview = player_overview(resources.sessions, resources.cache, player_id)
 player, summary = overview.player, overview.summary
@@ -109,23 +119,67 @@ card(cards[4], "hs_pct_lifetime")
 card(cards[5], "rating_lifetime")
 
 st.subheader("Elo history")
-if overview.elo.height:
-    elo = overview.elo.select("recorded_at", "elo", "estimated").to_pandas()
-    st.altair_chart(
-        alt.Chart(elo, title="Elo after each match")
-        .mark_line(point=False)
-        .encode(
-            x=alt.X("recorded_at:T", title="Date"),
-            y=alt.Y("elo:Q", title="Elo", scale=alt.Scale(zero=False)),
-            tooltip=[
-                alt.Tooltip("recorded_at:T", title="Date"),
-                alt.Tooltip("elo:Q", title="Elo"),
-                alt.Tooltip("estimated:N", title="Estimated"),
-            ],
-        ),
-        width="stretch",
+elo_view = elo_per_match(resources.sessions, resources.cache, player_id)
+if band := elo_view.band:
+    level_cols = st.columns(3)
+    span = f"{band.low:,}–{band.high:,}" if band.high is not None else f"{band.low:,}+"
+    level_cols[0].metric(f"Level {band.level}", f"{span} Elo")
+    level_cols[1].metric(
+        f"To level {band.level + 1}" if band.to_next is not None else "Top level",
+        f"+{band.to_next:,} Elo" if band.to_next is not None else "reached",
     )
-    st.caption("FACEIT publishes only the current Elo; older values are estimated backwards.")
+    level_cols[2].metric(
+        f"Drop to level {band.level - 1}" if band.to_previous is not None else "Lowest level",
+        f"-{band.to_previous:,} Elo" if band.to_previous is not None else "–",
+    )
+    if band.progress is not None:
+        st.progress(band.progress, text=f"{band.progress:.0%} of the way to level {band.level + 1}")
+if elo_view.points.height:
+    elo = elo_view.points.with_columns(
+        pl.when(pl.col("estimated"))
+        .then(pl.lit("Estimated (back-filled)"))
+        .otherwise(pl.lit("Observed"))
+        .alias("Point"),
+        pl.col("change")
+        .map_elements(present.elo_change, return_dtype=pl.String)
+        .fill_null("–")
+        .alias("Change"),
+    ).to_pandas()
+    base = alt.Chart(elo, title="Elo after each match").encode(
+        x=alt.X("recorded_at:T", title="Date"),
+        y=alt.Y("elo:Q", title="Elo", scale=alt.Scale(zero=False)),
+    )
+    line = base.mark_line(color="#9e9e9e").encode(
+        tooltip=[alt.Tooltip("recorded_at:T", title="Date"), alt.Tooltip("elo:Q", title="Elo")]
+    )
+    points = base.mark_point(size=60, filled=True).encode(
+        color=alt.Color(
+            "Point:N",
+            title="Elo point",
+            scale=alt.Scale(
+                domain=["Observed", "Estimated (back-filled)"], range=["#ff5500", "#9e9e9e"]
+            ),
+        ),
+        shape=alt.Shape(
+            "Point:N",
+            title="Elo point",
+            scale=alt.Scale(
+                domain=["Observed", "Estimated (back-filled)"], range=["circle", "triangle"]
+            ),
+        ),
+        tooltip=[
+            alt.Tooltip("recorded_at:T", title="Date"),
+            alt.Tooltip("elo:Q", title="Elo"),
+            alt.Tooltip("Change:N", title="Change"),
+            alt.Tooltip("Point:N", title="Point"),
+        ],
+    )
+    st.altair_chart(line + points, width="stretch")
+    st.caption(
+        "One point per match, with its Elo change. FACEIT publishes only the current Elo: grey "
+        "triangles are estimated backwards from it (±25 per win or loss), orange dots were "
+        "observed at a sync. In the match lists, ~ marks an estimated change."
+    )
 else:
     st.caption("No Elo history yet: it starts with the next match FACEIT records.")
 
@@ -142,6 +196,84 @@ st.altair_chart(
         color=alt.Color("Series:N", title=None),
     ),
     width="stretch",
+)
+
+st.subheader("Stats over time")
+pick, size = st.columns([2, 3])
+trend_stat = pick.selectbox("Stat", TREND_STATS, format_func=present.stat_label, key="trend_stat")
+window = size.slider("Window (matches)", min_value=5, max_value=50, value=TREND_WINDOW, step=1)
+label = present.stat_label(trend_stat)
+trend = (
+    stats_over_time(resources.sessions, resources.cache, player_id, window)
+    .select("finished_at", pl.col(trend_stat).alias("value"))
+    .drop_nulls("value")
+)
+if trend.height:
+    st.altair_chart(
+        alt.Chart(
+            trend.to_pandas(), title=f"{label} over the last {window} matches, match by match"
+        )
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("finished_at:T", title="Date"),
+            y=alt.Y("value:Q", title=f"{label} (last {window})", scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("finished_at:T", title="Date"),
+                alt.Tooltip("value:Q", title=label, format=TREND_FORMAT.get(trend_stat, ".2f")),
+            ],
+        ),
+        width="stretch",
+    )
+    st.caption(
+        f"Each point is the stat over the {window} matches up to that one (totals divided, so "
+        "a long match counts more than a short one); matches FACEIT recorded without the stat "
+        "are left out of it."
+    )
+else:
+    st.caption(f"FACEIT recorded no {label.lower()} for these matches.")
+
+st.subheader("Streaks and tilt")
+gap = st.number_input(
+    "A session: matches less than this many minutes apart",
+    min_value=5,
+    max_value=720,
+    value=60,
+    step=5,
+    key="session_gap",
+)
+report = tilt_for(resources.sessions, player_id, int(gap))
+streak_cols = st.columns(3)
+streak_cols[0].metric("Current streak", present.streak(report.streaks.current))
+streak_cols[1].metric("Longest win streak", present.streak(report.streaks.longest_win))
+streak_cols[2].metric("Longest losing streak", present.streak(-report.streaks.longest_loss))
+st.dataframe(
+    [
+        {
+            "Matches played": group.label,
+            "Matches": group.matches,
+            "Win rate": present.stat_value("win_rate", group.win_rate),
+            "Other matches' win rate": present.stat_value("win_rate", group.other_win_rate),
+            "Rating": present.stat_value("rating", group.rating),
+            "Other matches' rating": present.stat_value("rating", group.other_rating),
+            "Beyond noise?": "yes" if group.verdict else "no",
+        }
+        for group in report.groups
+    ],
+    hide_index=True,
+    width="stretch",
+)
+for verdict in report.verdicts:
+    st.warning(plain(verdict), icon="🧊")
+if not report.verdicts:
+    st.info(
+        "No tilt: after losses and late in a session you play as well as in your other "
+        "matches, within the noise of this many matches.",
+        icon="🙂",
+    )
+st.caption(
+    f"Each group is compared with your other matches; a difference counts only when its "
+    f"{report.confidence:.1%} bootstrap interval excludes zero (95% for all groups together), "
+    f"and only with at least {MIN_GROUP} matches on both sides."
 )
 
 st.subheader("Last matches")
