@@ -138,6 +138,17 @@ class MatchLine(BaseModel):
     adr: float | None = Field(default=None, examples=[92.3])
     headshots_pct: float | None = Field(default=None, examples=[50.0])
     kd_ratio: float | None = Field(default=None, examples=[1.41])
+    elo_change: int | None = Field(
+        default=None,
+        description="Elo won (+) or lost (-) in the match; null when no Elo point was "
+        "recorded for it (or it is the player's first point)",
+        examples=[25],
+    )
+    elo_estimated: bool = Field(
+        default=False,
+        description="The change was estimated (back-filled from the current Elo), not observed",
+        examples=[False],
+    )
 
 
 class MatchPage(BaseModel):
@@ -162,6 +173,96 @@ class MapLine(BaseModel):
 class PlayerMaps(BaseModel):
     nickname: str = Field(examples=["s1mple_fan"])
     maps: list[MapLine]
+
+
+# --- Elo per match, stats over time, streaks and tilt (free) ---------------------------------
+
+
+class EloPoint(BaseModel):
+    match_id: str | None = Field(default=None, examples=["1-5f2d8a3c-7b9e-4c1d-a2b3-c4d5e6f7a8b9"])
+    recorded_at: datetime
+    elo: int = Field(examples=[1225])
+    change: int | None = Field(
+        default=None, description="Elo minus the previous point's (null on the first point)"
+    )
+    estimated: bool = Field(description="This point or the previous one was back-filled")
+
+
+class LevelBand(BaseModel):
+    elo: int = Field(examples=[1225])
+    level: int = Field(ge=1, le=10, examples=[6])
+    low: int = Field(description="Lowest Elo of the level", examples=[1201])
+    high: int | None = Field(description="Highest Elo of the level; null at level 10")
+    to_next: int | None = Field(description="Elo to gain for the next level", examples=[126])
+    to_previous: int | None = Field(
+        description="Elo to lose to drop a level; null at level 1", examples=[25]
+    )
+    progress: float | None = Field(description="Share of the band climbed (0-1)")
+
+
+class PlayerElo(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    level: LevelBand | None
+    points: list[EloPoint] = Field(description="Oldest first, one per recorded match")
+
+
+class TrendPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    match_id: str
+    finished_at: datetime | None = None
+    kd: float | None = Field(default=None, examples=[1.18])
+    adr: float | None = Field(default=None, examples=[84.2])
+    hs_pct: float | None = Field(default=None, examples=[47.0])
+    kpr: float | None = Field(default=None, examples=[0.78])
+    entry_success: float | None = Field(default=None, examples=[0.52])
+    utility_dpr: float | None = Field(default=None, examples=[6.1])
+
+
+class PlayerTrends(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    window: int = Field(description="Matches in each point's window", examples=[20])
+    stats: list[str] = Field(examples=[["kd", "adr", "hs_pct", "kpr"]])
+    points: list[TrendPoint] = Field(
+        description="Per match, oldest first: each stat over the last `window` matches up to "
+        "it, as a ratio of sums (null when no match in the window recorded it)"
+    )
+
+
+class Streaks(BaseModel):
+    current: int = Field(description="+n wins / -n losses in a row up to now", examples=[-2])
+    longest_win: int = Field(examples=[7])
+    longest_loss: int = Field(examples=[5])
+
+
+class Interval(BaseModel):
+    low: float
+    high: float
+
+
+class TiltGroup(BaseModel):
+    kind: Literal["losses", "session"]
+    label: str = Field(examples=["After 2 losses in a row"])
+    matches: int
+    win_rate: float | None
+    rating: float | None
+    other_matches: int
+    other_win_rate: float | None
+    other_rating: float | None
+    win_rate_interval: Interval | None = Field(
+        description="Bootstrap interval of win_rate - other_win_rate (null: too few matches)"
+    )
+    rating_interval: Interval | None
+    verdict: str | None = Field(
+        description="A plain sentence, only when a difference is bigger than its noise"
+    )
+
+
+class PlayerTilt(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    streaks: Streaks
+    session_minutes: int = Field(examples=[60])
+    confidence: float = Field(description="Level of each interval (Bonferroni-adjusted)")
+    groups: list[TiltGroup]
 
 
 # --- analyses --------------------------------------------------------------------------------

@@ -10,13 +10,14 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
 from core import crud
 from core.db.schema import Player
 from core.resources import Resources
-from models import dashboard
+from models import dashboard, features
 
 HEADLINE = {
     "matches": "matches_lifetime",
@@ -143,7 +144,8 @@ def matches_page(
         if player is None:
             raise UnknownPlayer(nickname)
         rows = crud.recent_matches(session, player.id, limit=limit + 1, before=before)
-        nickname_out = player.nickname
+        nickname_out, player_id = player.nickname, player.id
+    rows = dashboard.matches_with_elo(resources.sessions, player_id, rows)
     more = len(rows) > limit
     rows = rows[:limit]
     next_before = rows[-1]["finished_at"] if more and rows else None
@@ -152,6 +154,36 @@ def matches_page(
         "matches": json_safe(rows),
         "next_before": next_before.isoformat() if next_before else None,
     }
+
+
+def elo(resources: Resources, nickname: str) -> dict[str, Any]:
+    """Every Elo point with its per-match change, and the current level band."""
+    player = _player(resources, nickname)
+    found = dashboard.elo_per_match(resources.sessions, resources.cache, player.id)
+    points = found.points.drop("player_id").to_dicts()
+    band = None
+    if found.band is not None:
+        band = {**asdict(found.band), "progress": found.band.progress}
+    return {"nickname": player.nickname, "level": band, "points": json_safe(points)}
+
+
+def trends(resources: Resources, nickname: str, window: int) -> dict[str, Any]:
+    """models.features.rolling_stats of the player over ``window`` matches."""
+    player = _player(resources, nickname)
+    frame = dashboard.stats_over_time(resources.sessions, resources.cache, player.id, window)
+    return {
+        "nickname": player.nickname,
+        "window": window,
+        "stats": list(features.TREND_STATS),
+        "points": json_safe(frame.drop("player_id").to_dicts()),
+    }
+
+
+def tilt(resources: Resources, nickname: str, session_minutes: int) -> dict[str, Any]:
+    """Streaks and the tilt groups (models.tilt) of the player."""
+    player = _player(resources, nickname)
+    report = dashboard.tilt_for(resources.sessions, player.id, session_minutes)
+    return {"nickname": player.nickname, **json_safe(asdict(report))}
 
 
 Loader = Callable[[Resources, str], dict[str, Any]]

@@ -20,8 +20,11 @@ from api.schemas import (
     TEXT_SCHEMA,
     AnalysisDocument,
     MatchPage,
+    PlayerElo,
     PlayerMaps,
     PlayerProfile,
+    PlayerTilt,
+    PlayerTrends,
     Text,
 )
 from models import analysis
@@ -178,6 +181,54 @@ async def player_matches(
 )
 async def player_maps(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
     return await _answer(request, "maps", nickname, services.maps, PlayerMaps)
+
+
+@router.get(
+    "/{nickname}/elo",
+    response_model=PlayerElo,
+    summary="A player's Elo after each match, its change, and the level band",
+    responses=FREE_ERRORS,
+)
+async def player_elo(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
+    return await _answer(request, "elo", nickname, services.elo, PlayerElo)
+
+
+@router.get(
+    "/{nickname}/trends",
+    response_model=PlayerTrends,
+    summary="K/D, ADR, HS%, KPR, entry success and utility damage over time (rolling)",
+    responses=FREE_ERRORS,
+)
+async def player_trends(
+    nickname: Nickname,
+    request: Request,
+    user: CurrentUser,
+    window: Annotated[int, Query(ge=1, le=200, description="Matches per window")] = 20,
+) -> Any:
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.trends(resources, name, window)
+
+    return await _answer(request, f"trends:{window}", nickname, loader, PlayerTrends)
+
+
+@router.get(
+    "/{nickname}/tilt",
+    response_model=PlayerTilt,
+    summary="Streaks, and win rate and rating after losses in a row and within a session",
+    responses=FREE_ERRORS,
+)
+async def player_tilt(
+    nickname: Nickname,
+    request: Request,
+    user: CurrentUser,
+    session_minutes: Annotated[
+        int, Query(ge=5, le=720, description="Matches less than this many minutes apart")
+    ] = 60,
+) -> Any:
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.tilt(resources, name, session_minutes)
+
+    return await _answer(request, f"tilt:{session_minutes}", nickname, loader, PlayerTilt)
 
 
 def _player_id(resources: ResourcesDep, nickname: str) -> str:
