@@ -185,7 +185,10 @@ class EloPoint(BaseModel):
     change: int | None = Field(
         default=None, description="Elo minus the previous point's (null on the first point)"
     )
-    estimated: bool = Field(description="This point or the previous one was back-filled")
+    estimated: bool = Field(description="This Elo was back-filled, not observed at a sync")
+    change_estimated: bool = Field(
+        description="The change is estimated: this point or the previous one was back-filled"
+    )
 
 
 class LevelBand(BaseModel):

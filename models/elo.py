@@ -22,13 +22,15 @@ ELO_CHANGE_SCHEMA: dict[str, pl.DataType] = {
     "elo": pl.Int32(),
     "change": pl.Int32(),
     "estimated": pl.Boolean(),
+    "change_estimated": pl.Boolean(),
 }
 
 
 def elo_changes(points: pl.DataFrame) -> pl.DataFrame:
     """Every Elo point (:data:`models.history.ELO_SCHEMA`) with ``change`` (Int32: this
     point's Elo minus the player's previous point's; null on a player's first point) and
-    ``estimated`` (True when this point or the previous one is estimated). Oldest first per
+    ``change_estimated`` (True when this point or the previous one is estimated; ``estimated``
+    stays the point's own flag, what the Elo chart draws). Oldest first per
     player (the input's order within a player is kept: ``load_elo`` orders by time)."""
     if points.is_empty():
         return pl.DataFrame(schema=ELO_CHANGE_SCHEMA)
@@ -37,8 +39,9 @@ def elo_changes(points: pl.DataFrame) -> pl.DataFrame:
         (pl.col("elo").cast(pl.Int32) - pl.col("elo").cast(pl.Int32).shift(1).over("player_id"))
         .cast(pl.Int32)
         .alias("change"),
+        pl.col("estimated").fill_null(False),
         (pl.col("estimated").fill_null(False) | previous_estimated.fill_null(False)).alias(
-            "estimated"
+            "change_estimated"
         ),
     )
     return out.select([pl.col(c).cast(t) for c, t in ELO_CHANGE_SCHEMA.items()])
@@ -48,7 +51,7 @@ def changes_by_match(points: pl.DataFrame) -> dict[str, tuple[int | None, bool]]
     """Match id -> (Elo change, estimated) for the points that name a match."""
     changes = elo_changes(points).filter(pl.col("match_id").is_not_null())
     return {
-        row["match_id"]: (row["change"], bool(row["estimated"]))
+        row["match_id"]: (row["change"], bool(row["change_estimated"]))
         for row in changes.iter_rows(named=True)
     }
 

@@ -140,24 +140,26 @@ if elo_view.points.height:
         .then(pl.lit("Estimated (back-filled)"))
         .otherwise(pl.lit("Observed"))
         .alias("Point"),
-        pl.col("change")
-        .map_elements(present.elo_change, return_dtype=pl.String)
-        .fill_null("–")
+        pl.struct("change", "change_estimated")
+        .map_elements(
+            lambda p: present.elo_change(p["change"], p["change_estimated"]),
+            return_dtype=pl.String,
+        )
         .alias("Change"),
     ).to_pandas()
     base = alt.Chart(elo, title="Elo after each match").encode(
         x=alt.X("recorded_at:T", title="Date"),
         y=alt.Y("elo:Q", title="Elo", scale=alt.Scale(zero=False)),
     )
-    line = base.mark_line(color="#9e9e9e").encode(
+    line = base.mark_line(color="#c8c8c8").encode(
         tooltip=[alt.Tooltip("recorded_at:T", title="Date"), alt.Tooltip("elo:Q", title="Elo")]
     )
-    points = base.mark_point(size=60, filled=True).encode(
+    points = base.mark_point(size=70, filled=True, opacity=1).encode(
         color=alt.Color(
             "Point:N",
             title="Elo point",
             scale=alt.Scale(
-                domain=["Observed", "Estimated (back-filled)"], range=["#ff5500", "#9e9e9e"]
+                domain=["Observed", "Estimated (back-filled)"], range=["#ff5500", "#8a8a8a"]
             ),
         ),
         shape=alt.Shape(

@@ -33,8 +33,10 @@ async def test_elo_points_carry_the_change_of_each_match_and_the_level_band(
     for before, after in itertools.pairwise(points):
         assert after["change"] == after["elo"] - before["elo"]
     # back-filled points are the older ones: estimated changes come before observed ones
-    flags = [p["estimated"] for p in points[1:]]
+    flags = [p["change_estimated"] for p in points[1:]]
     assert flags == sorted(flags, reverse=True)
+    assert [p["estimated"] for p in points][-1] is False  # the newest Elo is observed
+    assert all(p["change_estimated"] >= p["estimated"] for p in points)
     band = body["level"]
     elo = profile["player"]["faceit_elo"]
     assert band["elo"] == elo and band["level"] == int(elo_level(elo))
@@ -48,7 +50,7 @@ async def test_elo_points_carry_the_change_of_each_match_and_the_level_band(
         point = by_match.get(match["match_id"])
         assert match["elo_change"] == (point["change"] if point else None)
         assert match["elo_estimated"] == bool(
-            point and point["change"] is not None and point["estimated"]
+            point and point["change"] is not None and point["change_estimated"]
         )
         if match["elo_change"]:
             assert (match["elo_change"] > 0) == match["result"], match

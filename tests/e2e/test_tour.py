@@ -296,13 +296,38 @@ def overview(tour: Tour, nickname: str) -> None:
     elo = chart(page, "Elo after each match")
     assert "titled 'Elo'" in axis(elo, "Y") and "titled 'Date'" in axis(elo, "X")
     assert re.match(r"Date: .+; Elo: \d+", marks(elo, "line mark")[0])
+    # one point per match with its Elo change; estimated points named apart in the legend
+    points = marks(elo, "point")
+    assert points and all(re.search(r"Change: (–|0|~?[+-]\d+); Point: ", p) for p in points)
+    kinds = {re.search(r"Point: (.+)$", p).group(1) for p in points}  # type: ignore[union-attr]
+    assert kinds <= {"Observed", "Estimated (back-filled)"} and kinds, kinds
+    assert "Elo point" in elo.inner_text() and "Estimated (back-filled)" in elo.inner_text()
+    level = int(re.search(r"Level (\d+) · ", text).group(1))  # type: ignore[union-attr]
+    assert re.fullmatch(r"[\d,]+(–[\d,]+|\+) Elo", metric(page, f"Level {level}"))
+    if level < 10:
+        assert re.fullmatch(r"\+[\d,]+ Elo", metric(page, f"To level {level + 1}"))
     form = chart(page, "Performance rating per match and its moving average")
     assert len(marks(form, "line mark")) == 2  # the match ratings and their moving average
-    last = table(page.get_by_test_id("stDataFrame").first)
+    trend = chart(page, "K/D over the last 20 matches, match by match")
+    assert "titled 'K/D (last 20)'" in axis(trend, "Y") and "titled 'Date'" in axis(trend, "X")
+    assert all(re.match(r"Date: .+; K/D: \d+\.\d\d$", p) for p in marks(trend, "point"))
+    assert re.fullmatch(r"\d+ (wins?|loss(es)?)", metric(page, "Current streak"))
+    frames = page.get_by_test_id("stDataFrame")
+    tilt = table(frames.first)
+    assert [row["Matches played"] for row in tilt][:3] == [
+        "After 1 loss",
+        "After 2 losses in a row",
+        "After 3+ losses in a row",
+    ]
+    assert sum(int(row["Matches"]) for row in tilt[3:]) == matches  # every match in a session
+    last = table(frames.last)
     assert 0 < len(last) <= matches
     for row in last:
         own, other = (int(n) for n in row["Score"].split(" – "))
         assert (own > other) == (row["Result"] == "Win"), f"score not from the player's side: {row}"
+        assert re.fullmatch(r"–|0|~?[+-]\d+", row["Elo"]), row
+        if row["Elo"] not in ("–", "0"):  # a win gains Elo, a loss costs it
+            assert row["Elo"].lstrip("~").startswith("+" if row["Result"] == "Win" else "-"), row
     tour.snap(page_spec("views/player.py"))
 
 
@@ -313,6 +338,7 @@ def matches_page(tour: Tour, nickname: str) -> None:
     history, *scoreboards = page.get_by_test_id("stDataFrame").all()
     rows = table(history)
     assert rows and all(row["Result"] in {"Win", "Loss"} for row in rows)
+    assert all(re.fullmatch(r"–|0|~?[+-]\d+", row["Elo"]) for row in rows), rows
     assert len(scoreboards) == 2, "the chosen match's scoreboard for both teams"
     players = [table(board) for board in scoreboards]
     assert [len(team) for team in players] == [5, 5]

@@ -38,7 +38,8 @@ def test_each_match_gets_its_elo_change_and_estimated_points_stay_marked() -> No
     out = elo_changes(points)
     assert out["change"].to_list() == [None, 25, -24, 25, 24]
     # a change is estimated when either of its two points is: only the last one is observed
-    assert out["estimated"].to_list() == [True, True, True, True, False]
+    assert out["change_estimated"].to_list() == [True, True, True, True, False]
+    assert out["estimated"].to_list() == [True, True, True, False, False]  # the points' own
     rows = [{"match_id": "m4"}, {"match_id": "m2"}, {"match_id": "m0"}, {"match_id": "gone"}]
     shown = with_elo_changes(rows, points)
     assert [(r["elo_change"], r["elo_estimated"]) for r in shown] == [
