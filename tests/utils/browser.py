@@ -112,8 +112,14 @@ def metric(page: Any, label: str | re.Pattern[str]) -> str:
 
 def table(frame: Any) -> list[dict[str, str]]:
     """The rows of an ``st.dataframe`` as the grid shows them (its accessible table). Waits
-    for the grid: the dataframe's frame is on the page before its grid is drawn in it."""
-    frame.locator('[role="grid"]').first.wait_for(state="attached")  # hidden: it is for AT
+    for the grid's header: the dataframe's frame is on the page before its grid, and the grid
+    before its column names (the accessible table is hidden: attached is what counts)."""
+    frame.locator('[role="grid"] thead th').first.wait_for(state="attached")
+    frame.page.wait_for_function(
+        """e => [...(e.querySelector('[role="grid"]')?.querySelectorAll('thead th') ?? [])]
+                 .some(t => t.innerText.trim() !== '')""",
+        arg=frame.element_handle(),
+    )
     rows: list[dict[str, str]] = frame.evaluate(
         """e => {
           const grid = e.querySelector('[role="grid"]');
