@@ -19,6 +19,13 @@ from pydantic import (
 from core.cs2 import MAP_POOL
 from core.text import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, check_text
 
+# the premium analyses' responses are the services' own result types (models.results), so the
+# OpenAPI document describes exactly what models.analysis returns
+from models.results import Factor
+from models.results import ImprovementPlan as ImprovementPlan
+from models.results import PlaystyleProfile as PlaystyleProfile
+from models.results import ScoutingReport as ScoutingReport
+
 # The one string type of every text the API reads (body fields, path and query parameters):
 # control characters, NUL included, are refused with a 422 naming the field (core.text), and
 # the OpenAPI document says so with a pattern. Give lengths with Field/Path/Query next to it;
@@ -374,14 +381,7 @@ class AnalysisResult(BaseModel):
     veto: Veto
     model_version: int | None
     actual_winner: str | None = None
-    details: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class AnalysisDocument(BaseModel):
-    """A JSON analysis document (playstyle profile or improvement plan)."""
-
-    model_config = ConfigDict(extra="allow")
-    nickname: str = Field(examples=["s1mple_fan"])
+    details: list[Factor] = Field(default_factory=list)
 
 
 class ReadyCheck(BaseModel):

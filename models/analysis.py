@@ -25,6 +25,14 @@ from models import match_outcome as mo
 from models.dashboard import cached_features
 from models.improvement import improvement_plan
 from models.playstyle import PlaystyleModel, player_rates, rate_matrix
+from models.results import (
+    ImprovementPlan,
+    PlaystyleProfile,
+    ScoutedPlayer,
+    ScoutingReport,
+    SimilarPlayer,
+    TeamMap,
+)
 
 MAX_LINEUP = 5
 
@@ -239,7 +247,7 @@ def analyze_match(
 
 def playstyle_for(
     sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
-) -> dict[str, Any]:
+) -> PlaystyleProfile:
     """Role, affinity to every style, rates, and the players who play most alike."""
     model = models.playstyle.get()
     if model is None:
@@ -254,27 +262,30 @@ def playstyle_for(
                 raise AnalysisError(f"No matches stored yet for {player.nickname}.")
             raw = rate_matrix(rates, model.features, model.mean)
             role = model.names[int(model.assign(raw)[0])]
-            return {
-                "nickname": player.nickname,
-                "role": role,
-                "affinity": {},
-                "rates": {},
-                "similar": [],
-                "note": "Profiled against the last trained styles.",
-            }
+            return PlaystyleProfile(
+                nickname=player.nickname,
+                role=role,
+                note="Profiled against the last trained styles.",
+            )
         profile = model.profile(player_id)
         similar = model.players_like(player_id, k=5)
         names = crud.nicknames(session, [p for p, _ in similar])
-    profile["nickname"] = player.nickname
-    profile["similar"] = [
-        {"nickname": names.get(pid, pid), "distance": round(dist, 3)} for pid, dist in similar
-    ]
-    return profile
+    return PlaystyleProfile(
+        nickname=player.nickname,
+        role=profile["role"],
+        affinity=profile["affinity"],
+        rates=profile["rates"],
+        z_scores=profile["z_scores"],
+        similar=[
+            SimilarPlayer(nickname=names.get(pid, pid), distance=round(dist, 3))
+            for pid, dist in similar
+        ],
+    )
 
 
 def improvement_for(
     sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
-) -> dict[str, Any]:
+) -> ImprovementPlan:
     """Peer percentiles among the players of the same level (the level the dashboards show),
     what separates wins from losses, and a 20-match Elo forecast. Only the player's and the
     peers' histories are loaded."""
@@ -288,11 +299,13 @@ def improvement_for(
         frame = history.load(session, None if peers is None else [player_id, *peers])
     if not frame.filter(pl.col("player_id") == player_id).height:
         raise AnalysisError(f"No matches stored yet for {player.nickname}.")
-    plan = improvement_plan(player_id, frame, levels=levels or None)
-    plan["nickname"] = player.nickname
-    if player.faceit_elo:
-        plan["elo"] = float(player.faceit_elo)
-    return plan
+    plan = improvement_plan(
+        player_id,
+        frame,
+        levels=levels or None,
+        current_elo=float(player.faceit_elo) if player.faceit_elo else None,
+    )
+    return ImprovementPlan.model_validate({**plan, "nickname": player.nickname})
 
 
 def scouting_report(
@@ -300,12 +313,12 @@ def scouting_report(
     cache: FeatureCache,
     models: AnalysisModels,
     lineup: Sequence[str],
-) -> dict[str, Any]:
+) -> ScoutingReport:
     """An opponent team's maps (combined record), roles and recent form."""
     with sessions() as session:
         team = resolve_players(session, lineup)
     playstyle = models.playstyle.get()
-    players: list[dict[str, Any]] = []
+    players: list[ScoutedPlayer] = []
     map_frames: list[pl.DataFrame] = []
     for player in team:
         summary, maps, _form, _elo = cached_features(sessions, cache, player.id)
@@ -314,20 +327,20 @@ def scouting_report(
         if playstyle is not None and player.id in playstyle.player_ids:
             role = playstyle.role_of(player.id)
         players.append(
-            {
-                "nickname": player.nickname,
-                "elo": player.faceit_elo,
-                "level": player.skill_level,
-                "role": role,
-                "matches": s.get("matches_lifetime"),
-                "kd_last10": s.get("kd_last10"),
-                "win_rate_last10": s.get("win_rate_last10"),
-                "form": s.get("form"),
-            }
+            ScoutedPlayer(
+                nickname=player.nickname,
+                elo=player.faceit_elo,
+                level=player.skill_level,
+                role=role,
+                matches=s.get("matches_lifetime"),
+                kd_last10=s.get("kd_last10"),
+                win_rate_last10=s.get("win_rate_last10"),
+                form=s.get("form"),
+            )
         )
         if maps.height:
             map_frames.append(maps.select("map", "matches", "wins"))
-    team_maps: list[dict[str, Any]] = []
+    team_maps: list[TeamMap] = []
     if map_frames:
         combined = (
             pl.concat(map_frames)
@@ -337,12 +350,12 @@ def scouting_report(
             .with_columns((pl.col("wins") / pl.col("matches")).alias("win_rate"))
             .sort("matches", descending=True)
         )
-        team_maps = combined.to_dicts()
-    comfortable = [m["map"] for m in team_maps if m["matches"] >= 3][:2]
-    weak = sorted((m for m in team_maps if m["matches"] >= 3), key=lambda m: m["win_rate"])[:2]
-    return {
-        "players": players,
-        "maps": team_maps,
-        "expect_them_to_pick": comfortable,
-        "their_weakest_maps": [m["map"] for m in weak],
-    }
+        team_maps = [TeamMap.model_validate(row) for row in combined.to_dicts()]
+    comfortable = [m.map for m in team_maps if m.matches >= 3][:2]
+    weak = sorted((m for m in team_maps if m.matches >= 3), key=lambda m: m.win_rate)[:2]
+    return ScoutingReport(
+        players=players,
+        maps=team_maps,
+        expect_them_to_pick=comfortable,
+        their_weakest_maps=[m.map for m in weak],
+    )

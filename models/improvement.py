@@ -173,16 +173,20 @@ def improvement_plan(
     win_probability: float | Sequence[float] | None = None,
     last: int | None = 50,
     levels: Mapping[str, int] | None = None,
+    current_elo: float | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Peer percentiles, win/loss drivers, weakest stats and a 20-match Elo forecast.
 
-    ``win_probability`` defaults to the player's recent win rate shrunk toward 0.5.
+    ``win_probability`` defaults to the player's recent win rate shrunk toward 0.5;
+    ``current_elo`` (the player's Elo now, as the dashboards show it) defaults to the latest
+    Elo of the history, and is where the forecast starts.
     """
     stats = player_stats(history, last=last, levels=levels)
     percentiles = peer_percentiles(stats, player_id)
     drivers = win_loss_drivers(history, player_id)
     me = stats.filter(pl.col("player_id") == player_id).row(0, named=True)
+    elo = current_elo if current_elo is not None else me["elo"]
     if win_probability is None:
         recent = history.filter(pl.col("player_id") == player_id).sort("ts").tail(20)
         wins = float(recent["result"].cast(pl.Float64).fill_null(0.5).sum())
@@ -207,11 +211,11 @@ def improvement_plan(
         )
     return {
         "player_id": player_id,
-        "elo": float(me["elo"]) if me["elo"] is not None else None,
+        "elo": float(elo) if elo is not None else None,
         "level": percentiles["level"],
         "matches": int(me["matches"]),  # the matches the stats are over: the last ``last``
         "percentiles": percentiles,
         "drivers": drivers,
         "focus": focus,
-        "forecast": elo_forecast(float(me["elo"] or 1000.0), win_probability, seed=seed),
+        "forecast": elo_forecast(float(elo or 1000.0), win_probability, seed=seed),
     }

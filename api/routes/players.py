@@ -18,13 +18,14 @@ from api.problems import ApiProblem
 from api.routes.analysis import run_analysis
 from api.schemas import (
     TEXT_SCHEMA,
-    AnalysisDocument,
+    ImprovementPlan,
     MatchPage,
     PlayerElo,
     PlayerMaps,
     PlayerProfile,
     PlayerTilt,
     PlayerTrends,
+    PlaystyleProfile,
     Text,
 )
 from models import analysis
@@ -240,7 +241,7 @@ def _player_id(resources: ResourcesDep, nickname: str) -> str:
 
 @router.get(
     "/{nickname}/playstyle",
-    response_model=AnalysisDocument,
+    response_model=PlaystyleProfile,
     summary="Premium: role and playstyle profile, and the players who play most alike",
     responses=PREMIUM_ERRORS,
 )
@@ -256,7 +257,7 @@ async def player_playstyle(
 
 @router.get(
     "/{nickname}/improvement",
-    response_model=AnalysisDocument,
+    response_model=ImprovementPlan,
     summary="Premium: peer percentiles, win/loss drivers and an Elo forecast",
     responses=PREMIUM_ERRORS,
 )

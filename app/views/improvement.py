@@ -11,6 +11,7 @@ from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import plain, require_player
 from models.analysis import AnalysisError, improvement_for
+from models.results import EloForecast
 
 require_premium("the improvement plan")
 resources = get_resources()
@@ -21,45 +22,40 @@ except AnalysisError as exc:
     st.stop()
 
 
-def forecast_frame(forecast: dict[str, object]) -> pl.DataFrame:
+def forecast_frame(forecast: EloForecast) -> pl.DataFrame:
     """One row per future match (1..N) with the 10th, 50th and 90th percentile Elo."""
-    p50 = list(forecast["p50"])  # type: ignore[call-overload]
     return pl.DataFrame(
         {
-            "Match": list(range(1, len(p50) + 1)),
-            "Low (p10)": [round(v) for v in forecast["p10"]],  # type: ignore[attr-defined]
-            "Expected (p50)": [round(v) for v in p50],
-            "High (p90)": [round(v) for v in forecast["p90"]],  # type: ignore[attr-defined]
+            "Match": list(range(1, len(forecast.p50) + 1)),
+            "Low (p10)": [round(v) for v in forecast.p10],
+            "Expected (p50)": [round(v) for v in forecast.p50],
+            "High (p90)": [round(v) for v in forecast.p90],
         }
     )
 
 
-level = plan["level"]
-stats = plan["percentiles"]["stats"]
-peers = plan["percentiles"]["peers"]
-st.title(f"Improvement plan for {plain(plan['nickname'])}")
+level = plan.level
+stats = plan.percentiles.stats
+peers = plan.percentiles.peers
+st.title(f"Improvement plan for {plain(plan.nickname)}")
 
 st.subheader("Focus on")
 ranked = sorted(
-    (
-        (key, row)
-        for key, row in stats.items()
-        if row["percentile"] is not None and key != "win_rate"
-    ),
-    key=lambda item: (item[1]["percentile"], item[0]),
+    ((key, row) for key, row in stats.items() if row.percentile is not None and key != "win_rate"),
+    key=lambda item: (item[1].percentile, item[0]),
 )
 for key, row in ranked[:2]:
     st.markdown(
-        f"- **{present.stat_label(key)}**: {present.stat_value(key, row['value'])}, "
-        f"{present.standing(row['percentile'], peers, level)} (their median: "
-        f"{present.stat_value(key, row['peer_median'])})"
+        f"- **{present.stat_label(key)}**: {present.stat_value(key, row.value)}, "
+        f"{present.standing(row.percentile, peers, level)} (their median: "
+        f"{present.stat_value(key, row.peer_median)})"
     )
-for driver in plan["drivers"][:1]:
-    key = driver["stat"]
+for driver in plan.drivers[:1]:
+    key = driver.stat
     st.markdown(
         f"- **{present.stat_label(key)}** differs most between your wins and losses: "
-        f"{present.stat_value(key, driver['in_wins'])} in wins vs "
-        f"{present.stat_value(key, driver['in_losses'])} in losses"
+        f"{present.stat_value(key, driver.in_wins)} in wins vs "
+        f"{present.stat_value(key, driver.in_losses)} in losses"
     )
 if not ranked:
     st.caption("Not enough matches with full stats yet to compare with other players.")
@@ -67,14 +63,14 @@ if not ranked:
 percentiles = pl.DataFrame(
     {
         "Stat": [present.stat_label(key) for key in stats],
-        "Percentile": pl.Series([row["percentile"] for row in stats.values()], dtype=pl.Float64),
-        "You": [present.stat_value(key, row["value"]) for key, row in stats.items()],
-        "Peer median": [present.stat_value(key, row["peer_median"]) for key, row in stats.items()],
+        "Percentile": pl.Series([row.percentile for row in stats.values()], dtype=pl.Float64),
+        "You": [present.stat_value(key, row.value) for key, row in stats.items()],
+        "Peer median": [present.stat_value(key, row.peer_median) for key, row in stats.items()],
     }
 ).drop_nulls("Percentile")
 st.subheader(f"Against level {level} players")
 st.caption(
-    f"Your stats over your last {plan['matches']} matches, each player's over theirs; "
+    f"Your stats over your last {plan.matches} matches, each player's over theirs; "
     "ADR and the other extended stats count only the matches FACEIT recorded them for."
 )
 if not percentiles.height:
@@ -119,7 +115,7 @@ else:
         width="stretch",
     )
 
-forecast = plan["forecast"]
+forecast = plan.forecast
 paths = forecast_frame(forecast)
 st.subheader(f"Elo over the next {paths.height} matches")
 band = (
@@ -139,7 +135,7 @@ line = (
 )
 st.altair_chart(band + line, width="stretch")
 st.caption(
-    f"Expected change: {forecast['expected_change']:+.0f} Elo. Simulated 1,000 times from your "
+    f"Expected change: {forecast.expected_change:+.0f} Elo. Simulated 1,000 times from your "
     "win rate over the last 20 matches (pulled toward 50% so a streak does not dominate) and "
     "FACEIT's ±25 Elo for an even match; the band holds 8 of 10 simulated paths."
 )

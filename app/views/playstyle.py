@@ -35,14 +35,14 @@ def versus_everyone(z: float) -> str:
     return "well below average"
 
 
-st.title(f"{plain(profile['nickname'])} plays like {present.role_phrase(profile['role'])}")
-if profile.get("note"):
-    st.caption(profile["note"])
-if profile["affinity"]:
+st.title(f"{plain(profile.nickname)} plays like {present.role_phrase(profile.role)}")
+if profile.note:
+    st.caption(profile.note)
+if profile.affinity:
     affinity = pl.DataFrame(
         {
-            "Style": [present.role_label(role) for role in profile["affinity"]],
-            "Match": list(profile["affinity"].values()),
+            "Style": [present.role_label(role) for role in profile.affinity],
+            "Match": list(profile.affinity.values()),
         }
     )
     st.altair_chart(
@@ -60,20 +60,20 @@ if profile["affinity"]:
         ),
         width="stretch",
     )
-if profile["rates"]:
+if profile.rates:
     st.subheader("Per-round profile")
     st.dataframe(
         [
             {
                 "Stat": present.stat_label(key),
                 "Value": present.stat_value(key, value),
-                "Compared with everyone": versus_everyone(profile["z_scores"][key]),
+                "Compared with everyone": versus_everyone(profile.z_scores[key]),
             }
-            for key, value in profile["rates"].items()
+            for key, value in profile.rates.items()
         ],
         hide_index=True,
         width="stretch",
     )
-if profile["similar"]:
+if profile.similar:
     st.subheader("Players who play most like this")
-    st.markdown("\n".join(f"{i}. {p['nickname']}" for i, p in enumerate(profile["similar"], 1)))
+    st.markdown("\n".join(f"{i}. {p.nickname}" for i, p in enumerate(profile.similar, 1)))

@@ -27,8 +27,8 @@ try:
 except AnalysisError as exc:
     st.error(str(exc), icon="⚠️")
     st.stop()
-picks = ", ".join(present.map_label(m) for m in report["expect_them_to_pick"]) or "Not enough data"
-weak = ", ".join(present.map_label(m) for m in report["their_weakest_maps"]) or "Not enough data"
+picks = ", ".join(present.map_label(m) for m in report.expect_them_to_pick) or "Not enough data"
+weak = ", ".join(present.map_label(m) for m in report.their_weakest_maps) or "Not enough data"
 cols = st.columns(2)
 cols[0].metric("Expect them to pick", picks)
 cols[1].metric("Their weakest maps", weak)
@@ -36,22 +36,22 @@ st.subheader("Players")
 st.dataframe(
     [
         {
-            "Player": p["nickname"],
-            "Elo": p["elo"] if p["elo"] is not None else "–",
-            "Level": p["level"] if p["level"] is not None else "–",
-            "Role": present.role_label(p["role"]),
-            "Matches": p["matches"] if p["matches"] is not None else "–",
-            "K/D (last 10)": present.stat_value("kd", p["kd_last10"]),
-            "Win rate (last 10)": present.stat_value("win_rate", p["win_rate_last10"]),
-            "Form": present.stat_value("form", p["form"]),
+            "Player": p.nickname,
+            "Elo": p.elo if p.elo is not None else "–",
+            "Level": p.level if p.level is not None else "–",
+            "Role": present.role_label(p.role),
+            "Matches": p.matches if p.matches is not None else "–",
+            "K/D (last 10)": present.stat_value("kd", p.kd_last10),
+            "Win rate (last 10)": present.stat_value("win_rate", p.win_rate_last10),
+            "Form": present.stat_value("form", p.form),
         }
-        for p in report["players"]
+        for p in report.players
     ],
     hide_index=True,
     width="stretch",
 )
-if report["maps"]:
-    maps = pl.DataFrame(report["maps"]).with_columns(
+if report.maps:
+    maps = pl.DataFrame([m.model_dump() for m in report.maps]).with_columns(
         pl.col("map").map_elements(present.map_label, return_dtype=pl.String)
     )
     st.altair_chart(

@@ -138,22 +138,24 @@ def test_playstyle_improvement_and_scouting(
     with trained() as session:
         player = session.scalars(select(Player).where(Player.nickname == names[0])).one()
     profile = playstyle_for(trained, models, player.id)
-    assert profile["role"] in {"AWPer", "Entry", "Support", "Anchor", "Rifler"}
-    assert sum(profile["affinity"].values()) == pytest.approx(1.0)
-    assert profile["similar"] and names[0] not in [s["nickname"] for s in profile["similar"]]
+    assert profile.role in {"AWPer", "Entry", "Support", "Anchor", "Rifler"}
+    assert sum(profile.affinity.values()) == pytest.approx(1.0)
+    assert profile.similar and names[0] not in [s.nickname for s in profile.similar]
 
     plan = improvement_for(trained, models, player.id)
-    assert plan["nickname"] == names[0] and plan["elo"] == player.faceit_elo
-    forecast = plan["forecast"]
-    assert len(forecast["p50"]) == forecast["matches"] == 20
+    assert plan.nickname == names[0] and plan.elo == player.faceit_elo
+    forecast = plan.forecast
+    # the forecast starts from the Elo the plan (and the dashboards) show
+    assert forecast.start == plan.elo
+    assert len(forecast.p50) == forecast.matches == 20
     assert all(
         lo <= mid <= hi
-        for lo, mid, hi in zip(forecast["p10"], forecast["p50"], forecast["p90"], strict=True)
+        for lo, mid, hi in zip(forecast.p10, forecast.p50, forecast.p90, strict=True)
     )
 
     report = scouting_report(trained, FeatureCache(None), models, names[:5])
-    assert [p["nickname"] for p in report["players"]] == names[:5]
-    played = {m["map"]: m["matches"] for m in report["maps"]}
+    assert [p.nickname for p in report.players] == names[:5]
+    played = {m.map: m.matches for m in report.maps}
     with trained() as session:
         ids = session.scalars(select(Player.id).where(Player.nickname.in_(names[:5]))).all()
         rows = session.scalars(select(MatchPlayer).where(MatchPlayer.player_id.in_(ids))).all()

@@ -143,17 +143,17 @@ def test_every_service_shows_the_same_stats(mixed: tuple[Seeded, str]) -> None:
         pytest.approx(HS_PCT),
     )
     plan = improvement_for(sessions, models, player_id)
-    stats = plan["percentiles"]["stats"]
-    assert stats["adr"]["value"] == pytest.approx(ADR)
-    assert stats["kd"]["value"] == pytest.approx(KD)
-    assert stats["hs_pct"]["value"] == pytest.approx(HS_PCT)
-    assert plan["percentiles"]["peers"] > 0
+    stats = plan.percentiles.stats
+    assert stats["adr"].value == pytest.approx(ADR)
+    assert stats["kd"].value == pytest.approx(KD)
+    assert stats["hs_pct"].value == pytest.approx(HS_PCT)
+    assert plan.percentiles.peers > 0
     profile = playstyle_for(sessions, models, player_id)
-    assert profile["rates"]["adr"] == pytest.approx(ADR)
-    assert profile["rates"]["hs_pct"] == pytest.approx(HS_PCT)
-    assert profile["rates"]["kpr"] == pytest.approx(90 / 120)
-    scouted = scouting_report(sessions, cache, models, [MIXED])["players"][0]
-    assert scouted["kd_last10"] == pytest.approx(KD)
+    assert profile.rates["adr"] == pytest.approx(ADR)
+    assert profile.rates["hs_pct"] == pytest.approx(HS_PCT)
+    assert profile.rates["kpr"] == pytest.approx(90 / 120)
+    scouted = scouting_report(sessions, cache, models, [MIXED]).players[0]
+    assert scouted.kd_last10 == pytest.approx(KD)
 
 
 async def test_every_api_response_shows_the_same_stats(

@@ -1,0 +1,112 @@
+"""Typed results of the premium analyses (models.analysis).
+
+The same classes are what the services return, what the pages read (attributes, not nested
+dict keys) and what the API serves: api/schemas.py uses them as response models, so the
+OpenAPI document describes every premium response field by field.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Factor(BaseModel):
+    """One term of a prediction's explanation, from lineup A's side."""
+
+    feature: str = Field(examples=["d_map_win_rate"])
+    label: str = Field(examples=["Mirage win rate"])
+    contribution: float = Field(description="The model's term, in logit units")
+    effect_pct: float = Field(description="Its share of the move away from 50%, in points")
+
+
+class PeerStat(BaseModel):
+    """One headline stat of the player against the players of the same level."""
+
+    label: str = Field(examples=["ADR"])
+    value: float | None = Field(description="The player's value (null: not recorded)")
+    peer_median: float | None
+    percentile: float | None = Field(
+        ge=0, le=100, description="Share of peers below, ties half (models.features.percentile)"
+    )
+    peers: int = Field(ge=0, description="Peers with a value for this stat")
+
+
+class PeerPercentiles(BaseModel):
+    level: int = Field(ge=1, le=10, examples=[6])
+    peers: int = Field(ge=0, description="Players of the same level compared with")
+    stats: dict[str, PeerStat]
+
+
+class Driver(BaseModel):
+    """A stat that separates the player's wins from their losses."""
+
+    stat: str = Field(examples=["adr"])
+    label: str
+    in_wins: float
+    in_losses: float
+    smd: float = Field(description="Standardised mean difference, wins minus losses")
+
+
+class EloForecast(BaseModel):
+    start: float
+    matches: int
+    p10: list[float]
+    p50: list[float]
+    p90: list[float]
+    expected_change: float
+
+
+class ImprovementPlan(BaseModel):
+    player_id: str
+    nickname: str = Field(examples=["s1mple_fan"])
+    elo: float | None
+    level: int = Field(ge=1, le=10)
+    matches: int = Field(ge=0, description="The player's matches the stats are over")
+    percentiles: PeerPercentiles
+    drivers: list[Driver]
+    focus: list[str]
+    forecast: EloForecast
+
+
+class SimilarPlayer(BaseModel):
+    nickname: str
+    distance: float = Field(ge=0)
+
+
+class PlaystyleProfile(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    role: str = Field(examples=["Entry"])
+    affinity: dict[str, float] = Field(
+        default_factory=dict, description="Closeness to every style (sums to 1)"
+    )
+    rates: dict[str, float] = Field(
+        default_factory=dict, description="The per-round rates styles are told apart by"
+    )
+    z_scores: dict[str, float] = Field(default_factory=dict)
+    similar: list[SimilarPlayer] = Field(default_factory=list)
+    note: str | None = None
+
+
+class ScoutedPlayer(BaseModel):
+    nickname: str
+    elo: int | None
+    level: int | None
+    role: str | None
+    matches: int | None
+    kd_last10: float | None
+    win_rate_last10: float | None
+    form: float | None
+
+
+class TeamMap(BaseModel):
+    map: str
+    matches: int
+    wins: int
+    win_rate: float
+
+
+class ScoutingReport(BaseModel):
+    players: list[ScoutedPlayer]
+    maps: list[TeamMap]
+    expect_them_to_pick: list[str]
+    their_weakest_maps: list[str]
