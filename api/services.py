@@ -63,9 +63,12 @@ def json_safe(value: Any) -> Any:
 class TTLCache:
     """A tiny bounded in-process cache of finished answers (the player routes' hot path)."""
 
-    def __init__(self, ttl: float, max_entries: int = 4096) -> None:
+    def __init__(
+        self, ttl: float, max_entries: int = 4096, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.clock = clock
         self._data: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
 
     def get(self, key: tuple[Any, ...]) -> Any | None:
@@ -74,7 +77,7 @@ class TTLCache:
         found = self._data.get(key)
         if found is None:
             return None
-        if found[0] < time.monotonic():
+        if found[0] < self.clock():
             self._data.pop(key, None)
             return None
         return found[1]
@@ -87,7 +90,7 @@ class TTLCache:
         found = self._data.get(key)
         if found is None:
             return None, False
-        late = time.monotonic() - found[0]
+        late = self.clock() - found[0]
         if late <= 0:
             return found[1], True
         if late < self.ttl:
@@ -101,7 +104,7 @@ class TTLCache:
     def set(self, key: tuple[Any, ...], value: Any) -> None:
         if self.ttl <= 0:
             return
-        self._data[key] = (time.monotonic() + self.ttl, value)
+        self._data[key] = (self.clock() + self.ttl, value)
         self._data.move_to_end(key)
         while len(self._data) > self.max_entries:
             self._data.popitem(last=False)

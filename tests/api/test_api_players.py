@@ -141,8 +141,11 @@ async def test_player_answer_cache_serves_stale_while_one_refresh_runs(
     seeded, tmp_path, monkeypatch
 ) -> None:
     """Within ``player_cache_seconds`` the cached bytes; then (expired by less than that) the
-    previous answer at once while one background refresh runs; later, a foreground load."""
+    previous answer at once while one background refresh runs; later, a foreground load. The
+    cache's clock is the test's, and the refresh waits for the test's word, so what the test
+    sees never depends on how fast the machine is."""
     import asyncio
+    import threading
 
     from apitest_helpers import build_app, client, login, make_config
 
@@ -150,15 +153,20 @@ async def test_player_answer_cache_serves_stale_while_one_refresh_runs(
 
     real = services.profile
     calls: list[str] = []
+    release = threading.Event()
+    now = [1000.0]
 
     def counting(resources, nickname):
         calls.append(nickname)
+        if len(calls) == 2:  # the background refresh: held until the stale answers are read
+            assert release.wait(30)
         answer = real(resources, nickname)
         answer["features"]["call"] = len(calls)  # tells the answers apart
         return answer
 
     monkeypatch.setattr(services, "profile", counting)
     app = build_app(seeded, tmp_path, config=make_config(player_cache_seconds=0.5))
+    app.state.player_cache = services.TTLCache(0.5, clock=lambda: now[0])
     async with client(app) as http:
         headers = bearer((await login(http, seeded.users["free"]))["access_token"])
         url = f"/api/players/{seeded.nicknames[0]}"
@@ -169,13 +177,14 @@ async def test_player_answer_cache_serves_stale_while_one_refresh_runs(
             return response.json()["features"]["call"]
 
         assert [await call() for _ in range(3)] == [1, 1, 1] and len(calls) == 1
-        await asyncio.sleep(0.6)  # expired, by less than 0.5 s
+        now[0] += 0.6  # expired, by less than 0.5 s
         stale = await asyncio.gather(*(call() for _ in range(4)))
         assert stale == [1, 1, 1, 1]  # the previous answer, no request waited for the load
-        for _ in range(100):  # the one refresh lands
+        release.set()
+        for _ in range(500):  # the one refresh lands
             if not app.state.player_pending and not app.state.player_refreshes:
                 break
             await asyncio.sleep(0.02)
         assert len(calls) == 2 and await call() == 2
-        await asyncio.sleep(1.1)  # expired for longer than 0.5 s: loaded in the foreground
+        now[0] += 1.1  # expired for longer than 0.5 s: loaded in the foreground
         assert await call() == 3 and len(calls) == 3
