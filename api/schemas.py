@@ -259,7 +259,7 @@ class TiltGroup(BaseModel):
     other_win_rate: float | None
     other_rating: float | None
     win_rate_interval: Interval | None = Field(
-        description="Bootstrap interval of win_rate - other_win_rate (null: too few matches)"
+        description="Interval of win_rate - other_win_rate (null: too few matches to test)"
     )
     rating_interval: Interval | None
     verdict: str | None = Field(

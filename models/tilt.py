@@ -9,9 +9,9 @@ From the one history (models.history) and the one rating (models.features.match_
   ``session_minutes`` after the previous one ended continues the session): 1st, 2nd, 3rd, 4th+.
 
 Each group is compared with the player's *other* matches on two things, the win rate and the
-mean match rating. The difference gets a percentile bootstrap interval (numpy, a fixed seed, so
-a page and the API show the same interval; not scipy.stats.bootstrap, which would load SciPy,
-seconds of imports, on the free Overview). Every group tested is two
+mean match rating. The difference gets a normal interval with its standard error under no
+difference (all the matches' variance pooled; for wins, the two-proportion z-test's), so it is
+deterministic and a page and the API show the same interval. Every group tested is two
 comparisons, so the intervals are Bonferroni-adjusted: at ``1 - 0.05 / comparisons`` each, a
 player with no tilt at all gets any verdict in at most about 5% of histories. A verdict (a
 plain sentence) is given only when an interval excludes 0, and only for a group of at least
@@ -21,6 +21,7 @@ plain sentence) is given only when an interval excludes 0, and only for a group 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
@@ -33,8 +34,6 @@ MIN_GROUP = 10
 """Fewest matches in a group (and among the other matches) for a verdict."""
 FAMILY_ERROR = 0.05
 """Chance of any verdict for a player with no tilt (split over the comparisons)."""
-RESAMPLES = 2000
-SEED = 18
 
 LOSS_GROUPS = ((1, "After 1 loss"), (2, "After 2 losses in a row"), (3, "After 3+ losses in a row"))
 SESSION_GROUPS = (
@@ -129,14 +128,16 @@ def tilt_frame(history: pl.DataFrame, session_minutes: int = SESSION_MINUTES) ->
 
 
 def _interval(a: np.ndarray, b: np.ndarray, confidence: float) -> Interval:
-    """Percentile bootstrap interval of mean(a) - mean(b), both samples resampled with
-    replacement :data:`RESAMPLES` times from a fixed seed."""
-    rng = np.random.default_rng(SEED)
-    a_means = a[rng.integers(0, a.size, (RESAMPLES, a.size))].mean(axis=1)
-    b_means = b[rng.integers(0, b.size, (RESAMPLES, b.size))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(a_means - b_means, [tail, 1 - tail])
-    return Interval(float(low), float(high))
+    """Interval of mean(a) - mean(b) with the standard error the difference has when there is
+    no difference: the variance of all the matches pooled, ``sqrt(var * (1/na + 1/nb))``. For
+    0/1 wins this is the two-proportion z-test's pooled error. Not each group's own variance
+    (nor a bootstrap, which resamples it): a small group's own spread (2 wins of 10) is often
+    small by chance and would make the test speak on noise."""
+    pooled = np.concatenate([a, b])
+    spread = float(np.sqrt(pooled.var(ddof=1) * (1 / a.size + 1 / b.size)))
+    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    centre = float(a.mean() - b.mean())
+    return Interval(centre - z * spread, centre + z * spread)
 
 
 def _mean(values: np.ndarray) -> float | None:

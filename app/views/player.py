@@ -274,7 +274,8 @@ if not report.verdicts:
     )
 st.caption(
     f"Each group is compared with your other matches; a difference counts only when its "
-    f"{report.confidence:.1%} bootstrap interval excludes zero (95% for all groups together), "
+    f"{report.confidence:.1%} interval (the spread chance alone gives a group this small) "
+    f"excludes zero, 95% for all groups together, "
     f"and only with at least {MIN_GROUP} matches on both sides."
 )
 
