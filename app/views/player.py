@@ -25,7 +25,7 @@ from models.dashboard import (
     tilt_for,
 )
 from models.features import TREND_STATS
-from models.tilt import MIN_GROUP
+from models.tilt import MIN_GROUP, TiltGroup
 
 resources = get_resources()
 TREND_FORMAT = {"adr": ".1f", "hs_pct": ".0f", "entry_success": ".0%", "utility_dpr": ".1f"}
@@ -235,6 +235,14 @@ else:
     st.caption(f"FACEIT recorded no {label.lower()} for these matches.")
 
 st.subheader("Streaks and tilt")
+
+
+def noise_answer(group: TiltGroup) -> str:
+    if group.verdict:
+        return "yes"
+    return "no" if group.win_rate_interval is not None else "too few matches"
+
+
 gap = st.number_input(
     "A session: matches less than this many minutes apart",
     min_value=5,
@@ -257,7 +265,7 @@ st.dataframe(
             "Other matches' win rate": present.stat_value("win_rate", group.other_win_rate),
             "Rating": present.stat_value("rating", group.rating),
             "Other matches' rating": present.stat_value("rating", group.other_rating),
-            "Beyond noise?": "yes" if group.verdict else "no",
+            "Beyond noise?": noise_answer(group),
         }
         for group in report.groups
     ],
@@ -266,12 +274,15 @@ st.dataframe(
 )
 for verdict in report.verdicts:
     st.warning(plain(verdict), icon="🧊")
-if not report.verdicts:
+tested = [g.label.lower() for g in report.groups if g.win_rate_interval is not None]
+if not report.verdicts and tested:
     st.info(
-        "No tilt: after losses and late in a session you play as well as in your other "
-        "matches, within the noise of this many matches.",
+        f"No tilt found: {', '.join(tested)}, you play as in your other matches, within the "
+        "noise of this many matches. The other groups have too few matches to tell.",
         icon="🙂",
     )
+elif not report.verdicts:
+    st.info("Too few matches in each group to tell whether losses or long sessions tilt you.")
 st.caption(
     f"Each group is compared with your other matches; a difference counts only when its "
     f"{report.confidence:.1%} interval (the spread chance alone gives a group this small) "

@@ -87,8 +87,14 @@ def test_overview_and_api_show_the_same_elo_level_streaks_and_tilt(
         present.stat_value("win_rate", g["win_rate"]) for g in tilt["groups"]
     ]
     assert list(groups["Beyond noise?"]) == [
-        "yes" if g["verdict"] else "no" for g in tilt["groups"]
+        "yes" if g["verdict"] else "no" if g["win_rate_interval"] else "too few matches"
+        for g in tilt["groups"]
     ]
+    assert any(g["win_rate_interval"] is None for g in tilt["groups"])  # small groups untested
+    said = " ".join(i.value for i in at.info)
+    if not any(g["verdict"] for g in tilt["groups"]):
+        tested = any(g["win_rate_interval"] for g in tilt["groups"])
+        assert ("No tilt found" in said) == tested and ("Too few matches" in said) != tested
     losses = [g["matches"] for g in tilt["groups"] if g["kind"] == "losses"]
     sessions = [g["matches"] for g in tilt["groups"] if g["kind"] == "session"]
     assert sum(sessions) == seeded["matches"]  # every match has a place in a session
