@@ -8,10 +8,10 @@ Generates ``--rows`` player-match rows (10 players a match, one Elo point each, 
 TEST_DATABASE_URL), migrated to the product's schema, with SQL (generate_series), then, each in
 its own fresh process so peak memory is the load's own:
 
-- raw: ``COPY (the loader's three queries) TO STDOUT (FORMAT binary)``, drained (the floor: what
+- raw: ``COPY (the loader's two queries) TO STDOUT (FORMAT binary)``, drained (the floor: what
   the server and the wire cost, no parsing at all);
-- ours: the training loader (default ``models.history:load``, the one match history), which
-  returns polars frames of the same rows and columns.
+- ours: the training loader (default ``pipelines.train:load_history``: the one match history,
+  the columns training reads), which returns polars frames of the same rows and columns.
 
 load_ratio = our rows/s over raw rows/s (goal >= 0.5); peak_mb_per_m_rows = the loader process'
 peak RSS above a process that only imported the same modules, per million player-match rows
@@ -69,13 +69,21 @@ FROM match_players;
 ANALYZE;
 """
 
-# what the loader reads (models.history.load), as raw binary COPYs
-RAW_QUERIES = (
-    "SELECT {mp_columns}, mp.map, mp.finished_at, m.started_at, m.finished_at, m.map, m.rounds,"
-    " m.score, m.faction1_score, m.faction2_score, m.winner_faction"
-    " FROM match_players mp JOIN matches m ON m.id = mp.match_id",
-    "SELECT player_id, match_id, elo FROM elo_history WHERE match_id IS NOT NULL",
-)
+
+def raw_queries() -> tuple[str, ...]:
+    """What the default loader reads (models.history.queries for the training columns), as
+    SQL for raw binary COPYs."""
+    from sqlalchemy.dialects import postgresql
+
+    from models.history import columns_for, queries
+    from pipelines.train import TRAINING_COLUMNS
+
+    query, elo_query, _ = queries(columns_for(TRAINING_COLUMNS))
+    return tuple(
+        str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        for q in (query, elo_query)
+    )
+
 
 CHILD = r"""
 import json, resource, sys, time
@@ -127,7 +135,7 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
-    parser.add_argument("--loader", default="models.history:load")
+    parser.add_argument("--loader", default="pipelines.train:load_history")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
     args = parser.parse_args()
 
@@ -136,7 +144,6 @@ def main() -> None:
 
     from core.db.engine import make_engine
     from core.db.migrate import upgrade
-    from core.db.schema import MatchPlayer
 
     name = f"{make_url(args.database_url).database}_train_load"
     url = fresh_database(args.database_url, name)
@@ -151,16 +158,11 @@ def main() -> None:
         conn.execute(sql)  # type: ignore[call-overload]
     print(f"generated {matches * 10:,} player-match rows in {time.perf_counter() - started:.1f} s")
 
-    mp_columns = ", ".join(
-        f"mp.{c.name}"
-        for c in MatchPlayer.__table__.columns
-        if c.name not in ("map", "finished_at")
-    )
-    raw_queries = tuple(q.format(mp_columns=mp_columns) for q in RAW_QUERIES)
+    queries = raw_queries()
     try:
-        baseline = child("import", url, args.loader, raw_queries)
-        raw = child("raw", url, args.loader, raw_queries)
-        ours = child("ours", url, args.loader, raw_queries)
+        baseline = child("import", url, args.loader, queries)
+        raw = child("raw", url, args.loader, queries)
+        ours = child("ours", url, args.loader, queries)
     finally:
         if not args.keep:
             with psycopg.connect(args.database_url.replace("+psycopg", ""), autocommit=True) as c:

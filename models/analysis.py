@@ -20,7 +20,7 @@ from core.cs2 import MAP_POOL
 from core.db import transaction
 from core.db.schema import Player
 from core.resources import Resources
-from models import history, registry
+from models import features, history, registry
 from models import match_outcome as mo
 from models.dashboard import cached_features
 from models.improvement import improvement_plan
@@ -141,7 +141,7 @@ def _lineups(
 
 
 def _history(session: Session, players: Sequence[Player]) -> pl.DataFrame:
-    frame = history.load(session, [p.id for p in players])
+    frame = history.load(session, [p.id for p in players], columns=mo.HISTORY_COLUMNS)
     have = set(frame["player_id"].unique())
     missing = [p.nickname for p in players if p.id not in have]
     if missing:
@@ -212,7 +212,9 @@ def analyze_match(
             player = session.get(Player, row.player_id)
             if player is not None and row.faction in teams:
                 teams[row.faction].append(player)
-        players = history.load(session, [p.id for t in teams.values() for p in t])
+        players = history.load(
+            session, [p.id for t in teams.values() for p in t], columns=mo.HISTORY_COLUMNS
+        )
     kickoff = match.started_at or match.finished_at
     # what was known before the match started
     earlier = (
@@ -257,7 +259,8 @@ def playstyle_for(
         if player is None:
             raise UnknownSubject("Unknown player.")
         if player_id not in model.player_ids:
-            rates = player_rates(history.load(session, [player_id]), min_matches=1)
+            mine = history.load(session, [player_id], columns=features.INPUT_COLUMNS)
+            rates = player_rates(mine, min_matches=1)
             if not rates.height:
                 raise AnalysisError(f"No matches stored yet for {player.nickname}.")
             raw = rate_matrix(rates, model.features, model.mean)
@@ -296,7 +299,11 @@ def improvement_for(
         levels = crud.skill_levels(session)
         level = levels.get(player_id)
         peers = [p for p, lv in levels.items() if lv == level] if level else None
-        frame = history.load(session, None if peers is None else [player_id, *peers])
+        frame = history.load(
+            session,
+            None if peers is None else [player_id, *peers],
+            columns=(*features.INPUT_COLUMNS, "elo_after", "elo_before"),
+        )
     if not frame.filter(pl.col("player_id") == player_id).height:
         raise AnalysisError(f"No matches stored yet for {player.nickname}.")
     plan = improvement_plan(

@@ -56,7 +56,9 @@ def cached_features(
 
         def matches() -> pl.DataFrame:
             if "matches" not in loaded:
-                loaded["matches"] = history.load(session, [player_id])
+                loaded["matches"] = history.load(
+                    session, [player_id], columns=features.INPUT_COLUMNS
+                )
             return loaded["matches"]
 
         def elo_points() -> pl.DataFrame:

@@ -61,7 +61,7 @@ ENGINE: Any = "in-memory"
 """Polars engine for feature queries: in-memory beats the streaming default on these plans."""
 
 _REQUIRED = ("player_id", "match_id", "finished_at", "rounds", "result", "kills", "deaths")
-_FEATURE_INPUTS = (
+INPUT_COLUMNS = (
     *_REQUIRED,
     "map",
     "assists",
@@ -86,6 +86,7 @@ _FEATURE_INPUTS = (
     "enemies_flashed",
     "sniper_kills",
 )
+"""The columns of the match history the vocabulary reads (models.history.load(columns=))."""
 
 # Ratio metrics: name -> (numerator column, denominator column, scale). Columns refer to the
 # prepared frame (see _prepare): ``rounds_v`` is rounds with rounds <= 0 nulled, ``damage_v``
@@ -134,7 +135,7 @@ def _ensure_columns(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         raise ValueError(f"player-match frame lacks required columns: {missing}")
     add = [
         pl.lit(None, dtype=HISTORY_SCHEMA.get(c, pl.Float64())).alias(c)
-        for c in _FEATURE_INPUTS
+        for c in INPUT_COLUMNS
         if c not in names
     ]
     return lf.with_columns(add) if add else lf
@@ -166,7 +167,7 @@ def _rating_expr() -> pl.Expr:
 def _prepare(frame: pl.DataFrame | pl.LazyFrame, *, sort: bool = True) -> pl.LazyFrame:
     """Sorted lazy frame with helper columns ``rounds_v``, ``damage_v``, ``win``, ``one``,
     ``multikills`` and ``rating``."""
-    lf = _ensure_columns(frame).select(_FEATURE_INPUTS)
+    lf = _ensure_columns(frame).select(INPUT_COLUMNS)
     rounds_v = pl.when(pl.col("rounds") > 0).then(pl.col("rounds").cast(pl.Float64))
     lf = lf.with_columns(
         rounds_v.alias("rounds_v"),

@@ -135,70 +135,123 @@ def empty() -> pl.DataFrame:
 # ---- from the database ---------------------------------------------------------------------
 
 
-def load(
-    session: Session,
-    players: Sequence[str] | None = None,
-    *,
-    matches: Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """The stored history: every row of ``players`` (ids), or every row of ``matches`` (all
-    ten players of each), or everything when neither is given. Column-wise on PostgreSQL
-    (core.db.columnar), so a whole league loads without a Python object per row."""
+# what a derived column of the frame is computed from (columns of the query below)
+_DERIVED: dict[str, tuple[str, ...]] = {
+    "finished_at": ("player_finished_at", "finished_at"),
+    "map": ("player_map", "map"),
+    "ts": ("started_at", "player_finished_at", "finished_at"),
+    "team": ("faction",),
+    "extended": ("entry_count",),
+    "elo_before": (),
+    "elo_after": (),
+}
+_ALWAYS = ("player_id", "match_id", "ts")
+
+
+def columns_for(wanted: Sequence[str] | None) -> list[str]:
+    """The frame's columns for ``wanted`` (all when None), in schema order; ``player_id``,
+    ``match_id`` and ``ts`` are always there (every window and join needs them)."""
+    if wanted is None:
+        return list(HISTORY_SCHEMA)
+    unknown = sorted(set(wanted) - set(HISTORY_SCHEMA))
+    if unknown:
+        raise ValueError(f"not columns of the match history: {unknown}")
+    keep = set(wanted) | set(_ALWAYS)
+    return [c for c in HISTORY_SCHEMA if c in keep]
+
+
+def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
+    """The SELECTs :func:`load` runs for the frame columns ``keep`` (player-match rows joined
+    with their match; the Elo recorded per match) and the selected columns. bench/train_load.py
+    compares them, run raw, with the loader."""
     from sqlalchemy import select
 
-    from core.db.columnar import read_frame, schema_of
     from core.db.schema import EloHistory, Match, MatchPlayer
 
+    needed = {source for c in keep for source in _DERIVED.get(c, (c,))}
     mp = MatchPlayer.__table__.c
     m = Match.__table__.c
-    player_cols = [c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")]
-    columns: list[Any] = [
-        *player_cols,
-        mp.map.label("player_map"),
-        mp.finished_at.label("player_finished_at"),
-        m.started_at,
-        m.finished_at,
-        m.map,
-        m.rounds,
-        m.score,
-        m.faction1_score,
-        m.faction2_score,
-        m.winner_faction,
-    ]
-    query = select(*columns).select_from(
+    sources: dict[str, Any] = {
+        c.name: c for c in MatchPlayer.__table__.columns if c.name not in ("map", "finished_at")
+    }
+    sources |= {
+        "player_map": mp.map.label("player_map"),
+        "player_finished_at": mp.finished_at.label("player_finished_at"),
+        "started_at": m.started_at,
+        "finished_at": m.finished_at,
+        "map": m.map,
+        "rounds": m.rounds,
+        "score": m.score,
+        "faction1_score": m.faction1_score,
+        "faction2_score": m.faction2_score,
+        "winner_faction": m.winner_faction,
+    }
+    selected = [column for name, column in sources.items() if name in needed]
+    query = select(*selected).select_from(
         MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id)
     )
     e = EloHistory.__table__.c
     elo_query = select(e.player_id, e.match_id, e.elo.label("elo_after")).where(
         e.match_id.is_not(None)
     )
+    return query, elo_query, selected
+
+
+def load(
+    session: Session,
+    players: Sequence[str] | None = None,
+    *,
+    matches: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """The stored history: every row of ``players`` (ids), or every row of ``matches`` (all
+    ten players of each), or everything when neither is given; only ``columns`` (see
+    :func:`columns_for`) when given, read and typed as narrow as the schema says. Column-wise
+    on PostgreSQL (core.db.columnar), so a whole league loads without a Python object per row,
+    and a projection costs only the columns it keeps."""
+    from core.db.columnar import read_frame, schema_of
+    from core.db.schema import EloHistory, MatchPlayer
+
+    keep = columns_for(columns)
+    needed = {source for c in keep for source in _DERIVED.get(c, (c,))}
+    query, elo_query, selected = queries(keep)
+    mp = MatchPlayer.__table__.c
+    e = EloHistory.__table__.c
     if players is not None:
         ids = list(dict.fromkeys(players))
         if not ids:
-            return empty()
+            return empty().select(keep)
         query = query.where(mp.player_id.in_(ids))
         elo_query = elo_query.where(e.player_id.in_(ids))
     if matches is not None:
         match_ids = list(dict.fromkeys(matches))
         if not match_ids:
-            return empty()
+            return empty().select(keep)
         query = query.where(mp.match_id.in_(match_ids))
         elo_query = elo_query.where(e.match_id.in_(match_ids))
-    rows = read_frame(session, query, schema_of(columns))
-    elo = read_frame(
-        session,
-        elo_query,
-        {"player_id": pl.String(), "match_id": pl.String(), "elo_after": pl.Int64()},
-    ).unique(["player_id", "match_id"], keep="last")
-    rows = rows.join(elo, on=["player_id", "match_id"], how="left")
-    return _finish(
-        rows.with_columns(
-            pl.coalesce("player_finished_at", "finished_at").alias("finished_at"),
-            pl.coalesce("player_map", "map").alias("map"),
-            pl.col("entry_count").is_not_null().alias("extended"),
-            pl.lit(None, dtype=pl.Int64).alias("elo_before"),
-        )
-    )
+    # the schema's own (narrow) types on the wire: no Int64 copy of every count
+    wire = {
+        name: HISTORY_SCHEMA.get(name, dtype) if name != "finished_at" else dtype
+        for name, dtype in schema_of(selected).items()
+    }
+    rows = read_frame(session, query, wire)
+    if "elo_after" in keep:
+        elo = read_frame(
+            session,
+            elo_query,
+            {"player_id": pl.String(), "match_id": pl.String(), "elo_after": pl.Int64()},
+        ).unique(["player_id", "match_id"], keep="last")
+        rows = rows.join(elo, on=["player_id", "match_id"], how="left")
+    derived: list[pl.Expr] = []
+    if "finished_at" in needed:
+        derived.append(pl.coalesce("player_finished_at", "finished_at").alias("finished_at"))
+    if "map" in keep:
+        derived.append(pl.coalesce("player_map", "map").alias("map"))
+    if "extended" in keep:
+        derived.append(pl.col("entry_count").is_not_null().alias("extended"))
+    if "elo_before" in keep:
+        derived.append(pl.lit(None, dtype=pl.Int64).alias("elo_before"))
+    return _finish(rows.with_columns(derived) if derived else rows, keep)
 
 
 def load_elo(session: Session, players: Sequence[str]) -> pl.DataFrame:
@@ -319,16 +372,18 @@ def from_league(league: Any) -> pl.DataFrame:
 # ---- shared finishing ----------------------------------------------------------------------
 
 
-def _finish(frame: pl.DataFrame) -> pl.DataFrame:
-    """Derived columns computed once (``ts``, ``team``), every column of the schema in its
-    dtype (absent ones null), sorted."""
+def _finish(frame: pl.DataFrame, keep: Sequence[str] | None = None) -> pl.DataFrame:
+    """Derived columns computed once (``ts``, ``team``), the ``keep`` columns of the schema
+    (all by default) in their dtypes (absent ones null), sorted."""
     start = pl.coalesce("started_at", "finished_at")
-    frame = frame.with_columns(
-        start.dt.epoch("s").alias("ts"),
-        pl.col("faction").str.extract(r"(\d+)").cast(pl.Int8).alias("team"),
-    )
+    derived = [start.dt.epoch("s").alias("ts")]
+    if "faction" in frame.columns:
+        derived.append(pl.col("faction").str.extract(r"(\d+)").cast(pl.Int8).alias("team"))
+    frame = frame.with_columns(derived)
     cols = [
-        pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
-        for c, t in HISTORY_SCHEMA.items()
+        pl.col(c).cast(HISTORY_SCHEMA[c])
+        if c in frame.columns
+        else pl.lit(None, dtype=HISTORY_SCHEMA[c]).alias(c)
+        for c in (keep or HISTORY_SCHEMA)
     ]
     return frame.select(cols).sort(_ORDER)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import transaction
 from core.settings import Settings
-from models import history, registry
+from models import features, history, registry
 from models import match_outcome as mo
 from models import playstyle as ps
 
@@ -36,11 +36,21 @@ def _step(progress: Progress | None, name: str) -> None:
         progress("training", STEPS.index(name) + 1, len(STEPS))
 
 
+# what training reads of every stored match: the match-outcome model's and the stats
+# vocabulary's columns (playstyle), nothing else
+TRAINING_COLUMNS = tuple(dict.fromkeys((*mo.HISTORY_COLUMNS, *features.INPUT_COLUMNS)))
+
+
+def load_history(session: Session) -> pl.DataFrame:
+    """Every stored match, the training columns only (bench/train_load.py measures this)."""
+    return history.load(session, columns=TRAINING_COLUMNS)
+
+
 @task(name="load-training-data", cache_policy=NONE)
 def load_data(sessions: sessionmaker[Session]) -> pl.DataFrame:
-    """Every stored match history (models.history)."""
+    """Every stored match history (models.history), the training columns."""
     with sessions() as session:
-        return history.load(session)
+        return load_history(session)
 
 
 @task(name="build-dataset", cache_policy=NONE)

@@ -56,6 +56,24 @@ _EXTENDED = {
     "sniper_kills",
 }
 
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "player_id",
+    "match_id",
+    "ts",
+    "map",
+    "team",
+    "result",
+    "premade",
+    "elo_before",
+    "elo_after",
+    "extended",
+    "rounds",
+    *(s for s in STATS if s != "clutch_count"),
+    "one_v_one_count",
+    "one_v_two_count",
+)
+"""The columns of the match history :func:`model_frame` reads (models.history.load(columns=))."""
+
 # player-level prior features averaged per team: name -> human label
 PLAYER_FEATURES: dict[str, str] = {
     "elo": "average Elo",

@@ -86,8 +86,14 @@ def test_history_from_the_database(sessions: sessionmaker[Session]) -> None:
         watermark = history.data_watermark(session, "p1")
         assert history.data_watermark(session, "nobody") is None
         assert history.load(session, []).schema == pl.Schema(history.HISTORY_SCHEMA)
+        narrow = history.load(session, ["p1", "p2"], columns=["kills", "damage", "map"])
+        with pytest.raises(ValueError, match="not columns of the match history"):
+            history.load(session, columns=["kills", "password"])
 
     assert frame.schema == pl.Schema(history.HISTORY_SCHEMA)
+    # a projection is the same frame with only those columns (and the keys and time)
+    assert narrow.columns == ["player_id", "match_id", "ts", "map", "kills", "damage"]
+    assert narrow.equals(frame.select(narrow.columns))
     assert lobby.schema == everything.schema == frame.schema
     assert frame.select("player_id", "match_id").rows() == [
         ("p1", "m3"),
