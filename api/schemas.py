@@ -23,6 +23,7 @@ from core.text import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, check_text
 # OpenAPI document describes exactly what models.analysis returns
 from models.results import Factor
 from models.results import ImprovementPlan as ImprovementPlan
+from models.results import PlayerRatings as PlayerRatings
 from models.results import PlaystyleProfile as PlaystyleProfile
 from models.results import ScoutingReport as ScoutingReport
 

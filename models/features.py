@@ -42,7 +42,7 @@ import polars as pl
 
 from models.history import HISTORY_SCHEMA, UTC_DATETIME
 
-FEATURE_VERSION = "2"
+FEATURE_VERSION = "3"
 """Bump whenever feature code changes: it is part of every cache key (core.cache)."""
 
 # ---- rating constants (HLTV 1.0 averages) --------------------------------------------------
@@ -114,6 +114,7 @@ RATIO_METRICS: dict[str, tuple[str, str, float]] = {
     "utility_success_rate": ("utility_successes", "utility_count", 1.0),
     "flashes_pr": ("flash_count", "rounds_v", 1.0),
     "flash_success_rate": ("flash_successes", "flash_count", 1.0),
+    "flash_successes_pr": ("flash_successes", "rounds_v", 1.0),
     "enemies_flashed_pr": ("enemies_flashed", "rounds_v", 1.0),
     "sniper_share": ("sniper_kills", "kills", 1.0),
 }

@@ -110,3 +110,39 @@ class ScoutingReport(BaseModel):
     maps: list[TeamMap]
     expect_them_to_pick: list[str]
     their_weakest_maps: list[str]
+
+
+class RatingStat(BaseModel):
+    """One stat behind a 0-100 rating, against the players of the same level."""
+
+    stat: str = Field(examples=["hs_pct"], description="Name in models.features.RATIO_METRICS")
+    label: str = Field(examples=["Headshot %"])
+    value: float | None = Field(description="The player's value (null: not recorded)")
+    peer_mean: float | None = Field(description="Mean of the same-level peers' values")
+    peer_std: float | None = Field(description="Sample standard deviation of those values")
+    z: float | None = Field(description="(value - peer_mean) / peer_std; null: not rated")
+    peers: int = Field(ge=0, description="Same-level peers with a value for this stat")
+
+
+class Rating(BaseModel):
+    """A 0-100 rating: 100 * Phi(z), z the mean of its stats' z-scores (50 = level average)."""
+
+    key: str = Field(examples=["aim"])
+    label: str = Field(examples=["Aim"])
+    rating: int | None = Field(ge=0, le=100, description="Null when no stat could be rated")
+    z: float | None = Field(description="Mean z-score of the rated stats")
+    peers: int = Field(ge=0, description="Fewest peers any rated stat was compared with")
+    explanation: str = Field(description="What the rating measures and where the player stands")
+    stats: list[RatingStat]
+
+
+class PlayerRatings(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    level: int = Field(ge=1, le=10, examples=[6])
+    peer_levels: list[int] = Field(
+        examples=[[6]], description="The levels compared with: the player's, wider when too few"
+    )
+    matches: int = Field(ge=0, description="The player's matches the ratings are over")
+    window: int = Field(ge=1, description="Most recent matches per player the stats use")
+    scale: str = Field(description="How a z-score maps to 0-100")
+    ratings: list[Rating]

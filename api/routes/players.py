@@ -1,5 +1,5 @@
 """GET /api/players/{nickname}[/matches|/maps] (free, any logged-in user) and the premium
-/playstyle and /improvement analyses of one player."""
+/playstyle, /improvement and /ratings analyses of one player."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ from api.schemas import (
     PlayerElo,
     PlayerMaps,
     PlayerProfile,
+    PlayerRatings,
     PlayerTilt,
     PlayerTrends,
     PlaystyleProfile,
     Text,
 )
-from models import analysis
+from models import analysis, ratings
 
 log = logging.getLogger("api.players")
 # every route here takes CurrentUser or PremiumUser, which count the per-IP limit too
@@ -269,3 +270,17 @@ async def player_improvement(
     return await run_analysis(
         request, lambda: analysis.improvement_for(resources.sessions, models, player_id)
     )
+
+
+@router.get(
+    "/{nickname}/ratings",
+    response_model=PlayerRatings,
+    summary="Premium: 0-100 ratings (aim, utility, opening duels, clutching, support) against "
+    "the players of the same level, each with its peer count",
+    responses=PREMIUM_ERRORS,
+)
+async def player_ratings(
+    nickname: Nickname, request: Request, resources: ResourcesDep, user: PremiumUser
+) -> Any:
+    player_id = await run_in_threadpool(_player_id, resources, nickname)
+    return await run_analysis(request, lambda: ratings.ratings_for(resources.sessions, player_id))

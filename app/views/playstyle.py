@@ -1,4 +1,5 @@
-"""Playstyle (premium): the player's role, how strongly, and who plays most alike."""
+"""Playstyle (premium): the player's role, how strongly, who plays most alike, and the 0-100
+ratings against the players of the same level (models.ratings)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import plain, require_player, require_trained_models
 from models.analysis import AnalysisError, playstyle_for
+from models.ratings import ratings_for
 
 require_premium("playstyle profiles")
 require_trained_models("playstyle profiles", playstyle=True)
 resources = get_resources()
+player_id = require_player()
 try:
-    profile = playstyle_for(resources.sessions, get_models(), require_player())
+    profile = playstyle_for(resources.sessions, get_models(), player_id)
+    ratings = ratings_for(resources.sessions, player_id)
 except AnalysisError as exc:
     st.error(str(exc), icon="⚠️")
     st.stop()
@@ -77,3 +81,18 @@ if profile.rates:
 if profile.similar:
     st.subheader("Players who play most like this")
     st.markdown("\n".join(f"{i}. {p.nickname}" for i, p in enumerate(profile.similar, 1)))
+
+levels = ratings.peer_levels
+group = f"level {levels[0]}" if len(levels) == 1 else f"level {levels[0]}-{levels[-1]}"
+st.subheader(f"Ratings against {group} players")
+st.caption(
+    f"0-100 from the last {ratings.matches} matches (at most {ratings.window}): 50 is the "
+    "average of those players, 84 one standard deviation above it, 16 one below."
+)
+for column, r in zip(st.columns(len(ratings.ratings)), ratings.ratings, strict=True):
+    column.metric(
+        r.label,
+        "not rated" if r.rating is None else f"{r.rating}/100",
+        help=f"Compared with {r.peers} players of {group}",
+    )
+st.markdown("\n".join(f"- {plain(r.explanation)}" for r in ratings.ratings))

@@ -164,6 +164,7 @@ async def test_openapi_documents_every_route(http) -> None:
         ("get", "/api/players/{nickname}/maps"),
         ("get", "/api/players/{nickname}/playstyle"),
         ("get", "/api/players/{nickname}/improvement"),
+        ("get", "/api/players/{nickname}/ratings"),
         ("post", "/api/analysis/analyze"),
         ("get", "/healthz"),
         ("get", "/readyz"),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.db.schema import MatchPlayer, Player
 
 FREE_ROUTES = ["", "/matches", "/maps"]
-PREMIUM_ROUTES = ["/playstyle", "/improvement"]
+PREMIUM_ROUTES = ["/playstyle", "/improvement", "/ratings"]
 
 
 async def test_profile(http, tokens, seeded) -> None:
@@ -188,3 +188,30 @@ async def test_player_answer_cache_serves_stale_while_one_refresh_runs(
         assert len(calls) == 2 and await call() == 2
         now[0] += 1.1  # expired for longer than 0.5 s: loaded in the foreground
         assert await call() == 3 and len(calls) == 3
+
+
+async def test_ratings_are_the_services_and_premium_only(http, tokens, seeded) -> None:
+    from models.ratings import ratings_for
+
+    nickname = seeded.nicknames[2]
+    with seeded.sessions() as session:
+        player_id = session.scalar(select(Player.id).where(Player.nickname == nickname))
+    free = await http.get(
+        f"/api/players/{nickname}/ratings", headers=bearer(tokens["free"]["access_token"])
+    )
+    assert free.status_code == 403
+    response = await http.get(
+        f"/api/players/{nickname}/ratings", headers=bearer(tokens["subscriber"]["access_token"])
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    expected = ratings_for(seeded.sessions, player_id).model_dump(mode="json")
+    assert body == expected
+    assert [r["key"] for r in body["ratings"]] == [
+        "aim",
+        "utility",
+        "opening",
+        "clutching",
+        "support",
+    ]
+    assert all(r["peers"] >= 5 for r in body["ratings"] if r["rating"] is not None)

@@ -36,7 +36,13 @@ def premium(app_settings: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
         users = {u.username: u.id for u in auth.seed_demo_accounts(session)}
     engine.dispose()
     first = league.players_frame().row(0, named=True)
-    return {"user_id": users["demo-premium"], "player": first, "nicknames": nicknames, "app": APP}
+    return {
+        "user_id": users["demo-premium"],
+        "player": first,
+        "nicknames": nicknames,
+        "app": APP,
+        "db": app_settings,
+    }
 
 
 def open_as_premium(premium: dict[str, Any], page: str) -> AppTest:
@@ -89,3 +95,22 @@ def test_playstyle_improvement_and_scouting_render(premium: dict[str, Any]) -> N
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert {m.label for m in at.metric} == {"Expect them to pick", "Their weakest maps"}
+
+
+def test_playstyle_shows_the_ratings_of_the_service(premium: dict[str, Any]) -> None:
+    from models.ratings import ratings_for
+
+    at = open_as_premium(premium, "views/playstyle.py")
+    shown_ratings = {m.label: m.value for m in at.metric}
+    engine = make_engine(f"sqlite:///{premium['db']}")
+    try:
+        expected = ratings_for(make_session_factory(engine), premium["player"]["player_id"])
+    finally:
+        engine.dispose()
+    assert shown_ratings == {
+        r.label: "not rated" if r.rating is None else f"{r.rating}/100" for r in expected.ratings
+    }
+    assert any(r.rating is not None for r in expected.ratings)
+    text = "\n".join(m.value for m in at.markdown)
+    for r in expected.ratings:
+        assert shown(r.explanation) in shown(text)
