@@ -22,10 +22,12 @@ from core.text import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, check_text
 # the premium analyses' responses are the services' own result types (models.results), so the
 # OpenAPI document describes exactly what models.analysis returns
 from models.results import Factor
+from models.results import HeadToHead as HeadToHead
 from models.results import ImprovementPlan as ImprovementPlan
 from models.results import PlayerRatings as PlayerRatings
 from models.results import PlaystyleProfile as PlaystyleProfile
 from models.results import ScoutingReport as ScoutingReport
+from models.results import Synergy as Synergy
 
 # The one string type of every text the API reads (body fields, path and query parameters):
 # control characters, NUL included, are refused with a 422 naming the field (core.text), and

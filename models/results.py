@@ -146,3 +146,53 @@ class PlayerRatings(BaseModel):
     window: int = Field(ge=1, description="Most recent matches per player the stats use")
     scale: str = Field(description="How a z-score maps to 0-100")
     ratings: list[Rating]
+
+
+class MapRecord(BaseModel):
+    map: str | None = Field(examples=["de_mirage"], description="Null: map not recorded")
+    matches: int = Field(ge=1)
+    wins: int = Field(ge=0)
+    win_rate: float = Field(ge=0, le=1)
+
+
+class PairRecord(BaseModel):
+    """Matches of two players together or against each other; wins are the first player's."""
+
+    matches: int = Field(ge=0)
+    wins: int = Field(ge=0)
+    losses: int = Field(ge=0)
+    win_rate: float | None = Field(ge=0, le=1, description="Null without a match")
+    maps: list[MapRecord] = Field(description="Per map, most played first")
+
+
+class HeadToHead(BaseModel):
+    player: str = Field(examples=["s1mple_fan"])
+    other: str = Field(examples=["zywoo_fan"])
+    together: PairRecord = Field(description="On the same team")
+    against: PairRecord = Field(description="On opposite teams (wins: the first player's)")
+
+
+class Teammate(BaseModel):
+    """A teammate of the player, with the player's win rate with them and without them."""
+
+    nickname: str
+    matches: int = Field(ge=1, description="Matches together")
+    wins: int = Field(ge=0)
+    win_rate: float = Field(ge=0, le=1)
+    other_matches: int = Field(ge=0, description="The player's matches without them")
+    other_win_rate: float | None = Field(ge=0, le=1)
+    interval_low: float | None = Field(
+        description="Bootstrap interval of win_rate - other_win_rate; null: too few to test"
+    )
+    interval_high: float | None
+    verdict: str | None = Field(description="A sentence only when the interval excludes 0")
+
+
+class Synergy(BaseModel):
+    nickname: str = Field(examples=["s1mple_fan"])
+    matches: int = Field(ge=0)
+    win_rate: float | None = Field(ge=0, le=1, description="The player's baseline")
+    confidence: float = Field(description="Confidence of each interval (Bonferroni-adjusted)")
+    min_matches: int = Field(ge=1, description="Matches together (and without) to be tested")
+    tested: int = Field(ge=0, description="Teammates with enough matches to be tested")
+    teammates: list[Teammate] = Field(description="Most matches together first")

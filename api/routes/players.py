@@ -1,5 +1,5 @@
 """GET /api/players/{nickname}[/matches|/maps] (free, any logged-in user) and the premium
-/playstyle, /improvement and /ratings analyses of one player."""
+/playstyle, /improvement, /ratings, /head-to-head and /teammates analyses of one player."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from api.problems import ApiProblem
 from api.routes.analysis import run_analysis
 from api.schemas import (
     TEXT_SCHEMA,
+    HeadToHead,
     ImprovementPlan,
     MatchPage,
     PlayerElo,
@@ -27,9 +28,10 @@ from api.schemas import (
     PlayerTilt,
     PlayerTrends,
     PlaystyleProfile,
+    Synergy,
     Text,
 )
-from models import analysis, ratings
+from models import analysis, head_to_head, ratings
 
 log = logging.getLogger("api.players")
 # every route here takes CurrentUser or PremiumUser, which count the per-IP limit too
@@ -284,3 +286,46 @@ async def player_ratings(
 ) -> Any:
     player_id = await run_in_threadpool(_player_id, resources, nickname)
     return await run_analysis(request, lambda: ratings.ratings_for(resources.sessions, player_id))
+
+
+@router.get(
+    "/{nickname}/head-to-head/{other}",
+    response_model=HeadToHead,
+    summary="Premium: two players' record together and against each other, overall and per map",
+    responses=PREMIUM_ERRORS,
+)
+async def player_head_to_head(
+    nickname: Nickname,
+    other: Annotated[
+        Text,
+        Path(
+            min_length=1,
+            max_length=64,
+            json_schema_extra=TEXT_SCHEMA,
+            description="The other player's FACEIT nickname",
+            examples=["zywoo_fan"],
+        ),
+    ],
+    request: Request,
+    resources: ResourcesDep,
+    user: PremiumUser,
+) -> Any:
+    return await run_analysis(
+        request, lambda: head_to_head.head_to_head_for(resources.sessions, nickname, other)
+    )
+
+
+@router.get(
+    "/{nickname}/teammates",
+    response_model=Synergy,
+    summary="Premium: win rate with each teammate against the player's other matches, with a "
+    "verdict only when the difference is bigger than its noise",
+    responses=PREMIUM_ERRORS,
+)
+async def player_teammates(
+    nickname: Nickname, request: Request, resources: ResourcesDep, user: PremiumUser
+) -> Any:
+    player_id = await run_in_threadpool(_player_id, resources, nickname)
+    return await run_analysis(
+        request, lambda: head_to_head.synergy_for(resources.sessions, player_id)
+    )

@@ -1,4 +1,6 @@
-"""Compare: two or more players side by side (the player being viewed is pre-selected)."""
+"""Compare: two or more players side by side (the player being viewed is pre-selected), and for
+premium users the first two players' head-to-head and the first one's teammates
+(models.head_to_head)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,13 @@ import polars as pl
 import streamlit as st
 
 from app import present
+from app.auth import current_user, user_is_premium
 from app.resources import get_resources
-from app.widgets import selected_player_id
+from app.widgets import plain, selected_player_id
 from core import crud
 from models.dashboard import compare_players
+from models.head_to_head import head_to_head_for, synergy_for
+from models.results import PairRecord
 
 resources = get_resources()
 st.title("Compare players")
@@ -73,3 +78,79 @@ st.altair_chart(
         tooltip=["Player", "Stat", "Value"],
     )
 )
+
+
+def record_line(record: PairRecord) -> str:
+    if not record.matches or record.win_rate is None:
+        return "no matches"
+    return (
+        f"{record.matches} matches, {record.wins} won, {record.losses} lost ({record.win_rate:.0%})"
+    )
+
+
+def map_rows(record: PairRecord) -> list[dict[str, object]]:
+    return [
+        {
+            "Map": present.map_label(m.map),
+            "Matches": m.matches,
+            "Won": m.wins,
+            "Win rate": f"{m.win_rate:.0%}",
+        }
+        for m in record.maps
+    ]
+
+
+first, second = chosen[0], chosen[1]
+st.header(f"{plain(first)} and {plain(second)}")
+user = current_user()
+if user is None or not user_is_premium(user):
+    st.info(
+        "Head-to-head (matches together and against each other, per map) and the teammates "
+        "a player wins more with are premium analyses.",
+        icon="⭐",
+    )
+    st.stop()
+pair = head_to_head_for(resources.sessions, ids[0], ids[1])
+together_col, against_col = st.columns(2)
+with together_col:
+    st.subheader("Together")
+    st.markdown(f"On the same team: **{record_line(pair.together)}**")
+    if pair.together.maps:
+        st.dataframe(map_rows(pair.together), hide_index=True, width="stretch")
+with against_col:
+    st.subheader("Against each other")
+    st.markdown(f"{plain(first)} against {plain(second)}: **{record_line(pair.against)}**")
+    if pair.against.maps:
+        st.dataframe(map_rows(pair.against), hide_index=True, width="stretch")
+
+mates = synergy_for(resources.sessions, ids[0])
+st.subheader(f"Who {plain(first)} wins more with")
+baseline = "–" if mates.win_rate is None else f"{mates.win_rate:.0%}"
+st.caption(
+    f"{plain(first)} wins {baseline} of {mates.matches} matches. A teammate with at least "
+    f"{mates.min_matches} matches together (and as many without) is tested; a verdict only "
+    "when the difference is "
+    f"bigger than its noise ({mates.tested} tested, intervals at {mates.confidence:.1%})."
+)
+verdicts = [t.verdict for t in mates.teammates if t.verdict]
+if verdicts:
+    st.markdown("\n".join(f"- {plain(v)}" for v in verdicts))
+else:
+    st.markdown("No teammate changes the win rate by more than its noise.")
+if mates.teammates:
+    st.dataframe(
+        [
+            {
+                "Teammate": t.nickname,
+                "Matches together": t.matches,
+                "Win rate together": f"{t.win_rate:.0%}",
+                "Win rate without": "–" if t.other_win_rate is None else f"{t.other_win_rate:.0%}",
+                "Verdict": "too few matches"
+                if t.interval_low is None
+                else ("yes" if t.verdict else "within noise"),
+            }
+            for t in mates.teammates
+        ],
+        hide_index=True,
+        width="stretch",
+    )

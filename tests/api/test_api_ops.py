@@ -165,6 +165,8 @@ async def test_openapi_documents_every_route(http) -> None:
         ("get", "/api/players/{nickname}/playstyle"),
         ("get", "/api/players/{nickname}/improvement"),
         ("get", "/api/players/{nickname}/ratings"),
+        ("get", "/api/players/{nickname}/head-to-head/{other}"),
+        ("get", "/api/players/{nickname}/teammates"),
         ("post", "/api/analysis/analyze"),
         ("get", "/healthz"),
         ("get", "/readyz"),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.db.schema import MatchPlayer, Player
 
 FREE_ROUTES = ["", "/matches", "/maps"]
-PREMIUM_ROUTES = ["/playstyle", "/improvement", "/ratings"]
+PREMIUM_ROUTES = ["/playstyle", "/improvement", "/ratings", "/head-to-head/x", "/teammates"]
 
 
 async def test_profile(http, tokens, seeded) -> None:
@@ -215,3 +215,27 @@ async def test_ratings_are_the_services_and_premium_only(http, tokens, seeded) -
         "support",
     ]
     assert all(r["peers"] >= 5 for r in body["ratings"] if r["rating"] is not None)
+
+
+async def test_head_to_head_and_teammates_are_the_services(http, tokens, seeded) -> None:
+    from models.head_to_head import head_to_head_for, synergy_for
+
+    nickname = seeded.nicknames[0]
+    with seeded.sessions() as session:
+        player_id = session.scalar(select(Player.id).where(Player.nickname == nickname))
+    token = bearer(tokens["subscriber"]["access_token"])
+    mates = await http.get(f"/api/players/{nickname}/teammates", headers=token)
+    assert mates.status_code == 200, mates.text
+    body = mates.json()
+    assert body == synergy_for(seeded.sessions, player_id).model_dump(mode="json")
+    assert body["teammates"], "a demo player has teammates"
+    mate = body["teammates"][0]["nickname"]
+    pair = await http.get(f"/api/players/{nickname}/head-to-head/{mate}", headers=token)
+    assert pair.status_code == 200, pair.text
+    record = pair.json()
+    assert record == head_to_head_for(seeded.sessions, nickname, mate).model_dump(mode="json")
+    # the teammate's matches together are the head-to-head's matches together
+    assert record["together"]["matches"] == body["teammates"][0]["matches"]
+    assert record["together"]["wins"] == body["teammates"][0]["wins"]
+    same = await http.get(f"/api/players/{nickname}/head-to-head/{nickname}", headers=token)
+    assert_problem(same, 422)

@@ -114,3 +114,43 @@ def test_playstyle_shows_the_ratings_of_the_service(premium: dict[str, Any]) -> 
     text = "\n".join(m.value for m in at.markdown)
     for r in expected.ratings:
         assert shown(r.explanation) in shown(text)
+
+
+def test_compare_shows_the_head_to_head_and_teammates_of_the_services(
+    premium: dict[str, Any],
+) -> None:
+    from models.head_to_head import head_to_head_for, synergy_for
+
+    player = premium["player"]
+    engine = make_engine(f"sqlite:///{premium['db']}")
+    try:
+        sessions = make_session_factory(engine)
+        mates = synergy_for(sessions, player["player_id"])
+        mate = mates.teammates[0].nickname
+        pair = head_to_head_for(sessions, player["nickname"], mate)
+    finally:
+        engine.dispose()
+    at = open_as_premium(premium, "views/compare.py")
+    at.multiselect[0].set_value([player["nickname"], mate]).run()
+    assert not at.exception, at.exception
+    text = shown("\n".join(m.value for m in at.markdown))
+    t = pair.together
+    assert f"On the same team: {t.matches} matches, {t.wins} won, {t.losses} lost" in text
+    assert t.matches == mates.teammates[0].matches > 0
+    frames = [df.value for df in at.dataframe]
+    together = next(f for f in frames if "Map" in f.columns)
+    assert int(together["Matches"].sum()) == t.matches
+    listed = next(f for f in frames if "Teammate" in f.columns)
+    assert list(listed["Teammate"]) == [m.nickname for m in mates.teammates]
+    assert list(listed["Matches together"]) == [m.matches for m in mates.teammates]
+
+
+def test_compare_keeps_head_to_head_for_premium(premium: dict[str, Any]) -> None:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["player_id"] = premium["player"]["player_id"]
+    at.run()
+    at.switch_page("views/compare.py").run()
+    at.multiselect[0].set_value(premium["nicknames"][:2]).run()
+    assert not at.exception, at.exception
+    assert any("premium analyses" in i.value for i in at.info)
+    assert not any("On the same team" in m.value for m in at.markdown)
