@@ -62,7 +62,7 @@ RATINGS: dict[str, tuple[str, str, dict[str, str]]] = {
     ),
     "opening": (
         "Opening duels",
-        "how often you take the opening duel and how often you win it",
+        "opening duels taken per round and won",
         {"entry_rate": "Opening duels per round", "entry_success": "Opening duels won"},
     ),
     "clutching": (

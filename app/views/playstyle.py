@@ -86,8 +86,8 @@ levels = ratings.peer_levels
 group = f"level {levels[0]}" if len(levels) == 1 else f"level {levels[0]}-{levels[-1]}"
 st.subheader(f"Ratings against {group} players")
 st.caption(
-    f"0-100 from the last {ratings.matches} matches (at most {ratings.window}): 50 is the "
-    "average of those players, 84 one standard deviation above it, 16 one below."
+    f"0-100 over the last {ratings.matches} matches: the average of those players scores 50, "
+    "one standard deviation above it 84, one below 16."
 )
 for column, r in zip(st.columns(len(ratings.ratings)), ratings.ratings, strict=True):
     column.metric(

@@ -380,6 +380,20 @@ def compare_page(tour: Tour, nickname: str, other: str) -> None:
     assert all(re.fullmatch(r"\d{1,3}%", row["Win rate"]) for row in rows)
     bars = marks(chart(page, "K/D, recent K/D, rating and form side by side"), "bar")
     assert len(bars) == 2 * 4, "two players, four stats"
+    if tour.role == "premium":
+        expect(page.get_by_text(f"Who {nickname} wins more with")).to_be_visible()
+        settle(page)
+        text = expect_readable(page, "Compare")
+        record = r"(no matches|\d+ matches, \d+ won, \d+ lost \(\d{1,3}%\))"
+        assert re.search(rf"On the same team: {record}", text), text
+        assert re.search(rf"{re.escape(nickname)} against {re.escape(other)}: {record}", text)
+        mates = table(page.get_by_test_id("stDataFrame").last)
+        assert mates and all(
+            row["Verdict"] in {"too few matches", "within noise", "yes"} for row in mates
+        )
+        assert all(int(row["Matches together"]) >= 1 for row in mates)
+    else:
+        expect(page.get_by_text("are premium analyses")).to_be_visible()
     tour.snap(page_spec("views/compare.py"))
 
 
@@ -550,6 +564,13 @@ def premium_pages(tour: Tour) -> None:
     assert {re.search(r"Style: ([^;]+)", bar).group(1) for bar in styles} <= ROLES  # type: ignore[union-attr]
     rows = table(page.get_by_test_id("stDataFrame").first)
     assert rows and all(row["Compared with everyone"].endswith("average") for row in rows)
+    assert re.search(r"Ratings against level \d+(-\d+)? players", text)
+    for label in ("Aim", "Utility", "Opening duels", "Clutching", "Support"):
+        assert re.fullmatch(r"\d{1,3}/100|not rated", metric(page, label)), label
+        said = re.search(rf"{label} (\d+): .* against (\d+) players\.", text)
+        if metric(page, label) != "not rated":
+            assert said and f"{said.group(1)}/100" == metric(page, label), (label, text)
+            assert int(said.group(2)) >= 5, "a rating needs 5 peers"
     tour.snap(page_spec("views/playstyle.py"))
 
     page = tour.visit(page_spec("views/improvement.py"), f"Improvement plan for {nickname}")
