@@ -160,6 +160,11 @@ def columns_for(wanted: Sequence[str] | None) -> list[str]:
     return [c for c in HISTORY_SCHEMA if c in keep]
 
 
+def _needed(keep: Sequence[str]) -> set[str]:
+    """The query's columns the frame columns ``keep`` are made from."""
+    return {source for c in keep for source in _DERIVED.get(c, (c,))}
+
+
 def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
     """The SELECTs :func:`load` runs for the frame columns ``keep`` (player-match rows joined
     with their match; the Elo recorded per match) and the selected columns. bench/train_load.py
@@ -168,7 +173,7 @@ def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
 
     from core.db.schema import EloHistory, Match, MatchPlayer
 
-    needed = {source for c in keep for source in _DERIVED.get(c, (c,))}
+    needed = _needed(keep)
     mp = MatchPlayer.__table__.c
     m = Match.__table__.c
     sources: dict[str, Any] = {
@@ -213,7 +218,7 @@ def load(
     from core.db.schema import EloHistory, MatchPlayer
 
     keep = columns_for(columns)
-    needed = {source for c in keep for source in _DERIVED.get(c, (c,))}
+    needed = _needed(keep)
     query, elo_query, selected = queries(keep)
     mp = MatchPlayer.__table__.c
     e = EloHistory.__table__.c
