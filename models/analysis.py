@@ -23,6 +23,9 @@ from core.resources import Resources
 from models import features, history, registry
 from models import match_outcome as mo
 from models.dashboard import cached_features
+from models.errors import AnalysisError as AnalysisError
+from models.errors import ModelNotTrained as ModelNotTrained
+from models.errors import UnknownSubject as UnknownSubject
 from models.improvement import improvement_plan
 from models.playstyle import PlaystyleModel, player_rates, rate_matrix
 from models.results import (
@@ -35,18 +38,6 @@ from models.results import (
 )
 
 MAX_LINEUP = 5
-
-
-class AnalysisError(ValueError):
-    """A reason the analysis cannot be made that the user can act on."""
-
-
-class UnknownSubject(AnalysisError, LookupError):
-    """A player or match that is not in the database."""
-
-
-class ModelNotTrained(AnalysisError):
-    """No promoted model yet: an operator has to train one."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import crud
 from core.db.schema import Player
 from models import history, tilt
-from models.analysis import AnalysisError, UnknownSubject
+from models.errors import AnalysisError, UnknownSubject
 from models.results import HeadToHead, MapRecord, PairRecord, Synergy, Teammate
 
 COLUMNS = ("player_id", "match_id", "ts", "map", "faction", "result", "nickname")

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import crud
 from core.db.schema import Player
 from models import features, history
-from models.analysis import AnalysisError, UnknownSubject
+from models.errors import AnalysisError, UnknownSubject
 from models.improvement import player_stats
 from models.results import PlayerRatings, Rating, RatingStat
 
