@@ -16,12 +16,14 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.auth import COOKIE_NAME
 from core.cs2 import MAP_LABELS, MAP_POOL
 from tests.e2e.test_tour import DEMO_PASSWORD, App, settings_variables, stored_nicknames
 from tests.utils.browser import (
@@ -98,6 +100,13 @@ def percent(text: str) -> int:
     return int(found.group(1))
 
 
+def wait_for_cookie(context: Any, name: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not any(c["name"] == name for c in context.cookies()):
+        assert time.monotonic() < deadline, f"the browser never got the {name} cookie"
+        time.sleep(0.2)
+
+
 def test_a_newcomer_follows_a_player_and_watches_their_match_go_live(
     live_app: App, browser: Any
 ) -> None:
@@ -116,6 +125,9 @@ def test_a_newcomer_follows_a_player_and_watches_their_match_go_live(
         page.get_by_role("button", name="Log in", exact=True).click()
         expect(page.get_by_text("Logged in as demo-free").first).to_be_visible()
         expect(page.get_by_text("Your inbox is empty").first).to_be_visible()
+        # the pages below are opened by URL (new sessions): they know the user from the
+        # re-login cookie, which the browser sets just after the login has rendered
+        wait_for_cookie(context, COOKIE_NAME)
 
         # the clock's first match comes once the first models are trained; follow a player
         # who is not in it, so theirs is a new match (its prediction told to the follower)
