@@ -94,10 +94,10 @@ class _LocalTTLCache:
     def __init__(self, max_entries: int, clock: Callable[[], float]) -> None:
         self.max_entries = max_entries
         self._clock = clock
-        self._data: OrderedDict[str, tuple[float, pl.DataFrame]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> pl.DataFrame | None:
+    def get(self, key: str) -> Any | None:
         with self._lock:
             item = self._data.get(key)
             if item is None:
@@ -107,11 +107,13 @@ class _LocalTTLCache:
                 del self._data[key]
                 return None
             self._data.move_to_end(key)
-            return frame.clone()
+            return frame.clone() if isinstance(frame, pl.DataFrame) else frame
 
-    def set(self, key: str, frame: pl.DataFrame, ttl: float) -> None:
+    def set(self, key: str, frame: Any, ttl: float) -> None:
+        """Store a frame (a copy) or immutable bytes under ``key`` for ``ttl`` seconds."""
         with self._lock:
-            self._data[key] = (self._clock() + ttl, frame.clone())
+            kept = frame.clone() if isinstance(frame, pl.DataFrame) else frame
+            self._data[key] = (self._clock() + ttl, kept)
             self._data.move_to_end(key)
             while len(self._data) > self.max_entries:
                 self._data.popitem(last=False)
@@ -207,6 +209,46 @@ class FeatureCache:
         frame = compute()
         self._set(key, frame)
         return frame
+
+    def get_blobs(self, keys: list[str]) -> list[bytes | None]:
+        """The stored bytes of each key (None where missing), in one round trip to Redis. Never
+        raises for cache trouble: a failing backend answers None for every key."""
+        if not keys:
+            return []
+        if self._local is not None:
+            found = [self._local.get(k) for k in keys]
+            return [v if isinstance(v, bytes) else None for v in found]
+        client = self._available_client()
+        if client is None:
+            return [None] * len(keys)
+        try:
+            values = client.mget(keys)
+        except Exception as exc:
+            self._failed(exc)
+            return [None] * len(keys)
+        self._recovered()
+        return [v if isinstance(v, bytes) else None for v in values]
+
+    def set_blobs(self, items: dict[str, bytes]) -> None:
+        """Store bytes under each key (one pipelined round trip to Redis), ``ttl_seconds`` each."""
+        if not items:
+            return
+        if self._local is not None:
+            for key, value in items.items():
+                self._local.set(key, value, self.ttl_seconds)
+            return
+        client = self._available_client()
+        if client is None:
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            for key, value in items.items():
+                pipe.set(key, value, px=max(1, int(self.ttl_seconds * 1000)))
+            pipe.execute()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._recovered()
 
     def clear(self) -> int:
         """Delete every entry under this cache's prefix (tests, admin). Returns the count."""

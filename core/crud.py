@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from core.db.schema import (
     ModelVersion,
     Player,
     Quarantine,
+    ServingFeatures,
     StripeEvent,
 )
 
@@ -226,3 +228,32 @@ def last_match_lineups(session: Session, player_id: str) -> tuple[list[str], lis
     own += [nick for pid, faction, nick in rows if faction == own_faction and pid != player_id]
     other = [nick for _, faction, nick in rows if faction != own_faction]
     return own, other
+
+
+def serving_features(session: Session, player_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The materialized serving rows of these players (those that have one), by player id:
+    ``feature_version``, ``model_version``, ``watermark``, ``payload``."""
+    ids = list(dict.fromkeys(player_ids))
+    if not ids:
+        return {}
+    t = ServingFeatures.__table__.c
+    rows = session.execute(
+        select(t.player_id, t.feature_version, t.model_version, t.watermark, t.payload).where(
+            t.player_id.in_(ids)
+        )
+    )
+    return {row.player_id: dict(row._mapping) for row in rows}
+
+
+def all_player_ids(session: Session) -> list[str]:
+    """Every stored player's id (in id order)."""
+    return list(session.scalars(select(Player.id).order_by(Player.id)))
+
+
+def profile_elos(session: Session, player_ids: Sequence[str]) -> dict[str, int | None]:
+    """The profile's current Elo of each stored player among ``player_ids``."""
+    ids = list(dict.fromkeys(player_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Player.id, Player.faceit_elo).where(Player.id.in_(ids)))
+    return {pid: elo for pid, elo in rows}

@@ -291,6 +291,9 @@ class Ingestor:
         fetches it; the others running at once wait for it instead of fetching it again."""
         self._profiles_tried: set[str] = set()
         """Queued profiles this ingestor has fetched or is fetching (once per run each)."""
+        self.changed_players: set[str] = set()
+        """Players whose stored data (matches, Elo points, profile) this ingestor changed: the
+        ones whose materialized serving features to rebuild (models.serving_features)."""
         self.sessions = sessions
         self.batch_size = batch_size
         self.roster_depth = roster_depth
@@ -332,6 +335,7 @@ class Ingestor:
         with self.sessions.begin() as session:
             store.upsert_players(session, [profile_row(profile)])
             store.mark_profiles(session, [profile.player_id], status="fetched")
+        self.changed_players.add(profile.player_id)
 
     def watermark(self, player_id: str) -> datetime | None:
         with self.sessions() as session:
@@ -411,6 +415,9 @@ class Ingestor:
         self._stored_players.update(batch.players)
         batch.new_matches = len(new)
         batch.new_rows = sum(1 for row in batch.match_players if row["match_id"] in new)
+        self.changed_players.update(
+            row["player_id"] for row in batch.match_players if row["match_id"] in new
+        )
 
     def finish_player(
         self,
@@ -447,6 +454,7 @@ class Ingestor:
             )
             roster = store.recent_roster_ids(session, player_id, self.roster_depth)
             store.queue_profiles(session, roster)
+        self.changed_players.add(player_id)
 
     async def fetch_queued_profiles(self) -> int:
         """Fetch every queued (pending) profile not yet tried by this ingestor; returns how

@@ -29,6 +29,7 @@ from core.db.schema import (
     Player,
     ProfileFetch,
     Quarantine,
+    ServingFeatures,
 )
 from core.db.types import utcnow
 
@@ -335,3 +336,22 @@ def analyze(session: Session) -> None:
     """Refresh planner statistics after a bulk load (PostgreSQL only)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE players, matches, match_players"))
+
+
+def upsert_serving_features(session: Session, rows: Sequence[Row]) -> None:
+    """Write materialized serving rows (models.serving_features), each whole in one statement
+    of the caller's transaction, in key order; a rebuilt row replaces the previous one."""
+    if not rows:
+        return
+    table: Table = ServingFeatures.__table__  # type: ignore[assignment]
+    statement = insert_for(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["player_id"],
+        set_={
+            c: statement.excluded[c]
+            for c in ("feature_version", "model_version", "watermark", "payload", "built_at")
+        },
+    )
+    ordered = sorted(rows, key=itemgetter("player_id"))
+    for start in range(0, len(ordered), 500):
+        session.execute(statement, [dict(r) for r in ordered[start : start + 500]])

@@ -20,7 +20,7 @@ from core.cs2 import MAP_POOL
 from core.db import transaction
 from core.db.schema import Player
 from core.resources import Resources
-from models import features, history, registry
+from models import features, history, registry, serving_features
 from models import match_outcome as mo
 from models.dashboard import cached_features
 from models.errors import AnalysisError as AnalysisError
@@ -46,9 +46,16 @@ class AnalysisModels:
 
     match_outcome: registry.ChampionCache[mo.OutcomeModel]
     playstyle: registry.ChampionCache[PlaystyleModel]
+    cache: FeatureCache | None = None
+    """Where materialized serving features are looked up before their table (None: table)."""
 
     @classmethod
-    def for_sessions(cls, sessions: sessionmaker[Session], ttl: float = 30.0) -> AnalysisModels:
+    def for_sessions(
+        cls,
+        sessions: sessionmaker[Session],
+        ttl: float = 30.0,
+        cache: FeatureCache | None = None,
+    ) -> AnalysisModels:
         return cls(
             match_outcome=registry.ChampionCache(
                 sessions, registry.MATCH_OUTCOME, mo.load_model, ttl=ttl
@@ -56,12 +63,19 @@ class AnalysisModels:
             playstyle=registry.ChampionCache(
                 sessions, registry.PLAYSTYLE, PlaystyleModel.from_bytes, ttl=ttl
             ),
+            cache=cache,
         )
 
     @classmethod
     def of(cls, resources: Resources) -> AnalysisModels:
         """The model caches of this process's resources (built on first use, then shared)."""
-        return resources.cached("analysis_models", lambda: cls.for_sessions(resources.sessions))
+        return resources.cached(
+            "analysis_models", lambda: cls.for_sessions(resources.sessions, cache=resources.cache)
+        )
+
+    def serving_key(self) -> serving_features.ServingKey:
+        """The key materialized serving rows must carry: today's features, the promoted model."""
+        return serving_features.ServingKey(self.match_outcome.version)
 
     def outcome_model(self) -> mo.OutcomeModel:
         model = self.match_outcome.get()
@@ -178,14 +192,40 @@ def analyze_lineups(
     lineup_b: Sequence[str],
     map_name: str | None = None,
 ) -> LineupAnalysis:
-    """Win probability of lineup A against lineup B (on a map, or per map with veto advice)."""
+    """Win probability of lineup A against lineup B (on a map, or per map with veto advice),
+    from the players' materialized serving features (models.serving_features: ten rows, one
+    batched predict for every map; a stale row is rebuilt from the history first)."""
     model = models.outcome_model()
+    key = models.serving_key()
     with sessions() as session:
         team_a, team_b = _lineups(session, lineup_a, lineup_b)
-        matches = _history(session, [*team_a, *team_b])
-    current = {p.id: float(p.faceit_elo) for p in [*team_a, *team_b] if p.faceit_elo}
-    return _analysis(
-        model, models.match_outcome.version, team_a, team_b, map_name, matches, current
+        if len(team_a) != len(team_b):
+            raise AnalysisError(str(mo.UnequalLineups(len(team_a), len(team_b))))
+        everyone = [*team_a, *team_b]
+        inputs = serving_features.lineup_inputs(
+            session, sessions, models.cache, [p.id for p in everyone], key
+        )
+    missing = [p.nickname for p in everyone if p.id not in inputs]
+    if missing:
+        raise AnalysisError(f"No matches stored yet for: {', '.join(missing)}.")
+    ids_a, ids_b = [p.id for p in team_a], [p.id for p in team_b]
+    odds = serving_features.lineup_odds(model, ids_a, ids_b, inputs)
+    ranked = sorted(odds.maps, key=lambda m: (-odds.of(m), m))
+    chosen = map_name or ranked[0]
+    if chosen not in odds.maps:
+        raise AnalysisError(f"Unknown map {chosen!r}; the active pool is {', '.join(MAP_POOL)}.")
+    factors = mo.explain(model, odds.row(chosen), chosen)
+    return LineupAnalysis(
+        lineup_a=[p.nickname for p in team_a],
+        lineup_b=[p.nickname for p in team_b],
+        map=chosen,
+        probability=odds.of(chosen),
+        elo_probability=odds.elo_probability,
+        factors=mo.explanation_sentences(factors),
+        per_map={m: odds.of(m) for m in ranked},
+        veto={"pick": ranked[0], "bans": list(reversed(ranked[-2:]))},
+        model_version=models.match_outcome.version,
+        details=factors,
     )
 
 

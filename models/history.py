@@ -298,6 +298,68 @@ def data_watermark(session: Session, player_id: str) -> datetime | None:
     return None if newest is None or not count else to_utc(newest)
 
 
+def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str, str]:
+    """Per player, a token that changes whenever the inputs of the player's served features
+    change: the count and newest ``finished_at`` of the stored matches, the count, sum and
+    row-weighted sum of the Elo points (estimated points are rewritten in place by a sync) and
+    the profile's Elo. One query for all ``player_ids``; unknown ids are left out."""
+    from sqlalchemy import func, select
+
+    from core.db.schema import EloHistory, Match, MatchPlayer, Player
+
+    ids = list(dict.fromkeys(player_ids))
+    if not ids:
+        return {}
+    mp = MatchPlayer.__table__.c
+    m = Match.__table__.c
+    e = EloHistory.__table__.c
+    p = Player.__table__.c
+    played = (
+        select(
+            mp.player_id,
+            func.count().label("n"),
+            func.max(func.coalesce(mp.finished_at, m.finished_at)).label("newest"),
+        )
+        .select_from(MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id))
+        .where(mp.player_id.in_(ids))
+        .group_by(mp.player_id)
+        .subquery()
+    )
+    elo = (
+        select(
+            e.player_id,
+            func.count().label("n"),
+            func.sum(e.elo).label("total"),
+            func.sum(e.elo * e.id).label("weighted"),
+        )
+        .where(e.player_id.in_(ids))
+        .group_by(e.player_id)
+        .subquery()
+    )
+    query = (
+        select(
+            p.id,
+            p.faceit_elo,
+            played.c.n,
+            played.c.newest,
+            elo.c.n,
+            elo.c.total,
+            elo.c.weighted,
+        )
+        .select_from(
+            Player.__table__.outerjoin(played, played.c.player_id == p.id).outerjoin(
+                elo, elo.c.player_id == p.id
+            )
+        )
+        .where(p.id.in_(ids))
+    )
+    out: dict[str, str] = {}
+    for pid, faceit_elo, n, newest, elo_n, total, weighted in session.execute(query):
+        newest_token = to_utc(newest).isoformat() if newest is not None else "none"
+        out[pid] = f"{n or 0}|{newest_token}|{elo_n or 0}|{total or 0}|{weighted or 0}|{faceit_elo}"
+    return out
+
+
 def to_utc(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -66,6 +66,7 @@ async def predict_live_match(
     """Store the pre-match prediction of ``row`` (ingesting unknown players first); (stored,
     why not)."""
     from models.analysis import AnalysisError, analyze_lineups
+    from models.serving_features import refreshing
 
     lineups = lineup_ids(row)
     everyone = [p for ids in lineups.values() for p in ids]
@@ -78,7 +79,7 @@ async def predict_live_match(
         async def job(ingestor: Ingestor) -> Any:
             return await ingestor.sync_tracked(unknown)
 
-        await run_ingest(resources, job)
+        await run_ingest(resources, refreshing(resources, job))
     try:
         analysis = analyze_lineups(
             resources.sessions, models, lineups.get("faction1", []), lineups.get("faction2", [])
@@ -162,13 +163,15 @@ def result_message(
 
 
 async def ingest_finished(resources: Resources, match_id: str) -> bool:
-    """Ingest a finished match now; False when FACEIT does not know it (nothing to retry)."""
+    """Ingest a finished match now (and rebuild its players' serving features); False when
+    FACEIT does not know it (nothing to retry)."""
+    from models.serving_features import refreshing
 
     async def job(ingestor: Ingestor) -> Any:
         return await ingestor.ingest_match(match_id)
 
     try:
-        await run_ingest(resources, job)
+        await run_ingest(resources, refreshing(resources, job))
     except NotFound:
         return False
     return True

@@ -99,6 +99,16 @@ def champion_id(session: Session, name: str) -> int | None:
     )
 
 
+def champion_version(session: Session, name: str) -> int | None:
+    """The promoted version's number (None before any promotion)."""
+    return session.scalar(
+        select(ModelVersion.version)
+        .where(ModelVersion.name == name, ModelVersion.promoted.is_(True))
+        .order_by(ModelVersion.version.desc())
+        .limit(1)
+    )
+
+
 def promote(session: Session, candidate: ModelVersion) -> None:
     """Make ``candidate`` the only promoted version of its name."""
     session.execute(

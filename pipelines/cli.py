@@ -66,6 +66,7 @@ def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **option
     from core.faceit import FaceitError
     from core.ingest import IngestError
     from core.sources import run_ingest
+    from models.serving_features import refreshing
     from pipelines.progress import print_summary, progress_bars
 
     db_upgrade()
@@ -74,7 +75,9 @@ def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **option
         console.print(f"Source: {resources.settings.data_source}")
         try:
             with progress_bars(console) as progress:
-                summary = asyncio.run(run_ingest(resources, job, progress=progress, **options))
+                summary = asyncio.run(
+                    run_ingest(resources, refreshing(resources, job), progress=progress, **options)
+                )
         except (IngestError, FaceitError, ValueError) as exc:
             console.print(f"[bold red]Failed[/bold red]: {exc}")
             raise typer.Exit(1) from None

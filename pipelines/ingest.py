@@ -43,11 +43,13 @@ async def ingest_nicknames(ingestor: Ingestor, nicknames: list[str]) -> IngestSu
 @flow(name="ingest-player")
 async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]:
     """Profile, full match history with every match's scoreboard, and recent teammates' profiles."""
+    from models.serving_features import refreshing
+
     with Resources.open() as resources:
         observe_flows(resources.settings)
         summary = await run_ingest(
             resources,
-            lambda ingestor: ingestor.ingest_nickname(nickname),
+            refreshing(resources, lambda ingestor: ingestor.ingest_nickname(nickname)),
             step=as_prefect_task,
             roster_depth=roster_depth,
         )
@@ -71,10 +73,14 @@ def tracked_batches(resources: Resources, size: int) -> list[list[str]]:
 @flow(name="sync-players", persist_result=True)  # the parent run reads the summary back
 async def sync_players(player_ids: list[str]) -> dict[str, Any]:
     """One batch of a fanned-out sync: these players' new matches (any worker of the pool)."""
+    from models.serving_features import refreshing
+
     with Resources.open() as resources:
         observe_flows(resources.settings)
         summary = await run_ingest(
-            resources, lambda ingestor: ingestor.sync_tracked(player_ids), step=as_prefect_task
+            resources,
+            refreshing(resources, lambda ingestor: ingestor.sync_tracked(player_ids)),
+            step=as_prefect_task,
         )
     get_run_logger().info("sync of %d players: %s", len(player_ids), summary)
     return asdict(summary)
@@ -103,10 +109,14 @@ async def sync_tracked_players(batch_size: int = SYNC_BATCH_SIZE) -> dict[str, A
     ``batch_size``, one ``sync-players`` flow run each, that every worker of the pool shares;
     run in process (CLI, tests), they are synced here, ``Ingestor.concurrency`` at a time.
     """
+    from models.serving_features import refreshing
+
     with Resources.open() as resources:
         observe_flows(resources.settings)
         if deployment.id is None:
-            summary = await run_ingest(resources, Ingestor.sync_tracked, step=as_prefect_task)
+            summary = await run_ingest(
+                resources, refreshing(resources, Ingestor.sync_tracked), step=as_prefect_task
+            )
             get_run_logger().info("sync: %s", summary)
             return asdict(summary)
         batches = tracked_batches(resources, batch_size)

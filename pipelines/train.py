@@ -16,9 +16,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cache import FeatureCache
 from core.db import transaction
 from core.settings import Settings
-from models import features, history, registry
+from models import features, history, registry, serving_features
 from models import match_outcome as mo
 from models import playstyle as ps
 
@@ -133,6 +134,17 @@ def register_and_promote(
         return {"version": version.version, **decision.as_dict()}
 
 
+@task(name="materialize-serving-features", cache_policy=NONE)
+def materialize_serving(
+    sessions: sessionmaker[Session], cache: FeatureCache | None, promotion: dict[str, Any]
+) -> int:
+    """A promotion makes every player's materialized serving row stale (they are keyed by the
+    promoted model): rebuild them all now, so the first predictions need not. Rows written."""
+    if not promotion.get("promoted"):
+        return 0
+    return serving_features.refresh(sessions, cache, None)
+
+
 @task(name="fit-playstyle", cache_policy=NONE)
 def fit_playstyle(sessions: sessionmaker[Session], frame: pl.DataFrame) -> dict[str, Any]:
     rates = ps.player_rates(frame)
@@ -179,6 +191,7 @@ def run_training(
     evaluation = evaluate_model.fn(model, baseline, split, oracle)
     _step(progress, "register")
     promotion = register_and_promote.fn(sessions, model, split, evaluation)
+    materialize_serving.fn(sessions, None, promotion)
     _step(progress, "playstyle")
     playstyle = fit_playstyle.fn(sessions, frames)
     return _report(dataset, split, evaluation, promotion, playstyle, time.perf_counter() - t0)
@@ -274,6 +287,7 @@ def train_models() -> dict[str, Any]:
         model, baseline, split = train_model(dataset)
         evaluation = evaluate_model(model, baseline, split, demo_oracle(resources.settings))
         promotion = register_and_promote(sessions, model, split, evaluation)
+        materialize_serving(sessions, resources.cache, promotion)
         playstyle = fit_playstyle(sessions, frames)
         report = _report(dataset, split, evaluation, promotion, playstyle, time.perf_counter() - t0)
         get_run_logger().info("training report:\n%s", format_report(report))

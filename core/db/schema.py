@@ -465,3 +465,25 @@ class NotificationOutbox(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class ServingFeatures(Base):
+    """A player's latest model inputs, materialized for serving (models.serving_features).
+
+    A row is current only while its ``feature_version``, ``model_version`` (the promoted
+    match-outcome model it was built for) and ``watermark`` (a digest of the player's stored
+    matches, Elo points and profile Elo: models.history.serving_watermarks) all equal today's;
+    otherwise it is stale and rebuilt before use, never served. Written whole in one statement.
+    """
+
+    __tablename__ = "serving_features"
+
+    player_id: Mapped[str] = mapped_column(
+        ForeignKey("players.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature_version: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[int | None] = mapped_column(Integer)
+    watermark: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """{"maps": {map: {feature: value}}, "playstyle": {rate: value} | null}"""
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
