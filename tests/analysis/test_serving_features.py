@@ -364,3 +364,21 @@ def test_the_bulk_rebuild_equals_one_player_at_a_time(trained: sessionmaker[Sess
     team_a, _ = lineups(trained)
     alone = serving_features.materialize(trained, None, [team_a[0].id], key)
     assert alone[team_a[0].id] == everyone[team_a[0].id]
+
+
+def test_a_refresh_after_ingest_rebuilds_only_the_changed_rows(
+    trained: sessionmaker[Session],
+) -> None:
+    """What the ingest flows and the live worker call with the players an ingest changed."""
+    team_a, _ = lineups(trained)
+    before = rows(trained)
+    add_match(trained, team_a[0].id)  # a match of ten players
+    with trained() as session:
+        marks = history.serving_watermarks(session, list(before))
+    changed = sorted(p for p in before if marks[p] != before[p]["watermark"])
+    assert team_a[0].id in changed and len(changed) == 10
+    assert serving_features.refresh(trained, None, changed) == 10
+    after = rows(trained)
+    assert all(after[p]["watermark"] == marks[p] for p in before)
+    assert all(after[p] == before[p] for p in before if p not in changed)
+    assert serving_features.refresh(trained, None, []) == 0
