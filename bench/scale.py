@@ -12,9 +12,11 @@ limits raised far above the load, so that only capacity is measured. Then, in th
   first with api-2 stopped (``supervisorctl stop``; nginx sends everything to api-1), then with
   both instances: api_scale = rps(2) / rps(1). Goal on 2 cores: >= 1.4 (wrk and nginx share
   the cores with the API). The CPU each part used in each run is measured (psutil: the API
-  instances' and nginx's process trees, wrk as this process' child), and
-  api_scale_cap = min(2, cpus / cores the 1-instance run used): the best ratio the cores allow
-  when a second instance must also feed wrk and nginx twice as much (on an idle machine).
+  instances' and nginx's process trees, PostgreSQL's server (every backend: the database is
+  shared with whatever else runs on the machine) and the Redis server of ``--redis-url``, wrk as
+  this process' child), and api_scale_cap = min(2, cpus / cores the 1-instance run used, all of
+  those together): the best ratio the cores allow when a second instance must also feed wrk,
+  nginx, PostgreSQL and Redis twice as much (on an idle machine).
 - workers: ``--runs`` ``train-models`` deployment runs (CPU-bound: XGBoost, polars) triggered
   at once through the Prefect API, first with worker-2 stopped, then with both. Each worker is
   pinned to one CPU (taskset; its flow runs inherit it) and each flow run held to one thread
@@ -39,6 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -86,13 +89,47 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def postgres_pid(database_url: str) -> int | None:
+    """The PostgreSQL server (postmaster) behind ``database_url``: the parent of a backend."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    finally:
+        engine.dispose()
+    try:
+        parent = psutil.Process(backend).parent()
+    except psutil.Error:
+        return None
+    return parent.pid if parent is not None else None
+
+
+def redis_pid(redis_url: str) -> int | None:
+    """The redis-server listening on ``redis_url``'s port (its process title names it)."""
+    port = urlsplit(redis_url).port or 6379
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            title = " ".join(proc.info["cmdline"] or [])
+            if (proc.info["name"] or "").startswith("redis-server") and f":{port}" in title:
+                return int(proc.pid)
+    return None
+
+
 def measured_wrk(
-    stack: Stack, programs: list[str], url: str, token: str, duration: int, connections: int
+    stack: Stack,
+    programs: list[str],
+    url: str,
+    token: str,
+    duration: int,
+    connections: int,
+    servers: dict[str, int | None] | None = None,
 ) -> dict[str, Any]:
-    """``wrk`` and the cores each part of the path used meanwhile (CPU seconds / duration), and
+    """``wrk`` and the cores each part of the path used meanwhile (CPU seconds / duration):
+    the stack's ``programs``, the ``servers`` (name -> pid: PostgreSQL, Redis) and wrk; and
     what the rest of the machine used (``others``: every process not on the path; a shared
     machine's other work competes for the same cores)."""
     pids = {name: int(stack.supervisorctl("pid", name).strip()) for name in programs}
+    pids.update({name: pid for name, pid in (servers or {}).items() if pid is not None})
     before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
     wrk_before = children_cpu_seconds()
     machine_before = busy_cpu_seconds()
@@ -199,16 +236,26 @@ def main() -> None:
                 nickname = conn.execute(text("SELECT nickname FROM players LIMIT 1")).scalar()
             engine.dispose()
             url = f"{https}/api/players/{nickname}"
+            servers = {
+                "postgres": postgres_pid(database_url),
+                "redis": redis_pid(args.redis_url),
+            }
             wrk(url, token, 3, args.connections)  # warm-up: caches, connections
             stack.supervisorctl("stop", "api-2")
             one_api = measured_wrk(
-                stack, ["nginx", "api-1"], url, token, args.duration, args.connections
+                stack, ["nginx", "api-1"], url, token, args.duration, args.connections, servers
             )
             stack.supervisorctl("start", "api-2")
             time.sleep(3)
             wrk(url, token, 3, args.connections)
             two_api = measured_wrk(
-                stack, ["nginx", "api-1", "api-2"], url, token, args.duration, args.connections
+                stack,
+                ["nginx", "api-1", "api-2"],
+                url,
+                token,
+                args.duration,
+                args.connections,
+                servers,
             )
 
             train_runs(stack, 1)  # warm-up: imports, page cache
