@@ -229,9 +229,22 @@ class BearerAuth(HTTPBearer):
 
 def _check_live(request: Request, claims: auth.TokenClaims) -> None:
     """Revocation: the token's user still exists and the token is of its current session
-    generation (core.auth.live_user): a deleted user, a logout or a password change ends it."""
-    with get_resources(request).sessions() as session:
-        auth.live_user(session, claims)
+    generation (core.auth.live_user): a deleted user, a logout or a password change ends it.
+    With Redis the generation is read there (core.auth.LiveSessions: no database read while
+    nothing changed), from the database only when Redis does not know it."""
+    resources = get_resources(request)
+    live = resources.live_sessions
+    if live is not None:
+        known = live.lookup(claims.user_id)
+        if known is not None:
+            if known != claims.generation:
+                raise auth.InvalidToken("revoked")
+            return
+    with resources.sessions() as session:
+        user = auth.live_user(session, claims)
+        generation = user.session_generation or ""
+    if live is not None:
+        live.remember(claims.user_id, generation)
 
 
 current_claims = BearerAuth(

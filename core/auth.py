@@ -43,6 +43,7 @@ Rules (documented here, tested in tests/auth):
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -51,11 +52,12 @@ from typing import Any
 
 import bcrypt
 import jwt
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
+from core.cache import FeatureCache
 from core.db.schema import ROLES, AuditLog, LoginThrottle, RefreshToken, Subscription, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
@@ -669,6 +671,94 @@ def live_user(session: Session, claims: TokenClaims) -> User:
     if user is None or (user.session_generation or "") != claims.generation:
         raise InvalidToken("revoked")
     return user
+
+
+logger = logging.getLogger(__name__)
+SESSION_GENERATIONS = "session-generation"
+_CHANGED_GENERATIONS = "changed_session_generations"
+
+
+GONE = "\x00deleted"
+"""The generation announced for a deleted user: equal to no token's."""
+
+
+def _note_generation(target: User, value: str) -> None:
+    session = object_session(target)
+    if session is not None and target.id is not None:
+        session.info.setdefault(_CHANGED_GENERATIONS, {})[target.id] = value
+
+
+@event.listens_for(User.session_generation, "set")
+def _generation_changed(target: User, value: str, _old: Any, _initiator: Any) -> None:
+    """Note a user's new session generation on their session, for LiveSessions to announce
+    once the change is committed (a new user's once it has an id, a deleted one's as GONE)."""
+    _note_generation(target, value or "")
+
+
+@event.listens_for(User, "after_insert")
+def _user_added(_mapper: Any, _connection: Any, target: User) -> None:
+    _note_generation(target, target.session_generation or "")
+
+
+@event.listens_for(User, "after_delete")
+def _user_deleted(_mapper: Any, _connection: Any, target: User) -> None:
+    _note_generation(target, GONE)
+
+
+class LiveSessions:
+    """Every user's current session generation in Redis (the feature cache's server), so the
+    revocation check of a request (:func:`live_user`) needs no database read while nothing
+    changed: ``core.resources.Resources`` builds one when REDIS_URL is set and installs it on
+    its sessions.
+
+    Exact while Redis answers: a writer's generation (a logout, a refresh-token reuse, a
+    password change) is written once its transaction commits and overwrites; a reader's (read
+    from the database after a miss) is only added where no value is, so a reader that read the
+    old generation just before a logout committed cannot put it back. Entries expire after
+    ``ttl_seconds``, which bounds what a change made around the application (SQL by hand) or
+    an announcement Redis refused can leave.
+    """
+
+    def __init__(self, cache: FeatureCache, ttl_seconds: float = 300.0) -> None:
+        self.cache = cache
+        self.ttl_seconds = ttl_seconds
+
+    def key(self, user_id: int) -> str:
+        return f"{self.cache.prefix}:{SESSION_GENERATIONS}:{user_id}"
+
+    def lookup(self, user_id: int) -> str | None:
+        """The user's current generation, or None when Redis does not know it (or is down)."""
+        found = self.cache.get_blobs([self.key(user_id)])[0]
+        return found.decode() if found is not None else None
+
+    def remember(self, user_id: int, generation: str) -> None:
+        """A generation read from the database (kept only where none is stored)."""
+        self.cache.set_blobs(
+            {self.key(user_id): generation.encode()}, ttl=self.ttl_seconds, only_new=True
+        )
+
+    def announce(self, user_id: int, generation: str) -> bool:
+        """A committed new generation (overwrites); False when Redis refused it."""
+        return self.cache.set_blobs({self.key(user_id): generation.encode()}, ttl=self.ttl_seconds)
+
+    def install(self, sessions: sessionmaker[Session]) -> None:
+        """Announce the generations changed by every transaction of ``sessions`` it commits."""
+        event.listen(sessions, "after_commit", self._after_commit)
+        event.listen(sessions, "after_soft_rollback", self._after_rollback)
+
+    def _after_commit(self, session: Session) -> None:
+        changed: dict[int, str] = session.info.pop(_CHANGED_GENERATIONS, {})
+        for user_id, generation in changed.items():
+            if not self.announce(user_id, generation):
+                logger.warning(
+                    "session generation of user %s not announced: other API processes may "
+                    "accept its old tokens for up to %.0f s",
+                    user_id,
+                    self.ttl_seconds,
+                )
+
+    def _after_rollback(self, session: Session, _previous: Any) -> None:
+        session.info.pop(_CHANGED_GENERATIONS, None)
 
 
 def revoke_sessions(session: Session, user_id: int, actor: str, reason: str) -> None:

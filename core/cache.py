@@ -229,26 +229,33 @@ class FeatureCache:
         self._recovered()
         return [v if isinstance(v, bytes) else None for v in values]
 
-    def set_blobs(self, items: dict[str, bytes]) -> None:
-        """Store bytes under each key (one pipelined round trip to Redis), ``ttl_seconds`` each."""
+    def set_blobs(
+        self, items: dict[str, bytes], *, ttl: float | None = None, only_new: bool = False
+    ) -> bool:
+        """Store bytes under each key (one pipelined round trip to Redis) for ``ttl`` seconds
+        (default ``ttl_seconds``); ``only_new`` keeps a key's present value (SET NX). False
+        when the backend failed (nothing is raised)."""
         if not items:
-            return
+            return True
+        seconds = self.ttl_seconds if ttl is None else ttl
         if self._local is not None:
             for key, value in items.items():
-                self._local.set(key, value, self.ttl_seconds)
-            return
+                if not (only_new and self._local.get(key) is not None):
+                    self._local.set(key, value, seconds)
+            return True
         client = self._available_client()
         if client is None:
-            return
+            return False
         try:
             pipe = client.pipeline(transaction=False)
             for key, value in items.items():
-                pipe.set(key, value, px=max(1, int(self.ttl_seconds * 1000)))
+                pipe.set(key, value, px=max(1, int(seconds * 1000)), nx=only_new)
             pipe.execute()
         except Exception as exc:
             self._failed(exc)
-            return
+            return False
         self._recovered()
+        return True
 
     def clear(self) -> int:
         """Delete every entry under this cache's prefix (tests, admin). Returns the count."""

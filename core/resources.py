@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.auth import LiveSessions
 from core.billing import BillingService
 from core.cache import FeatureCache
 from core.db.engine import make_engine, make_session_factory
@@ -52,6 +53,11 @@ class Resources:
         self.billing.deliver_demo_webhooks(self.sessions)
         self._cached: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # with Redis, the revocation check of a token reads users' session generations there
+        self.live_sessions: LiveSessions | None = None
+        if cache.backend == "redis":
+            self.live_sessions = LiveSessions(cache)
+            self.live_sessions.install(self.sessions)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Resources:
