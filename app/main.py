@@ -27,7 +27,8 @@ except SettingsError as exc:
     st.stop()
 
 from app import auth  # noqa: E402
-from app.resources import get_resources, start_observability  # noqa: E402
+from app.observability import page_run, start_observability  # noqa: E402
+from app.resources import get_resources  # noqa: E402
 from app.widgets import keep_player_in_url, plain  # noqa: E402
 
 start_observability()
@@ -52,7 +53,8 @@ with st.sidebar:
 navigation = st.navigation(pages, expanded=True)
 auth.remember_current_page(navigation.url_path)
 keep_player_in_url()
-navigation.run()
+with page_run(navigation.url_path or "home"):
+    navigation.run()
 
 resources = get_resources()
 st.divider()

@@ -6,21 +6,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from core.logs import configure_logging
 from core.refresh import RefreshLimiter
 from core.resources import Resources
-from core.sentry import init_sentry
 from core.settings import get_settings
 
 if TYPE_CHECKING:
     from models.analysis import AnalysisModels
-
-
-@st.cache_resource(show_spinner=False)
-def start_observability() -> bool:
-    """Once per app process: JSON logs and Sentry (SENTRY_DSN)."""
-    configure_logging("app")
-    return init_sentry(get_settings(), "app")
 
 
 @st.cache_resource(show_spinner=False)

@@ -40,6 +40,9 @@ STREAMLIT_OPTIONS = {
     "server.headless": "true",
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "viewer",  # end users get no "Deploy" button or developer menu
+    # no tracebacks for end users: a page error shows its reference (app/observability.py),
+    # and the traceback goes to the JSON log and Sentry
+    "client.showErrorDetails": "none",
 }
 
 

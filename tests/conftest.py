@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
+from tests.utils.sentry_capture import SentryCapture
 
 
 def required_env(name: str) -> str:
@@ -89,6 +90,21 @@ def pg_engine(postgres_schema_engine: Engine) -> Engine:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
+
+
+@pytest.fixture
+def sentry() -> Iterator[SentryCapture]:
+    """A local endpoint standing in for Sentry; the SDK is inactive again afterwards."""
+    import sentry_sdk
+
+    with SentryCapture() as capture:
+        yield capture
+        client = sentry_sdk.get_client()
+        client.flush(timeout=5)
+        client.close()
+        # no client for the rest of the suite (sentry_sdk.init() would read SENTRY_DSN, which
+        # a test's monkeypatch may still hold here)
+        sentry_sdk.get_global_scope().set_client(None)
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,8 @@ and without the passwords, tokens, cookies and Stripe secrets that were around i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sentry_sdk
 from apitest_helpers import Seeded, build_app, client, make_config
 
@@ -19,16 +17,6 @@ WEBHOOK_SECRET = "whsec_ZmFrZXNlY3JldGZvcnRlc3Rz"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXZhbHVl"
 PASSWORD = "hunter2-correct-horse"
 COOKIE = "session=9f8e7d6c5b4a39281706abcdef"
-
-
-@pytest.fixture
-def sentry() -> Iterator[SentryCapture]:
-    with SentryCapture() as capture:
-        yield capture
-        client = sentry_sdk.get_client()
-        client.flush(timeout=5)
-        client.close()
-        sentry_sdk.init()  # no DSN: an inactive client for the rest of the suite
 
 
 async def test_api_error_arrives_scrubbed_with_request_id_and_release(

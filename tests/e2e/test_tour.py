@@ -72,7 +72,7 @@ RAW = {
     ),
     "an unrounded number": re.compile(r"\d\.\d{4,}"),
     "a timestamp": re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}"),
-    "an error": re.compile(r"Traceback|Exception"),
+    "an error": re.compile(r"Traceback|Exception|Something went wrong on this page"),
 }
 
 

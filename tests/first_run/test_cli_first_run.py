@@ -38,9 +38,10 @@ def test_help_loads_none_of_the_heavy_libraries() -> None:
     assert loaded == [], f"`faceit-ai --help` imported {loaded}"
 
 
-def test_run_hides_the_deploy_button() -> None:
+def test_run_hides_the_deploy_button_and_tracebacks() -> None:
     command = cli.streamlit_command("127.0.0.1", 8501)
     assert command[command.index("--client.toolbarMode") + 1] == "viewer"
+    assert command[command.index("--client.showErrorDetails") + 1] == "none"
 
 
 def test_a_failed_ingest_prints_no_done_summary(default_setup: Callable[[int], Path]) -> None:
