@@ -207,3 +207,26 @@ def test_nginx_config_renders_valid_and_every_location_keeps_the_proxy_headers(
     preamble = re.split(r"\n\s*location\s", server, maxsplit=1)[0]
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID", "Upgrade", "Connection"):
         assert f"proxy_set_header {header} " in preamble, header
+
+
+def test_compose_mounts_every_secret_setting_the_services_use_as_a_file() -> None:
+    """Each process's secrets come as files (SECRETS_DIR): the FACEIT key too, or the workers
+    could sync nothing in production. Every mounted secret fills a setting of that name."""
+    from pydantic import SecretStr
+
+    from core.settings import Settings
+
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())
+    mounted = set(compose["services"]["api"]["secrets"])
+    assert mounted == set(compose["services"]["worker"]["secrets"])
+    secret_settings = {
+        name
+        for name, field in Settings.model_fields.items()
+        if field.annotation in (SecretStr, SecretStr | None)
+    }
+    assert {"faceit_api_key", "secret_key", "stripe_secret_key", "sentry_dsn"} <= secret_settings
+    # the one-value secrets every deployment sets (the notification keys are optional lists)
+    assert secret_settings - {"notify_smtp_password"} <= mounted, secret_settings - mounted
+    assert mounted - {"database_url"} <= set(Settings.model_fields), mounted
+    for name in mounted:
+        assert compose["secrets"][name] == {"file": f"./secrets/{name}"}
