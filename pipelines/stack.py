@@ -178,6 +178,51 @@ def ensure_database(async_url: str) -> None:
         admin.dispose()
 
 
+def tls_files(options: StackOptions, directory: Path) -> tuple[Path, Path]:
+    """The certificate and key nginx serves: the operator's (TLS_CERT_FILE and TLS_KEY_FILE,
+    both or neither), checked before anything starts, or a self-signed pair made on first
+    start."""
+    given = options.tls_cert, options.tls_key
+    if given == (None, None):
+        return ensure_certificate(directory)
+    if None in given:
+        raise StackError(
+            "set both TLS_CERT_FILE and TLS_KEY_FILE (--tls-cert, --tls-key), or neither"
+        )
+    cert, key = (path.resolve() for path in given if path is not None)
+    check_certificate(cert, key)
+    return cert, key
+
+
+def check_certificate(cert: Path, key: Path) -> None:
+    """A clear StackError unless ``cert`` is a PEM certificate, still valid, and ``key`` its
+    private key (nginx would otherwise refuse to start, or serve an expired certificate)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        certificate = x509.load_pem_x509_certificate(cert.read_bytes())
+    except OSError as exc:
+        raise StackError(f"TLS certificate {cert}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise StackError(f"TLS certificate {cert} is not a PEM certificate") from exc
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    except OSError as exc:
+        raise StackError(f"TLS key {key}: {exc.strerror}") from exc
+    except (ValueError, TypeError) as exc:
+        raise StackError(f"TLS key {key} is not an unencrypted PEM private key") from exc
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if private.public_key().public_bytes(
+        serialization.Encoding.PEM, public
+    ) != certificate.public_key().public_bytes(serialization.Encoding.PEM, public):
+        raise StackError(f"TLS key {key} is not the private key of the certificate {cert}")
+    if certificate.not_valid_after_utc <= dt.datetime.now(dt.UTC):
+        raise StackError(
+            f"TLS certificate {cert} expired on {certificate.not_valid_after_utc:%Y-%m-%d}"
+        )
+
+
 def ensure_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost, made on first start (kept after)."""
     from cryptography import x509
@@ -571,10 +616,7 @@ class Stack:
         check_requirements(self.settings)
         for sub in ("logs", "nginx-tmp", "prefect", "prometheus-data", "alertmanager-data"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
-        if self.options.tls_cert and self.options.tls_key:
-            cert, key = self.options.tls_cert.resolve(), self.options.tls_key.resolve()
-        else:
-            cert, key = ensure_certificate(self.directory)
+        cert, key = tls_files(self.options, self.directory)
         (self.directory / "nginx.conf").write_text(render_nginx(self.options, cert, key))
         (self.directory / "prometheus.yml").write_text(
             render_prometheus(self.options, self.settings.uses_demo_league)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import polars as pl
+import pytest
 import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -230,3 +231,83 @@ def test_compose_mounts_every_secret_setting_the_services_use_as_a_file() -> Non
     assert mounted - {"database_url"} <= set(Settings.model_fields), mounted
     for name in mounted:
         assert compose["secrets"][name] == {"file": f"./secrets/{name}"}
+
+
+def issued_certificate(
+    directory: Path, *, days: int = 90, name: str = "faceit.example"
+) -> tuple[Path, Path]:
+    """A certificate for ``name`` issued by a CA of its own (as a real one is), and its key."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=max(1, -days) + 1))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / f"{name}-{days}.crt", directory / f"{name}-{days}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_the_stack_serves_the_operators_certificate_and_refuses_a_wrong_pair(
+    tmp_path: Path,
+) -> None:
+    import shutil
+    import subprocess
+
+    from pipelines.stack import StackError, StackOptions, render_nginx, tls_files
+
+    cert, key = issued_certificate(tmp_path)
+    options = StackOptions(directory=tmp_path / "stack", tls_cert=cert, tls_key=key)
+    assert tls_files(options, options.directory) == (cert.resolve(), key.resolve())
+    assert not (options.directory / "tls").exists(), "no self-signed pair is made beside it"
+    for sub in ("logs", "nginx-tmp"):
+        (options.directory / sub).mkdir(parents=True)
+    conf = options.directory / "nginx.conf"
+    conf.write_text(render_nginx(options, cert, key))
+    assert f"ssl_certificate {cert.resolve()};" in conf.read_text()
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    check = subprocess.run(
+        [nginx, "-t", "-e", "stderr", "-p", str(options.directory), "-c", str(conf)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+
+    other_cert, other_key = issued_certificate(tmp_path, name="other.example")
+    expired_cert, expired_key = issued_certificate(tmp_path, days=-1)
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n")
+    refused = {
+        "set both TLS_CERT_FILE and TLS_KEY_FILE": (cert, None),
+        "is not the private key of the certificate": (cert, other_key),
+        "expired on": (expired_cert, expired_key),
+        "is not a PEM certificate": (garbage, key),
+        "is not an unencrypted PEM private key": (cert, garbage),
+        "No such file or directory": (tmp_path / "missing.crt", key),
+    }
+    for message, (c, k) in refused.items():
+        options = StackOptions(directory=tmp_path / "refused", tls_cert=c, tls_key=k)
+        with pytest.raises(StackError, match=message):
+            tls_files(options, options.directory)
+    assert other_cert.exists()
