@@ -300,27 +300,26 @@ def data_watermark(session: Session, player_id: str) -> datetime | None:
 
 def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str, str]:
     """Per player, a token that changes whenever the inputs of the player's served features
-    change: the count and newest ``finished_at`` of the stored matches, the count, sum and
+    change: the count and newest ``finished_at`` of the stored match rows, the count, sum and
     row-weighted sum of the Elo points (estimated points are rewritten in place by a sync) and
     the profile's Elo. One query for all ``player_ids``; unknown ids are left out."""
     from sqlalchemy import func, select
 
-    from core.db.schema import EloHistory, Match, MatchPlayer, Player
+    from core.db.schema import EloHistory, MatchPlayer, Player
 
     ids = list(dict.fromkeys(player_ids))
     if not ids:
         return {}
     mp = MatchPlayer.__table__.c
-    m = Match.__table__.c
     e = EloHistory.__table__.c
     p = Player.__table__.c
+    # the (player_id, finished_at) index answers this alone: no join to matches per row
     played = (
         select(
             mp.player_id,
             func.count().label("n"),
-            func.max(func.coalesce(mp.finished_at, m.finished_at)).label("newest"),
+            func.max(mp.finished_at).label("newest"),
         )
-        .select_from(MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id))
         .where(mp.player_id.in_(ids))
         .group_by(mp.player_id)
         .subquery()
