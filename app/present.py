@@ -8,11 +8,13 @@ same everywhere.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import humanize
 
 from core.cs2 import MAP_LABELS
+from models import filters
+from models.filters import MatchFilter
 
 # every stat key a page can show -> what a player calls it
 STAT_LABELS: dict[str, str] = {
@@ -181,3 +183,33 @@ def streak(n: int) -> str:
     count = abs(n)
     word = ("win" if n > 0 else "loss") + ("" if count == 1 else ("s" if n > 0 else "es"))
     return f"{count} {word}"
+
+
+def filter_summary(flt: MatchFilter) -> str:
+    """A match filter (models.filters) in words: "Mirage, Nuke · wins · Saturday, Sunday ·
+    18:00-23:59 UTC · solo queue · from 1 Jan 2025"; "every match" when it keeps all."""
+    parts = []
+    if flt.map:
+        parts.append(", ".join(map_label(m) for m in sorted(flt.map)))
+    if flt.result:
+        parts.append("wins" if flt.result == "win" else "losses")
+    if flt.weekday:
+        days = sorted(flt.weekday, key=filters.WEEKDAYS.index)
+        parts.append(", ".join(filters.WEEKDAY_LABELS[d] for d in days))
+    if flt.hour_from is not None or flt.hour_to is not None:
+        low = 0 if flt.hour_from is None else flt.hour_from
+        high = 23 if flt.hour_to is None else flt.hour_to
+        parts.append(f"{low:02d}:00-{high:02d}:59 UTC")
+    if flt.team:
+        parts.append("premade party" if flt.team == "premade" else "solo queue")
+    if flt.since and flt.until:
+        parts.append(f"{_day(flt.since)} to {_day(flt.until)}")
+    elif flt.since:
+        parts.append(f"from {_day(flt.since)}")
+    elif flt.until:
+        parts.append(f"until {_day(flt.until)}")
+    return " · ".join(parts) or "every match"
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%b %Y}"

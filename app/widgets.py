@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import streamlit as st
 
@@ -10,7 +11,10 @@ from app import present
 from app.present import map_label  # noqa: F401  (re-exported for the pages)
 from app.resources import get_resources
 from core import crud
+from core.cs2 import MAP_POOL
 from core.text import control_character_error
+from models import filters
+from models.filters import MatchFilter
 
 # every character that can start markdown, HTML or a Streamlit directive (":red[...]")
 _MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=^])")
@@ -204,3 +208,160 @@ def wait_for_models(playstyle: bool) -> None:
     """Re-checks every 2 s and reruns the page once the models are promoted."""
     if models_ready(playstyle=playstyle):
         st.rerun(scope="app")
+
+
+# ---- the match filter of the stats pages (models.filters) ----------------------------------
+
+_FILTER_STATE = "match_filter"
+_WIDGETS = {
+    "since": "filter_since",
+    "until": "filter_until",
+    "map": "filter_map",
+    "weekday": "filter_weekday",
+    "hours": "filter_hours",
+    "team": "filter_team",
+    "result": "filter_result",
+}
+_TEAM = {"Any team": None, "Premade party": "premade", "Solo queue": "solo"}
+_RESULT = {"All results": None, "Wins": "win", "Losses": "loss"}
+
+
+def _url_filter() -> tuple[MatchFilter, list[str]] | None:
+    """The filter named in the URL (and its refused values), or None when the URL names none."""
+    if not any(name in st.query_params for name in filters.FIELDS):
+        return None
+    return filters.from_query({name: st.query_params.get_all(name) for name in filters.FIELDS})
+
+
+def _start_widgets(flt: MatchFilter) -> None:
+    state = st.session_state
+    state[_WIDGETS["since"]] = _pickable(flt.since)
+    state[_WIDGETS["until"]] = _pickable(flt.until)
+    state[_WIDGETS["map"]] = list(flt.map)
+    state[_WIDGETS["weekday"]] = list(flt.weekday)
+    state[_WIDGETS["hours"]] = (
+        0 if flt.hour_from is None else flt.hour_from,
+        23 if flt.hour_to is None else flt.hour_to,
+    )
+    state[_WIDGETS["team"]] = next(k for k, v in _TEAM.items() if v == flt.team)
+    state[_WIDGETS["result"]] = next(k for k, v in _RESULT.items() if v == flt.result)
+
+
+def _pickable(day: date | None) -> date | None:
+    """A date within the pickers' range (a date beyond it keeps the same matches)."""
+    return None if day is None else min(max(day, filters.FIRST_DAY), filters.LAST_DAY)
+
+
+def _clear_filter() -> None:
+    _start_widgets(MatchFilter())
+
+
+def _widget_query() -> dict[str, list[str]]:
+    """The widgets' values as URL parameters (validated by models.filters like any URL)."""
+    state = st.session_state
+    since, until = state[_WIDGETS["since"]], state[_WIDGETS["until"]]
+    low, high = state[_WIDGETS["hours"]]
+    team, result = _TEAM[state[_WIDGETS["team"]]], _RESULT[state[_WIDGETS["result"]]]
+    return {
+        "since": [since.isoformat()] if since else [],
+        "until": [until.isoformat()] if until else [],
+        "map": list(state[_WIDGETS["map"]]),
+        "weekday": list(state[_WIDGETS["weekday"]]),
+        "hour_from": [str(low)] if (low, high) != (0, 23) else [],
+        "hour_to": [str(high)] if (low, high) != (0, 23) else [],
+        "team": [team] if team else [],
+        "result": [result] if result else [],
+    }
+
+
+def match_filter(maps: list[str] | None = None) -> MatchFilter:
+    """The filter bar of every stats page (Overview, Matches, Maps, Compare): date range, map,
+    weekday, hour of day, premade or solo, result. Its state is in the URL (``?map=de_mirage&
+    result=win...``, models.filters.FIELDS), so a filtered view can be shared and reloaded; a
+    refused URL value gets a plain sentence and is ignored. Opening another page keeps the
+    filter. ``maps``: the map choices (default: the active pool), plus any the filter names."""
+    shared = _url_filter()
+    if _WIDGETS["result"] not in st.session_state:  # a new page: its URL, else the last filter
+        if shared is not None:
+            flt, refused = shared
+            for sentence in refused:
+                st.warning(plain(sentence), icon="⚠️")
+        else:
+            flt = st.session_state.get(_FILTER_STATE, MatchFilter())
+        _start_widgets(flt)
+    choices = list(dict.fromkeys([*(maps or MAP_POOL), *st.session_state[_WIDGETS["map"]]]))
+    active = st.session_state.get(_FILTER_STATE, MatchFilter()).active or (
+        shared is not None and shared[0].active
+    )
+    with st.expander("Filters", expanded=active, icon=":material/filter_list:"):
+        row = st.columns([1, 1, 2, 2])
+        row[0].date_input(
+            "From (UTC)",
+            min_value=filters.FIRST_DAY,
+            max_value=filters.LAST_DAY,
+            key=_WIDGETS["since"],
+            format="YYYY-MM-DD",
+        )
+        row[1].date_input(
+            "To (UTC)",
+            min_value=filters.FIRST_DAY,
+            max_value=filters.LAST_DAY,
+            key=_WIDGETS["until"],
+            format="YYYY-MM-DD",
+        )
+        row[2].multiselect(
+            "Maps",
+            choices,
+            format_func=present.map_label,
+            key=_WIDGETS["map"],
+            placeholder="All maps",
+        )
+        row[3].multiselect(
+            "Weekdays",
+            list(filters.WEEKDAYS),
+            format_func=filters.WEEKDAY_LABELS.__getitem__,
+            key=_WIDGETS["weekday"],
+            placeholder="Every day",
+        )
+        row = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+        row[0].slider("Hour of day (UTC)", 0, 23, key=_WIDGETS["hours"], format="%d:00")
+        row[1].radio("Team", list(_TEAM), horizontal=True, key=_WIDGETS["team"])
+        row[2].radio("Result", list(_RESULT), horizontal=True, key=_WIDGETS["result"])
+        row[3].button("Clear filters", on_click=_clear_filter, icon=":material/close:")
+    flt, refused = filters.from_query(_widget_query())
+    for sentence in refused:  # only the date range can be chosen out of order
+        st.warning(plain(sentence), icon="⚠️")
+    st.session_state[_FILTER_STATE] = flt
+    wanted = flt.query()
+    for name in filters.FIELDS:
+        if name in wanted:
+            if st.query_params.get_all(name) != _as_list(wanted[name]):
+                st.query_params[name] = wanted[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+    return flt
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def filter_note(flt: MatchFilter, kept: int, total: int | None = None) -> None:
+    """One line above a filtered view: which matches its numbers are of."""
+    if not flt.active:
+        return
+    of = f" of {total:,}" if total is not None else ""
+    st.caption(
+        f"Filtered: {plain(present.filter_summary(flt))}. {kept:,}{of} "
+        f"match{'es' if kept != 1 else ''}."
+    )
+
+
+def no_filtered_matches(flt: MatchFilter) -> None:
+    """The empty state of a filtered view (and the page stops)."""
+    st.info(
+        f"No matches with these filters ({plain(present.filter_summary(flt))}): widen the "
+        "dates or hours, or clear a map, weekday, team or result (*Clear filters*).",
+        icon="📭",
+    )
+    st.stop()

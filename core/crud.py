@@ -65,8 +65,10 @@ def recent_matches(
     maps: list[str] | None = None,
     result: bool | None = None,
     before: datetime | None = None,
+    match_ids: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """A player's matches, newest first (finished strictly before `before`), with their line."""
+    """A player's matches, newest first (finished strictly before `before`; only `match_ids`
+    when given: the matches a models.filters filter chose), with their line."""
     query = (
         select(
             Match.id.label("match_id"),
@@ -95,6 +97,8 @@ def recent_matches(
         query = query.where(Match.map.in_(maps))
     if result is not None:
         query = query.where(MatchPlayer.result.is_(result))
+    if match_ids is not None:
+        query = query.where(Match.id.in_(match_ids))
     return [dict(row._mapping) for row in session.execute(query)]
 
 

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import crud
 from core.db.schema import Player
-from models import history, tilt
+from models import filters, history, tilt
 from models.errors import AnalysisError, UnknownSubject
+from models.filters import MatchFilter
 from models.results import HeadToHead, MapRecord, PairRecord, Synergy, Teammate
 
-COLUMNS = ("player_id", "match_id", "ts", "map", "faction", "result", "nickname")
+COLUMNS = ("player_id", "match_id", "ts", "map", "faction", "result", "nickname", "premade")
 SHOWN_TEAMMATES = 10
 """Teammates listed (most matches together first); every testable one is tested."""
 
@@ -127,26 +128,48 @@ def synergy(frame: pl.DataFrame, player: str) -> tuple[int, float | None, float,
     return int(wins.size), baseline, confidence, teammates
 
 
-def head_to_head_for(sessions: sessionmaker[Session], player: str, other: str) -> HeadToHead:
+def _first_players_matches(frame: pl.DataFrame, player_id: str, flt: MatchFilter) -> pl.DataFrame:
+    """``frame`` (every player's rows of some matches) cut to the matches of ``player_id`` that
+    ``flt`` keeps (the filter reads that player's rows: their result, their team)."""
+    if not flt.active:
+        return frame
+    kept = filters.apply(frame.filter(pl.col("player_id") == player_id), flt)["match_id"]
+    return frame.filter(pl.col("match_id").is_in(kept.implode()))
+
+
+def head_to_head_for(
+    sessions: sessionmaker[Session],
+    player: str,
+    other: str,
+    flt: MatchFilter | None = None,
+) -> HeadToHead:
     """Two stored players (nicknames or ids): their record together and against each other,
-    and each one's synergy with the teammates they win more or less with."""
+    over the first player's matches that ``flt`` keeps (every match by default)."""
     with sessions() as session:
         a, b = (_resolve(session, name) for name in (player, other))
         if a.id == b.id:
             raise AnalysisError("Pick two different players.")
         pair = history.load(session, [a.id, b.id], columns=COLUMNS)
+    pair = _first_players_matches(pair, a.id, flt or MatchFilter())
     together, against = head_to_head(pair, a.id, b.id)
     return HeadToHead(player=a.nickname, other=b.nickname, together=together, against=against)
 
 
-def synergy_for(sessions: sessionmaker[Session], player_id: str) -> Synergy:
+def synergy_for(
+    sessions: sessionmaker[Session], player_id: str, flt: MatchFilter | None = None
+) -> Synergy:
     """A stored player's teammates: matches and win rate together, and a verdict only when the
-    difference from the player's other matches is bigger than its noise."""
+    difference from the player's other matches is bigger than its noise (over the player's
+    matches that ``flt`` keeps; every match by default)."""
+    flt = flt or MatchFilter()
     with sessions() as session:
         player = _resolve(session, player_id)
-        mine = history.load(session, [player.id], columns=("match_id",))
+        mine = history.load(session, [player.id], columns=("match_id", *filters.COLUMNS))
         if not mine.height:
             raise AnalysisError(f"No matches stored yet for {player.nickname}.")
+        mine = filters.apply(mine, flt)
+        if not mine.height:
+            raise AnalysisError(f"No matches of {player.nickname} with these filters.")
         frame = history.load(session, matches=list(mine["match_id"]), columns=COLUMNS)
     matches, rate, confidence, teammates = synergy(frame, player.id)
     return Synergy(

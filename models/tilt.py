@@ -161,13 +161,23 @@ def _verdict(label: str, group: TiltGroup) -> str | None:
     return f"{label} ({group.matches} matches), " + " and ".join(parts) + "."
 
 
-def tilt_report(history: pl.DataFrame, session_minutes: int = SESSION_MINUTES) -> TiltReport:
-    """Streaks and the tilt groups of one player's history (see the module docstring)."""
+def tilt_report(
+    history: pl.DataFrame,
+    session_minutes: int = SESSION_MINUTES,
+    *,
+    keep: pl.Series | None = None,
+) -> TiltReport:
+    """Streaks and the tilt groups of one player's history (see the module docstring). With
+    ``keep`` (match ids, a filter's matches: models.filters), only those matches are grouped
+    and counted, each by the losses and the session before it in the whole history; the
+    streaks are the kept matches' own runs."""
     if session_minutes < 1:
         raise ValueError("a session gap is at least 1 minute")
-    if history.is_empty():
+    frame = tilt_frame(history, session_minutes) if not history.is_empty() else None
+    if frame is not None and keep is not None:
+        frame = frame.filter(pl.col("match_id").is_in(keep.implode()))
+    if frame is None or frame.is_empty():
         return TiltReport(Streaks(0, 0, 0), session_minutes, 1 - FAMILY_ERROR)
-    frame = tilt_frame(history, session_minutes)
     wins = frame["win"].to_numpy()
     ratings = frame["rating"].to_numpy()
     rated = np.isfinite(ratings.astype(np.float64))

@@ -11,9 +11,10 @@ import streamlit as st
 from app import present
 from app.auth import current_user, user_is_premium
 from app.resources import get_resources
-from app.widgets import plain, selected_player_id
+from app.widgets import filter_note, match_filter, plain, selected_player_id
 from core import crud
 from models.dashboard import compare_players
+from models.errors import AnalysisError
 from models.head_to_head import head_to_head_for, synergy_for
 from models.results import PairRecord
 
@@ -41,7 +42,14 @@ if len(chosen) < 2:
 
 with resources.sessions() as session:
     ids = [p.id for name in chosen if (p := crud.find_player(session, name)) is not None]
-table = compare_players(resources.sessions, resources.cache, ids)
+flt = match_filter()
+table = compare_players(resources.sessions, resources.cache, ids, flt)
+if flt.active:
+    filter_note(flt, int(table["Matches"].fill_null(0).sum()))
+    st.caption(
+        "Each player's numbers are over their own matches the filters keep (Matches: how "
+        "many); a player with none shows dashes."
+    )
 keys = {
     "Win rate": "win_rate",
     "K/D": "kd",
@@ -110,7 +118,7 @@ if user is None or not user_is_premium(user):
         icon="⭐",
     )
     st.stop()
-pair = head_to_head_for(resources.sessions, ids[0], ids[1])
+pair = head_to_head_for(resources.sessions, ids[0], ids[1], flt)
 together_col, against_col = st.columns(2)
 with together_col:
     st.subheader("Together")
@@ -123,7 +131,11 @@ with against_col:
     if pair.against.maps:
         st.dataframe(map_rows(pair.against), hide_index=True, width="stretch")
 
-mates = synergy_for(resources.sessions, ids[0])
+try:
+    mates = synergy_for(resources.sessions, ids[0], flt)
+except AnalysisError as exc:
+    st.info(plain(str(exc)), icon="📭")
+    st.stop()
 st.subheader(f"Who {plain(first)} wins more with")
 baseline = "–" if mates.win_rate is None else f"{mates.win_rate:.0%}"
 st.caption(

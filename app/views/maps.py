@@ -8,17 +8,24 @@ import streamlit as st
 
 from app import present
 from app.resources import get_resources
-from app.widgets import plain, require_player
+from app.widgets import filter_note, match_filter, no_filtered_matches, plain, require_player
+from core import crud
 from models.dashboard import player_overview
 
 resources = get_resources()
-overview = player_overview(resources.sessions, resources.cache, require_player())
+player_id = require_player()
+overview = player_overview(resources.sessions, resources.cache, player_id)
 st.title(f"Maps of {plain(overview.player['nickname'])}")
-
-maps = overview.maps.filter(pl.col("map").is_not_null())
-if not maps.height:
+if not overview.has_matches:
     st.info("No matches stored yet: press *Refresh from FACEIT* on the Overview page.", icon="📭")
     st.stop()
+with resources.sessions() as session:
+    flt = match_filter(crud.player_maps(session, player_id))
+overview = player_overview(resources.sessions, resources.cache, player_id, flt)
+maps = overview.maps.filter(pl.col("map").is_not_null())
+if not maps.height:
+    no_filtered_matches(flt)
+filter_note(flt, int(maps["matches"].sum()))
 
 ordered = maps.sort(["matches", "map"], descending=[True, False])
 labels = [present.map_label(m) for m in ordered["map"]]

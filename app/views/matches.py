@@ -7,9 +7,16 @@ import streamlit as st
 
 from app import present
 from app.resources import get_resources
-from app.widgets import match_history_table, plain, require_player
+from app.widgets import (
+    filter_note,
+    match_filter,
+    match_history_table,
+    no_filtered_matches,
+    plain,
+    require_player,
+)
 from core import crud
-from models.dashboard import matches_with_elo
+from models.dashboard import match_list, player_history
 
 resources = get_resources()
 player_id = require_player()
@@ -20,20 +27,16 @@ with resources.sessions() as session:
 assert player is not None
 st.title(f"Matches of {plain(player.nickname)}")
 
-left, middle, right = st.columns([3, 2, 1])
-chosen_maps = left.multiselect("Maps", maps, format_func=present.map_label, placeholder="All maps")
-outcome = middle.radio("Result", ["All", "Wins", "Losses"], horizontal=True)
-limit = right.number_input("Matches shown", min_value=10, max_value=500, value=50, step=10)
-result = {"All": None, "Wins": True, "Losses": False}[outcome]
-
-with resources.sessions() as session:
-    rows = crud.recent_matches(
-        session, player_id, limit=int(limit), maps=chosen_maps or None, result=result
-    )
-rows = matches_with_elo(resources.sessions, player_id, rows)
+flt = match_filter(maps)
+limit = st.number_input("Matches shown", min_value=10, max_value=500, value=50, step=10)
+rows = match_list(resources.sessions, player_id, flt, limit=int(limit))
 if not rows:
-    st.info("No matches with these filters: clear a map or choose *All* results.", icon="📭")
+    if flt.active:
+        no_filtered_matches(flt)
+    st.info("No matches stored yet: press *Refresh from FACEIT* on the Overview page.", icon="📭")
     st.stop()
+if flt.active:
+    filter_note(flt, player_history(resources.sessions, player_id, flt).height)
 
 match_history_table(rows)
 

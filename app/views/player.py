@@ -12,7 +12,15 @@ import streamlit as st
 from app import auth, present
 from app.notifications import follow_buttons
 from app.resources import get_refresh_limiter, get_resources
-from app.widgets import level_badge, match_history_table, plain, require_player
+from app.widgets import (
+    filter_note,
+    level_badge,
+    match_filter,
+    match_history_table,
+    no_filtered_matches,
+    plain,
+    require_player,
+)
 from core import crud
 from core.faceit import FaceitError
 from core.ingest import IngestError
@@ -31,9 +39,10 @@ resources = get_resources()
 TREND_FORMAT = {"adr": ".1f", "hs_pct": ".0f", "entry_success": ".0%", "utility_dpr": ".1f"}
 player_id = require_player()
 overview = player_overview(resources.sessions, resources.cache, player_id)
-player, summary = overview.player, overview.summary
+player = overview.player
 with resources.sessions() as session:
     synced_at = crud.last_synced_at(session, player_id)
+    player_maps = crud.player_maps(session, player_id)
 
 
 def refresher() -> str:
@@ -93,9 +102,18 @@ if not overview.has_matches:
     )
     st.stop()
 
+flt = match_filter(player_maps)
+every_match = overview.summary["matches_lifetime"]
+overview = player_overview(resources.sessions, resources.cache, player_id, flt)
+summary = overview.summary
+if not overview.has_matches:
+    no_filtered_matches(flt)
+filter_note(flt, summary["matches_lifetime"], every_match)
+
 
 def card(column: st.delta_generator.DeltaGenerator, key: str, last10: str | None = None) -> None:
-    """A lifetime stat, with the last 10 matches' change (arrow up = higher than lifetime)."""
+    """A lifetime (or filtered) stat, with the last 10 matches' change (arrow up = higher)."""
+    scope = "Every match the filters keep" if flt.active else "Lifetime"
     lifetime = summary.get(key)
     recent = summary.get(last10) if last10 else None
     delta = present.stat_change(key, recent, lifetime) if last10 else None
@@ -103,10 +121,10 @@ def card(column: st.delta_generator.DeltaGenerator, key: str, last10: str | None
         present.stat_label(key),
         present.stat_value(key, lifetime),
         delta=f"{delta} last 10" if delta else None,
-        help=f"Lifetime; the small number is the last 10 matches compared with it "
+        help=f"{scope}; the small number is the last 10 matches compared with it "
         f"({present.stat_value(key, recent)} over the last 10)."
         if last10
-        else "Lifetime",
+        else scope,
     )
 
 
@@ -119,7 +137,7 @@ card(cards[4], "hs_pct_lifetime")
 card(cards[5], "rating_lifetime")
 
 st.subheader("Elo history")
-elo_view = elo_per_match(resources.sessions, resources.cache, player_id)
+elo_view = elo_per_match(resources.sessions, resources.cache, player_id, flt)
 if band := elo_view.band:
     level_cols = st.columns(3)
     span = f"{band.low:,}–{band.high:,}" if band.high is not None else f"{band.low:,}+"
@@ -181,6 +199,7 @@ if elo_view.points.height:
         "One point per match, with its Elo change. FACEIT publishes only the current Elo: grey "
         "triangles are estimated backwards from it (±25 per win or loss), orange dots were "
         "observed at a sync. In the match lists, ~ marks an estimated change."
+        + (" Only the matches the filters keep have a point." if flt.active else "")
     )
 else:
     st.caption("No Elo history yet: it starts with the next match FACEIT records.")
@@ -206,7 +225,7 @@ trend_stat = pick.selectbox("Stat", TREND_STATS, format_func=present.stat_label,
 window = size.slider("Window (matches)", min_value=5, max_value=50, value=TREND_WINDOW, step=1)
 label = present.stat_label(trend_stat)
 trend = (
-    stats_over_time(resources.sessions, resources.cache, player_id, window)
+    stats_over_time(resources.sessions, resources.cache, player_id, window, flt)
     .select("finished_at", pl.col(trend_stat).alias("value"))
     .drop_nulls("value")
 )
@@ -251,7 +270,7 @@ gap = st.number_input(
     step=5,
     key="session_gap",
 )
-report = tilt_for(resources.sessions, player_id, int(gap))
+report = tilt_for(resources.sessions, player_id, int(gap), flt)
 streak_cols = st.columns(3)
 streak_cols[0].metric("Current streak", present.streak(report.streaks.current))
 streak_cols[1].metric("Longest win streak", present.streak(report.streaks.longest_win))
@@ -288,6 +307,12 @@ st.caption(
     f"{report.confidence:.1%} interval (the spread chance alone gives a group this small) "
     f"excludes zero, 95% for all groups together, "
     f"and only with at least {MIN_GROUP} matches on both sides."
+    + (
+        " Filtered: only the matches the filters keep are counted, each by the losses and "
+        "the session before it in the whole history."
+        if flt.active
+        else ""
+    )
 )
 
 st.subheader("Last matches")
