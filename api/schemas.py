@@ -18,6 +18,7 @@ from pydantic import (
 
 from core.cs2 import MAP_POOL
 from core.text import NOT_BLANK_PATTERN, PRINTABLE_PATTERN, check_text
+from models.filters import MatchFilter
 
 # the premium analyses' responses are the services' own result types (models.results), so the
 # OpenAPI document describes exactly what models.analysis returns
@@ -53,6 +54,18 @@ Name = Annotated[
     Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN, "minLength": 1}),
 ]
 Scalar = float | int | str | bool | None
+
+
+def filters_field() -> Any:
+    return Field(
+        default_factory=dict,
+        description="The match filter these numbers are over, as its query parameters "
+        "(empty: every match)",
+        examples=[{"map": ["de_mirage"], "result": "win"}],
+    )
+
+
+Filters = dict[str, str | list[str]]
 
 
 # --- auth ------------------------------------------------------------------------------------
@@ -131,8 +144,10 @@ class PlayerProfile(BaseModel):
     player: PlayerInfo
     headline: Headline
     features: dict[str, Scalar] = Field(
-        description="Every lifetime and last-N feature of the player (models.features)"
+        description="Every lifetime and last-N feature of the player (models.features); "
+        'with a filter, "lifetime" is every match it keeps'
     )
+    filters: Filters = filters_field()
 
 
 class MatchLine(BaseModel):
@@ -163,6 +178,7 @@ class MatchLine(BaseModel):
 
 class MatchPage(BaseModel):
     nickname: str = Field(examples=["s1mple_fan"])
+    filters: Filters = filters_field()
     matches: list[MatchLine]
     next_before: datetime | None = Field(
         default=None,
@@ -182,7 +198,45 @@ class MapLine(BaseModel):
 
 class PlayerMaps(BaseModel):
     nickname: str = Field(examples=["s1mple_fan"])
+    filters: Filters = filters_field()
     maps: list[MapLine]
+
+
+# --- the match filter of the free stats routes (models.filters) -----------------------------
+# FastAPI reads a pydantic model as query parameters only when it is a route's one query
+# parameter, so the routes with their own parameters extend the filter.
+
+
+class FilterQuery(MatchFilter):
+    """The match filter as query parameters (every one optional: no filter, every match)."""
+
+
+class TrendsQuery(MatchFilter):
+    window: int = Field(default=20, ge=1, le=200, description="Matches per window")
+
+
+class TiltQuery(MatchFilter):
+    session_minutes: int = Field(
+        default=60, ge=5, le=720, description="Matches less than this many minutes apart"
+    )
+
+
+class MatchesQuery(MatchFilter):
+    limit: int = Field(default=20, ge=1, le=100, description="Page size")
+    before: datetime | None = Field(
+        default=None,
+        description="ISO-8601 timestamp: only matches finished strictly before it "
+        "(use the previous page's `next_before`)",
+        examples=["2025-06-01T18:30:00Z"],
+    )
+
+
+def filter_of(query: MatchFilter) -> MatchFilter:
+    """The filter part of a route's query (its own parameters left out)."""
+    return MatchFilter.model_validate(query.model_dump(include=set(FILTER_FIELDS)))
+
+
+FILTER_FIELDS = tuple(MatchFilter.model_fields)
 
 
 # --- Elo per match, stats over time, streaks and tilt (free) ---------------------------------
@@ -214,9 +268,52 @@ class LevelBand(BaseModel):
 
 
 class PlayerElo(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "nickname": "s1mple_fan",
+                    "level": {
+                        "elo": 1225,
+                        "level": 6,
+                        "low": 1201,
+                        "high": 1350,
+                        "to_next": 126,
+                        "to_previous": 25,
+                        "progress": 0.16,
+                    },
+                    "points": [
+                        {
+                            "match_id": "1-5f2d8a3c-7b9e-4c1d-a2b3-c4d5e6f7a8b9",
+                            "recorded_at": "2025-06-01T19:12:00Z",
+                            "elo": 1200,
+                            "change": None,
+                            "estimated": True,
+                            "change_estimated": True,
+                        },
+                        {
+                            "match_id": "1-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                            "recorded_at": "2025-06-01T20:05:00Z",
+                            "elo": 1225,
+                            "change": 25,
+                            "estimated": False,
+                            "change_estimated": True,
+                        },
+                    ],
+                    "filters": {},
+                }
+            ]
+        }
+    )
     nickname: str = Field(examples=["s1mple_fan"])
-    level: LevelBand | None
-    points: list[EloPoint] = Field(description="Oldest first, one per recorded match")
+    level: LevelBand | None = Field(
+        description="The band of the current Elo (the filter does not change it)"
+    )
+    points: list[EloPoint] = Field(
+        description="Oldest first, one per recorded match (with a filter, the kept matches' "
+        "points; each change is still from the point before it)"
+    )
+    filters: Filters = filters_field()
 
 
 class TrendPoint(BaseModel):
@@ -232,13 +329,39 @@ class TrendPoint(BaseModel):
 
 
 class PlayerTrends(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "nickname": "s1mple_fan",
+                    "window": 20,
+                    "stats": ["kd", "adr", "hs_pct", "kpr", "entry_success", "utility_dpr"],
+                    "points": [
+                        {
+                            "match_id": "1-5f2d8a3c-7b9e-4c1d-a2b3-c4d5e6f7a8b9",
+                            "finished_at": "2025-06-01T19:12:00Z",
+                            "kd": 1.18,
+                            "adr": 84.2,
+                            "hs_pct": 47.0,
+                            "kpr": 0.78,
+                            "entry_success": 0.52,
+                            "utility_dpr": 6.1,
+                        }
+                    ],
+                    "filters": {"map": ["de_mirage"]},
+                }
+            ]
+        }
+    )
     nickname: str = Field(examples=["s1mple_fan"])
     window: int = Field(description="Matches in each point's window", examples=[20])
     stats: list[str] = Field(examples=[["kd", "adr", "hs_pct", "kpr"]])
     points: list[TrendPoint] = Field(
         description="Per match, oldest first: each stat over the last `window` matches up to "
-        "it, as a ratio of sums (null when no match in the window recorded it)"
+        "it, as a ratio of sums (null when no match in the window recorded it); with a "
+        "filter, over the kept matches only"
     )
+    filters: Filters = filters_field()
 
 
 class Streaks(BaseModel):
@@ -271,11 +394,45 @@ class TiltGroup(BaseModel):
 
 
 class PlayerTilt(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "nickname": "s1mple_fan",
+                    "streaks": {"current": -2, "longest_win": 7, "longest_loss": 5},
+                    "session_minutes": 60,
+                    "confidence": 0.9964,
+                    "groups": [
+                        {
+                            "kind": "losses",
+                            "label": "After 2 losses in a row",
+                            "matches": 31,
+                            "win_rate": 0.35,
+                            "rating": 0.94,
+                            "other_matches": 381,
+                            "other_win_rate": 0.55,
+                            "other_rating": 1.06,
+                            "win_rate_interval": {"low": -0.38, "high": -0.02},
+                            "rating_interval": {"low": -0.21, "high": -0.03},
+                            "verdict": "After 2 losses in a row (31 matches), you win less "
+                            "often: 35% against 55% in your other matches and you play worse: "
+                            "rating 0.94 against 1.06.",
+                        }
+                    ],
+                    "filters": {},
+                }
+            ]
+        }
+    )
     nickname: str = Field(examples=["s1mple_fan"])
-    streaks: Streaks
+    streaks: Streaks = Field(description="Runs of the kept matches (every match by default)")
     session_minutes: int = Field(examples=[60])
     confidence: float = Field(description="Level of each interval (Bonferroni-adjusted)")
-    groups: list[TiltGroup]
+    groups: list[TiltGroup] = Field(
+        description="With a filter, only the kept matches are counted, each grouped by the "
+        "losses and the session before it in the whole history"
+    )
+    filters: Filters = filters_field()
 
 
 # --- analyses --------------------------------------------------------------------------------

@@ -1,8 +1,5 @@
-"""What the player routes answer, assembled from core.crud and models.dashboard (cached).
-
-``matches_page`` holds the one query the API needs that core.crud does not have yet
-(``recent_matches`` with a ``before`` cursor); it belongs in core.crud.
-"""
+"""What the player routes answer, assembled from core.crud and models.dashboard (cached),
+each under the match filter of the request (models.filters; every match by default)."""
 
 from __future__ import annotations
 
@@ -18,6 +15,9 @@ from core import crud
 from core.db.schema import Player
 from core.resources import Resources
 from models import dashboard, features
+from models.filters import MatchFilter
+
+EVERY_MATCH = MatchFilter()
 
 HEADLINE = {
     "matches": "matches_lifetime",
@@ -122,33 +122,39 @@ def _player(resources: Resources, nickname: str) -> Player:
         return player
 
 
-def profile(resources: Resources, nickname: str) -> dict[str, Any]:
+def profile(resources: Resources, nickname: str, flt: MatchFilter = EVERY_MATCH) -> dict[str, Any]:
     player = _player(resources, nickname)
-    overview = dashboard.player_overview(resources.sessions, resources.cache, player.id)
+    overview = dashboard.player_overview(resources.sessions, resources.cache, player.id, flt)
     summary = json_safe(overview.summary)
     summary.pop("player_id", None)
     headline = {name: summary.get(column) for name, column in HEADLINE.items()}
-    return {"player": overview.player, "headline": headline, "features": summary}
+    return {
+        "player": overview.player,
+        "headline": headline,
+        "features": summary,
+        "filters": flt.query(),
+    }
 
 
-def maps(resources: Resources, nickname: str) -> dict[str, Any]:
+def maps(resources: Resources, nickname: str, flt: MatchFilter = EVERY_MATCH) -> dict[str, Any]:
     player = _player(resources, nickname)
-    overview = dashboard.player_overview(resources.sessions, resources.cache, player.id)
+    overview = dashboard.player_overview(resources.sessions, resources.cache, player.id, flt)
     rows = json_safe(overview.maps.drop("player_id", strict=False).to_dicts())
-    return {"nickname": player.nickname, "maps": rows}
+    return {"nickname": player.nickname, "maps": rows, "filters": flt.query()}
 
 
 def matches_page(
-    resources: Resources, nickname: str, limit: int, before: datetime | None
+    resources: Resources,
+    nickname: str,
+    limit: int,
+    before: datetime | None,
+    flt: MatchFilter = EVERY_MATCH,
 ) -> dict[str, Any]:
-    """A page of a player's matches, newest first, strictly older than ``before``."""
-    with resources.sessions() as session:
-        player = crud.find_player(session, nickname)
-        if player is None:
-            raise UnknownPlayer(nickname)
-        rows = crud.recent_matches(session, player.id, limit=limit + 1, before=before)
-        nickname_out, player_id = player.nickname, player.id
-    rows = dashboard.matches_with_elo(resources.sessions, player_id, rows)
+    """A page of a player's matches that ``flt`` keeps, newest first, strictly older than
+    ``before``."""
+    player = _player(resources, nickname)
+    nickname_out, player_id = player.nickname, player.id
+    rows = dashboard.match_list(resources.sessions, player_id, flt, limit=limit + 1, before=before)
     more = len(rows) > limit
     rows = rows[:limit]
     next_before = rows[-1]["finished_at"] if more and rows else None
@@ -156,37 +162,49 @@ def matches_page(
         "nickname": nickname_out,
         "matches": json_safe(rows),
         "next_before": next_before.isoformat() if next_before else None,
+        "filters": flt.query(),
     }
 
 
-def elo(resources: Resources, nickname: str) -> dict[str, Any]:
-    """Every Elo point with its per-match change, and the current level band."""
+def elo(resources: Resources, nickname: str, flt: MatchFilter = EVERY_MATCH) -> dict[str, Any]:
+    """Every Elo point (of the matches ``flt`` keeps) with its per-match change, and the
+    current level band."""
     player = _player(resources, nickname)
-    found = dashboard.elo_per_match(resources.sessions, resources.cache, player.id)
+    found = dashboard.elo_per_match(resources.sessions, resources.cache, player.id, flt)
     points = found.points.drop("player_id").to_dicts()
     band = None
     if found.band is not None:
         band = {**asdict(found.band), "progress": found.band.progress}
-    return {"nickname": player.nickname, "level": band, "points": json_safe(points)}
+    return {
+        "nickname": player.nickname,
+        "level": band,
+        "points": json_safe(points),
+        "filters": flt.query(),
+    }
 
 
-def trends(resources: Resources, nickname: str, window: int) -> dict[str, Any]:
-    """models.features.rolling_stats of the player over ``window`` matches."""
+def trends(
+    resources: Resources, nickname: str, window: int, flt: MatchFilter = EVERY_MATCH
+) -> dict[str, Any]:
+    """models.features.rolling_stats of the player over ``window`` of the kept matches."""
     player = _player(resources, nickname)
-    frame = dashboard.stats_over_time(resources.sessions, resources.cache, player.id, window)
+    frame = dashboard.stats_over_time(resources.sessions, resources.cache, player.id, window, flt)
     return {
         "nickname": player.nickname,
         "window": window,
         "stats": list(features.TREND_STATS),
         "points": json_safe(frame.drop("player_id").to_dicts()),
+        "filters": flt.query(),
     }
 
 
-def tilt(resources: Resources, nickname: str, session_minutes: int) -> dict[str, Any]:
-    """Streaks and the tilt groups (models.tilt) of the player."""
+def tilt(
+    resources: Resources, nickname: str, session_minutes: int, flt: MatchFilter = EVERY_MATCH
+) -> dict[str, Any]:
+    """Streaks and the tilt groups (models.tilt) of the player's kept matches."""
     player = _player(resources, nickname)
-    report = dashboard.tilt_for(resources.sessions, player.id, session_minutes)
-    return {"nickname": player.nickname, **json_safe(asdict(report))}
+    report = dashboard.tilt_for(resources.sessions, player.id, session_minutes, flt)
+    return {"nickname": player.nickname, **json_safe(asdict(report)), "filters": flt.query()}
 
 
 Loader = Callable[[Resources, str], dict[str, Any]]

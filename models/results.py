@@ -7,7 +7,7 @@ OpenAPI document describes every premium response field by field.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Factor(BaseModel):
@@ -137,6 +137,44 @@ class Rating(BaseModel):
 
 
 class PlayerRatings(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "nickname": "s1mple_fan",
+                    "level": 6,
+                    "peer_levels": [6],
+                    "matches": 100,
+                    "window": 100,
+                    "scale": "rating = round(100 * Phi(z)), Phi the standard normal CDF and z "
+                    "the mean z-score of the rating's stats against the same level's players: "
+                    "50 = the level average, 84 = one standard deviation above, 16 = one below",
+                    "ratings": [
+                        {
+                            "key": "aim",
+                            "label": "Aim",
+                            "rating": 69,
+                            "z": 0.5,
+                            "peers": 41,
+                            "explanation": "Aim 69: your headshot %, kills per round and ADR "
+                            "put you above the level 6 average (50), against 41 players.",
+                            "stats": [
+                                {
+                                    "stat": "hs_pct",
+                                    "label": "Headshot %",
+                                    "value": 52.0,
+                                    "peer_mean": 47.5,
+                                    "peer_std": 6.1,
+                                    "z": 0.74,
+                                    "peers": 41,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     nickname: str = Field(examples=["s1mple_fan"])
     level: int = Field(ge=1, le=10, examples=[6])
     peer_levels: list[int] = Field(
@@ -166,6 +204,30 @@ class PairRecord(BaseModel):
 
 
 class HeadToHead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "player": "s1mple_fan",
+                    "other": "zywoo_fan",
+                    "together": {
+                        "matches": 12,
+                        "wins": 8,
+                        "losses": 4,
+                        "win_rate": 0.667,
+                        "maps": [{"map": "de_mirage", "matches": 5, "wins": 4, "win_rate": 0.8}],
+                    },
+                    "against": {
+                        "matches": 3,
+                        "wins": 1,
+                        "losses": 2,
+                        "win_rate": 0.333,
+                        "maps": [{"map": "de_nuke", "matches": 3, "wins": 1, "win_rate": 0.333}],
+                    },
+                }
+            ]
+        }
+    )
     player: str = Field(examples=["s1mple_fan"])
     other: str = Field(examples=["zywoo_fan"])
     together: PairRecord = Field(description="On the same team")
@@ -189,6 +251,34 @@ class Teammate(BaseModel):
 
 
 class Synergy(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "nickname": "s1mple_fan",
+                    "matches": 412,
+                    "win_rate": 0.54,
+                    "confidence": 0.9975,
+                    "min_matches": 10,
+                    "tested": 10,
+                    "teammates": [
+                        {
+                            "nickname": "zywoo_fan",
+                            "matches": 31,
+                            "wins": 24,
+                            "win_rate": 0.774,
+                            "other_matches": 381,
+                            "other_win_rate": 0.522,
+                            "interval_low": 0.02,
+                            "interval_high": 0.48,
+                            "verdict": "You win more often with zywoo_fan: 77% in 31 matches "
+                            "together against 52% in your other 381.",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     nickname: str = Field(examples=["s1mple_fan"])
     matches: int = Field(ge=0)
     win_rate: float | None = Field(ge=0, le=1, description="The player's baseline")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -18,8 +18,10 @@ from api.problems import ApiProblem
 from api.routes.analysis import run_analysis
 from api.schemas import (
     TEXT_SCHEMA,
+    FilterQuery,
     HeadToHead,
     ImprovementPlan,
+    MatchesQuery,
     MatchPage,
     PlayerElo,
     PlayerMaps,
@@ -30,6 +32,9 @@ from api.schemas import (
     PlaystyleProfile,
     Synergy,
     Text,
+    TiltQuery,
+    TrendsQuery,
+    filter_of,
 )
 from models import analysis, head_to_head, ratings
 
@@ -145,8 +150,15 @@ async def _answer(
     summary="A player's profile and headline features",
     responses=FREE_ERRORS,
 )
-async def player_profile(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
-    return await _answer(request, "profile", nickname, services.profile, PlayerProfile)
+async def player_profile(
+    nickname: Nickname, request: Request, user: CurrentUser, query: Annotated[FilterQuery, Query()]
+) -> Any:
+    flt = filter_of(query)
+
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.profile(resources, name, flt)
+
+    return await _answer(request, f"profile:{flt.key()}", nickname, loader, PlayerProfile)
 
 
 @router.get(
@@ -159,20 +171,15 @@ async def player_matches(
     nickname: Nickname,
     resources: ResourcesDep,
     user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-    before: Annotated[
-        datetime | None,
-        Query(
-            description="ISO-8601 timestamp: only matches finished strictly before it "
-            "(use the previous page's `next_before`)",
-            examples=["2025-06-01T18:30:00Z"],
-        ),
-    ] = None,
+    query: Annotated[MatchesQuery, Query()],
 ) -> Any:
+    before = query.before
     if before is not None and before.tzinfo is None:
         before = before.replace(tzinfo=UTC)
     try:
-        return await run_in_threadpool(services.matches_page, resources, nickname, limit, before)
+        return await run_in_threadpool(
+            services.matches_page, resources, nickname, query.limit, before, filter_of(query)
+        )
     except services.UnknownPlayer as exc:
         raise _unknown(exc) from None
 
@@ -183,8 +190,15 @@ async def player_matches(
     summary="A player's record and stats per map",
     responses=FREE_ERRORS,
 )
-async def player_maps(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
-    return await _answer(request, "maps", nickname, services.maps, PlayerMaps)
+async def player_maps(
+    nickname: Nickname, request: Request, user: CurrentUser, query: Annotated[FilterQuery, Query()]
+) -> Any:
+    flt = filter_of(query)
+
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.maps(resources, name, flt)
+
+    return await _answer(request, f"maps:{flt.key()}", nickname, loader, PlayerMaps)
 
 
 @router.get(
@@ -193,8 +207,15 @@ async def player_maps(nickname: Nickname, request: Request, user: CurrentUser) -
     summary="A player's Elo after each match, its change, and the level band",
     responses=FREE_ERRORS,
 )
-async def player_elo(nickname: Nickname, request: Request, user: CurrentUser) -> Any:
-    return await _answer(request, "elo", nickname, services.elo, PlayerElo)
+async def player_elo(
+    nickname: Nickname, request: Request, user: CurrentUser, query: Annotated[FilterQuery, Query()]
+) -> Any:
+    flt = filter_of(query)
+
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.elo(resources, name, flt)
+
+    return await _answer(request, f"elo:{flt.key()}", nickname, loader, PlayerElo)
 
 
 @router.get(
@@ -207,32 +228,37 @@ async def player_trends(
     nickname: Nickname,
     request: Request,
     user: CurrentUser,
-    window: Annotated[int, Query(ge=1, le=200, description="Matches per window")] = 20,
+    query: Annotated[TrendsQuery, Query()],
 ) -> Any:
-    def loader(resources: Any, name: str) -> dict[str, Any]:
-        return services.trends(resources, name, window)
+    flt, window = filter_of(query), query.window
 
-    return await _answer(request, f"trends:{window}", nickname, loader, PlayerTrends)
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.trends(resources, name, window, flt)
+
+    return await _answer(request, f"trends:{window}:{flt.key()}", nickname, loader, PlayerTrends)
 
 
 @router.get(
     "/{nickname}/tilt",
     response_model=PlayerTilt,
     summary="Streaks, and win rate and rating after losses in a row and within a session",
+    description="Free, like the streaks and tilt on the app's free Overview: computed from the "
+    "player's own matches with no model (the dashboards are free, the models' analyses "
+    "premium, in the app and in the API alike).",
     responses=FREE_ERRORS,
 )
 async def player_tilt(
     nickname: Nickname,
     request: Request,
     user: CurrentUser,
-    session_minutes: Annotated[
-        int, Query(ge=5, le=720, description="Matches less than this many minutes apart")
-    ] = 60,
+    query: Annotated[TiltQuery, Query()],
 ) -> Any:
-    def loader(resources: Any, name: str) -> dict[str, Any]:
-        return services.tilt(resources, name, session_minutes)
+    flt, minutes = filter_of(query), query.session_minutes
 
-    return await _answer(request, f"tilt:{session_minutes}", nickname, loader, PlayerTilt)
+    def loader(resources: Any, name: str) -> dict[str, Any]:
+        return services.tilt(resources, name, minutes, flt)
+
+    return await _answer(request, f"tilt:{minutes}:{flt.key()}", nickname, loader, PlayerTilt)
 
 
 def _player_id(resources: ResourcesDep, nickname: str) -> str:

@@ -156,11 +156,11 @@ async def test_player_answer_cache_serves_stale_while_one_refresh_runs(
     release = threading.Event()
     now = [1000.0]
 
-    def counting(resources, nickname):
+    def counting(resources, nickname, flt):
         calls.append(nickname)
         if len(calls) == 2:  # the background refresh: held until the stale answers are read
             assert release.wait(30)
-        answer = real(resources, nickname)
+        answer = real(resources, nickname, flt)
         answer["features"]["call"] = len(calls)  # tells the answers apart
         return answer
 

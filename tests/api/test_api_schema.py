@@ -77,6 +77,21 @@ schema.app = PROXY
 schema.location = "/openapi.json"
 
 
+def ranges_out_of_order(query: dict[str, Any]) -> bool:
+    def last(name: str) -> Any:
+        value = query.get(name)
+        return value[-1] if isinstance(value, list) and value else value
+
+    pairs = [(last("since"), last("until")), (last("hour_from"), last("hour_to"))]
+    try:
+        return any(
+            low is not None and high is not None and type(low)(low) > type(low)(high)
+            for low, high in pairs
+        )
+    except (TypeError, ValueError):
+        return False
+
+
 @schema.parametrize()
 @settings(
     max_examples=15,
@@ -89,6 +104,10 @@ def test_api_conforms_to_its_schema(case: Any, schema_app: Any, premium_token: s
     excluded = []
     if case.operation.path == "/webhooks/stripe":
         # a generated body is never a Stripe-signed event: 400 is the right answer there
+        excluded.append(positive_data_acceptance)
+    if ranges_out_of_order(case.query or {}):
+        # JSON Schema cannot say that a filter's range ends after it starts (models.filters):
+        # such a query is a 422 by design (tests/api/test_api_filters.py)
         excluded.append(positive_data_acceptance)
     case.call_and_validate(
         headers={"Authorization": f"Bearer {premium_token}"}, excluded_checks=excluded
