@@ -367,7 +367,7 @@ def compare_page(tour: Tour, nickname: str, other: str) -> None:
 
     page = tour.visit(page_spec("views/compare.py"), "Compare players")
     expect(page.get_by_text("Pick at least two players")).to_be_visible()
-    picker = page.get_by_test_id("stMultiSelect")
+    picker = page.get_by_test_id("stMultiSelect").first  # the filter's come with two players
     expect(picker.get_by_text(nickname)).to_be_visible()  # the viewed player is pre-selected
     picker.get_by_role("combobox").fill(other)
     page.get_by_role("option", name=other, exact=True).click()
@@ -404,6 +404,79 @@ def free_pages(tour: Tour, *, first: bool = False) -> None:
     matches_page(tour, nickname)
     maps_page(tour, nickname)
     compare_page(tour, nickname, other)
+
+
+def filtered_pages(tour: Tour) -> None:
+    """The match filter on every stats page, from its URL: the same filter gives the same
+    numbers on the Overview, Matches, Maps and Compare pages, a filtered page reloaded from
+    its address shows the same numbers, a widget change moves the address, and a refused URL
+    value is named and ignored."""
+    from playwright.sync_api import expect
+
+    nickname, other = tour.app.nicknames[:2]
+    page = tour.open(f"player?player={nickname}&result=loss&hour_from=0&hour_to=22", "Elo history")
+    expect(page.get_by_text("Filtered: losses · 00:00-22:59 UTC.")).to_be_visible()
+    text = expect_readable(page, "Overview (filtered)")
+    cards = {label: metric(page, label) for label in ("Matches", "Win rate", "K/D", "ADR")}
+    assert cards["Win rate"] == "0%", cards
+    kept = int(number(cards["Matches"]))
+    assert re.search(rf"{kept} of [\d,]+ matches", text), text
+    tour.snap("filtered-overview")
+    page.reload()
+    expect(page.get_by_text("Filtered: losses · 00:00-22:59 UTC.")).to_be_visible()
+    settle(page)
+    assert {label: metric(page, label) for label in cards} == cards  # the same view, reloaded
+    # a widget moves the address, and that address opens the same view
+    page.get_by_test_id("stRadio").filter(has_text="All results").get_by_text("Wins").click()
+    page.wait_for_url(re.compile(r".*result=win"))
+    expect(page.get_by_text("Filtered: wins · 00:00-22:59 UTC.")).to_be_visible()
+    settle(page)
+    wins = {label: metric(page, label) for label in cards}
+    assert wins["Win rate"] == "100%" and "hour_from=0" in page.url
+    page.goto(page.url)
+    expect(page.get_by_text("Filtered: wins · 00:00-22:59 UTC.")).to_be_visible()
+    settle(page)
+    assert {label: metric(page, label) for label in cards} == wins
+
+    query = "result=loss&hour_from=0&hour_to=22"
+    page = tour.open(f"matches?player={nickname}&{query}", f"Matches of {nickname}")
+    expect_readable(page, "Matches (filtered)")
+    rows = table(page.get_by_test_id("stDataFrame").first)
+    assert rows and {row["Result"] for row in rows} == {"Loss"}
+    assert len(rows) == min(kept, 50)
+    tour.snap("filtered-matches")
+
+    page = tour.open(f"maps?player={nickname}&{query}", f"Maps of {nickname}")
+    expect_readable(page, "Maps (filtered)")
+    rows = table(page.get_by_test_id("stDataFrame").first)
+    assert sum(int(row["Matches"]) for row in rows) == kept
+    assert {row["Win rate"] for row in rows} == {"0%"}
+    tour.snap("filtered-maps")
+
+    page = tour.open(f"compare?player={nickname}&{query}", "Compare players")
+    picker = page.get_by_test_id("stMultiSelect").first
+    picker.get_by_role("combobox").fill(other)
+    page.get_by_role("option", name=other, exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("Filtered: losses · 00:00-22:59 UTC.")).to_be_visible()
+    settle(page)
+    expect_readable(page, "Compare (filtered)")
+    rows = {row["Player"]: row for row in table(page.get_by_test_id("stDataFrame").first)}
+    assert rows[nickname]["Matches"] == cards["Matches"]
+    assert (rows[nickname]["K/D"], rows[nickname]["ADR"]) == (cards["K/D"], cards["ADR"])
+    assert {row["Win rate"] for row in rows.values()} == {"0%"}
+    tour.snap("filtered-compare")
+
+    page = tour.open(
+        f"player?player={nickname}&hour_from=99&map=%3Cscript%3Ex%3C/script%3E", "Elo history"
+    )
+    expect(
+        page.get_by_text("From hour “99” is not an hour from 0 to 23: it is ignored.")
+    ).to_be_visible()
+    expect(page.get_by_text("Map “<script>x</script>” is not a map of CS2")).to_be_visible()
+    expect_readable(page, "Overview (refused filter)")
+    assert "hour_from" not in page.url and "script" not in page.url
+    tour.snap("refused-filter")
 
 
 def admin_pages_hidden(tour: Tour) -> None:
@@ -470,6 +543,7 @@ def test_visitor_sees_every_free_page_and_the_gates(first_run: App, browser: Any
     tour = Tour(first_run, browser, "visitor")
     try:
         free_pages(tour, first=True)
+        filtered_pages(tour)
         admin_pages_hidden(tour)
         for spec in PREMIUM_PAGES:
             page = tour.visit(spec, f"Log in to use {FEATURES[spec.file]}.")
