@@ -43,7 +43,12 @@ st.altair_chart(
     .mark_bar()
     .encode(
         x=alt.X("Map:N", sort=labels, title="Map"),
-        y=alt.Y("Win rate:Q", axis=alt.Axis(format="%"), title="Win rate"),
+        y=alt.Y(
+            "Win rate:Q",
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),  # 0-100% even when every rate is 0 (filtered)
+            title="Win rate",
+        ),
         color=alt.Color("Matches:Q", title="Matches", scale=alt.Scale(scheme="blues")),
         tooltip=["Map", "Matches", alt.Tooltip("Win rate:Q", format=".0%"), "K/D", "ADR"],
     ),

@@ -194,7 +194,8 @@ if elo_view.points.height:
             alt.Tooltip("Point:N", title="Point"),
         ],
     )
-    st.altair_chart(line + points, width="stretch")
+    # filtered, a line would join matches the filter hides (a loss, then a loss, "rising")
+    st.altair_chart(points if flt.active else line + points, width="stretch")
     st.caption(
         "One point per match, with its Elo change. FACEIT publishes only the current Elo: grey "
         "triangles are estimated backwards from it (±25 per win or loss), orange dots were "

@@ -440,10 +440,10 @@ def filtered_pages(tour: Tour) -> None:
 
     query = "result=loss&hour_from=0&hour_to=22"
     page = tour.open(f"matches?player={nickname}&{query}", f"Matches of {nickname}")
-    expect_readable(page, "Matches (filtered)")
-    rows = table(page.get_by_test_id("stDataFrame").first)
-    assert rows and {row["Result"] for row in rows} == {"Loss"}
-    assert len(rows) == min(kept, 50)
+    text = expect_readable(page, "Matches (filtered)")
+    assert f"UTC. {kept} matches." in text, text  # the filter's count, as on the Overview
+    rows = table(page.get_by_test_id("stDataFrame").first)  # the rows the grid has drawn
+    assert 0 < len(rows) <= min(kept, 50) and {row["Result"] for row in rows} == {"Loss"}
     tour.snap("filtered-matches")
 
     page = tour.open(f"maps?player={nickname}&{query}", f"Maps of {nickname}")
