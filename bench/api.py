@@ -129,7 +129,7 @@ def start(args: list[str], env: dict[str, str], log: Path, port: int) -> subproc
         stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a busy shared machine imports slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
