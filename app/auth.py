@@ -63,6 +63,14 @@ _COOKIE_OP = "auth_cookie_op"  # (op, grant) while a cookie change is pending in
 COOKIE_ROUTE = "/auth/session-cookie"  # app/server.py serves it
 GRANT_SECONDS = 60
 GRANT_PURPOSES = {"set": "web-session-set", "clear": "web-session-clear"}
+# "Log in with FACEIT" (app/routes.py): the callback hands the browser a one-time login grant in
+# an HttpOnly cookie, which the next page run exchanges for the session; the Account page's
+# "Link" button carries a one-time link grant naming the logged-in account
+LOGIN_COOKIE = "faceit_ai_login"
+LOGIN_PURPOSE = "web-login"
+LINK_PURPOSE = "faceit-link"
+LINK_GRANT_SECONDS = 600
+FACEIT_LOGIN_URL = "auth/faceit/login"  # app/routes.py serves it
 CHECKOUT_URL = "auth_checkout_url"
 
 
@@ -217,9 +225,66 @@ def _render_pending_cookie_op() -> None:
     st.html(cookie_script(op, grant), unsafe_allow_javascript=True)
 
 
+def issue_login_grant(user_id: int) -> str:
+    """The one-time grant the FACEIT callback puts in ``LOGIN_COOKIE`` for the next page run."""
+    with get_resources().sessions() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        return core_auth.issue_token(_secret(), user, GRANT_SECONDS, LOGIN_PURPOSE)
+
+
+def issue_link_grant(user: User) -> str:
+    """The one-time grant of the Account page's "Link FACEIT" link (``?link=``)."""
+    return core_auth.issue_token(_secret(), user, LINK_GRANT_SECONDS, LINK_PURPOSE)
+
+
+def use_grant(grant: str | None, purpose: str) -> int | None:
+    """The user id of a valid, unused grant of ``purpose`` of a live session, which is then
+    used up (this process remembers it until it expires); None for anything else."""
+    if not grant:
+        return None
+    try:
+        claims = core_auth.verify_token(_secret(), grant, purpose)
+    except core_auth.InvalidToken:
+        return None
+    if claims.token_id in used_grants:
+        return None
+    with get_resources().sessions() as session:
+        try:
+            user = core_auth.live_user(session, claims)
+        except core_auth.InvalidToken:
+            return None
+    if not used_grants.use(claims.token_id, claims.expires_at.timestamp()):
+        return None
+    return user.id
+
+
+def _login_grant_from_request() -> str | None:
+    try:
+        return st.context.cookies.get(LOGIN_COOKIE)
+    except Exception:  # no request context (bare script runs)
+        return None
+
+
+def _log_in_from_faceit() -> None:
+    """A fresh "Log in with FACEIT" wins over whatever this session or its cookie said."""
+    user_id = use_grant(_login_grant_from_request(), LOGIN_PURPOSE)
+    if user_id is None:
+        return
+    st.session_state[_USER_ID] = user_id
+    st.session_state.pop(_LOGGED_OUT, None)
+    st.session_state.pop(CHECKOUT_URL, None)
+    if cookie_days() > 0:
+        with get_resources().sessions() as session:
+            user = session.get(User, user_id)
+        if user is not None:
+            st.session_state[_COOKIE_OP] = ("set", issue_grant(user, "set"))
+
+
 def sync_session() -> None:
-    """Call once per run, before the navigation: restores a login from the cookie and renders
-    pending cookie changes."""
+    """Call once per run, before the navigation: a FACEIT login's grant, then restores a login
+    from the cookie and renders pending cookie changes."""
+    _log_in_from_faceit()
     _render_pending_cookie_op()
     if st.session_state.get(_USER_ID) is None and not st.session_state.get(_LOGGED_OUT):
         user_id = user_id_from_cookie(_cookie_from_request())
@@ -294,6 +359,12 @@ def logout() -> None:
     st.session_state.pop(_USER_ID, None)
     st.session_state.pop(CHECKOUT_URL, None)
     st.session_state[_LOGGED_OUT] = True
+
+
+def my_player_id() -> str | None:
+    """The FACEIT player the logged-in user's account is linked to (None: none, or a visitor)."""
+    user = current_user()
+    return user.faceit_player_id if user is not None else None
 
 
 def user_is_premium(user: User) -> bool:

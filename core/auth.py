@@ -35,6 +35,11 @@ Rules (documented here, tested in tests/auth):
   only while its user exists and ``gen`` equals the user's ``session_generation``
   (``live_user``). ``revoke_sessions`` starts a new generation, ending every session of the user
   on every device: on logout (app or API), on a password change and on a refresh-token replay.
+* FACEIT accounts ("Log in with FACEIT", core.faceit_login): an account links to at most one
+  FACEIT player (``users.faceit_player_id``, unique, so one FACEIT player links to one account
+  even when two callbacks race: the database's unique index decides, the loser is refused).
+  A FACEIT player without an account gets one (``faceit_account``): the username from the
+  nickname (made valid and free), a placeholder e-mail, no password (it logs in with FACEIT).
 * Refresh tokens rotate: each is recorded in ``refresh_tokens`` and works once
   (``rotate_refresh_token`` marks it used in one conditional UPDATE); presenting a used one again
   means it was copied, so all of the user's sessions are revoked.
@@ -162,6 +167,19 @@ class LoginThrottled(AuthError):
     def retry_after(self, now: datetime | None = None) -> int:
         """Whole seconds until the next attempt is allowed (at least 1)."""
         return max(1, int((self.until - (now or datetime.now(UTC))).total_seconds() + 0.999))
+
+
+class FaceitPlayerTaken(AuthError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This FACEIT player is already linked to another account: log in to that account "
+            "instead."
+        )
+
+
+class OtherFaceitPlayer(AuthError):
+    def __init__(self) -> None:
+        super().__init__("Your account is already linked to another FACEIT player.")
 
 
 class InvalidToken(AuthError):
@@ -820,3 +838,106 @@ def rotate_refresh_token(
         revoke_sessions(session, user.id, SYSTEM_ACTOR, "refresh_token_reuse")
         raise InvalidToken("reused")
     raise InvalidToken("unknown")
+
+
+# ---------------------------------------------------------------------------------------------
+# FACEIT accounts
+
+NO_PASSWORD = "!faceit-login"  # noqa: S105 (not a bcrypt hash: check_password is always False)
+FACEIT_EMAIL_DOMAIN = "faceit-login.invalid"
+FACEIT_PLAYER_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_USERNAME_CHARS = re.compile(r"[^a-z0-9_.\-]+")
+USERNAME_TRIES = 20
+
+
+def user_of_faceit_player(session: Session, player_id: str) -> User | None:
+    return session.scalar(select(User).where(User.faceit_player_id == player_id))
+
+
+def link_faceit_player(session: Session, user_id: int, player_id: str, nickname: str) -> User:
+    """Link the account ``user_id`` to the FACEIT player; commits.
+
+    Raises ``FaceitPlayerTaken`` when another account has the player (also when a concurrent
+    link wins the race: the unique index refuses the second), ``OtherFaceitPlayer`` when this
+    account is linked to another player, ``UnknownUser`` when the account is gone.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise UnknownUser("The account that asked to link FACEIT no longer exists.")
+    if user.faceit_player_id == player_id:
+        return user
+    if user.faceit_player_id is not None:
+        raise OtherFaceitPlayer()
+    if user_of_faceit_player(session, player_id) is not None:
+        raise FaceitPlayerTaken()
+    try:
+        linked = session.execute(
+            update(User)
+            .where(User.id == user_id, User.faceit_player_id.is_(None))
+            .values(faceit_player_id=player_id, faceit_nickname=nickname[:64])
+            .returning(User.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if linked is None:
+            session.rollback()
+            raise OtherFaceitPlayer()
+        audit(session, user.username, "faceit_link", user.username, player_id=player_id)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise FaceitPlayerTaken() from None
+    session.refresh(user)
+    return user
+
+
+def _username_for(session: Session, nickname: str, player_id: str) -> str:
+    """A free, valid username from the nickname (``nick``, ``nick-2``, ...)."""
+    base = _USERNAME_CHARS.sub("-", normalize_username(nickname)).strip("-.")[:28]
+    if len(base) < 3:
+        base = f"faceit-{player_id[:8].lower()}"
+    for n in range(1, USERNAME_TRIES + 1):
+        name = base if n == 1 else f"{base}-{n}"
+        if get_user(session, name) is None:
+            return name
+    return f"faceit-{secrets.token_hex(6)}"
+
+
+def faceit_account(session: Session, player_id: str, nickname: str) -> tuple[User, bool]:
+    """The account of the FACEIT player, made if there is none (``(user, created)``); commits.
+
+    Two first logins of one player at once make one account: the second insert is refused by
+    the unique index and the first one's account is returned.
+    """
+    if not FACEIT_PLAYER_ID_RE.fullmatch(player_id):
+        raise ValidationFailed("FACEIT sent a player id this app cannot store.")
+    for _ in range(3):
+        existing = user_of_faceit_player(session, player_id)
+        if existing is not None:
+            if nickname and existing.faceit_nickname != nickname[:64]:
+                existing.faceit_nickname = nickname[:64]
+            audit(session, existing.username, "login", existing.username, source="faceit")
+            session.commit()
+            return existing, False
+        username = _username_for(session, nickname, player_id)
+        user = User(
+            username=username,
+            email=f"{player_id.lower()}@{FACEIT_EMAIL_DOMAIN}",
+            name=(nickname or username)[:128],
+            password_hash=NO_PASSWORD,
+            role="free",
+            faceit_nickname=nickname[:64] or None,
+            faceit_player_id=player_id,
+            session_generation=new_generation(),
+            is_demo=False,
+            created_at=datetime.now(UTC),
+        )
+        session.add(user)
+        try:
+            session.flush()
+            audit(session, username, "register", username, role="free", source="faceit")
+            session.commit()
+        except IntegrityError:  # the same player's other login, or the username just taken
+            session.rollback()
+            continue
+        return user, True
+    raise DuplicateUser("Could not create an account for this FACEIT player; try again.")

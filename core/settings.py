@@ -37,6 +37,27 @@ SECRETS_DIR_ENV = "SECRETS_DIR"
 RESPONSE_TIMEOUT_MARGIN_SECONDS = 5.0
 
 
+# "Log in with FACEIT": FACEIT's OpenID Connect discovery document (FACEIT Connect; it names
+# https://accounts.faceit.com as the authorization endpoint and api.faceit.com/auth/v1 for the
+# token and userinfo endpoints), the app's callback route, and the demo league's stand-in
+# provider (its path on the app and its one client)
+FACEIT_DISCOVERY_URL = "https://api.faceit.com/auth/v1/openid_configuration"
+FACEIT_CALLBACK_PATH = "/auth/faceit/callback"
+DEMO_OIDC_PATH = "/demo-faceit"
+DEMO_OIDC_CLIENT_ID = "faceit-ai-demo"
+DEMO_OIDC_SECRET = "demo-client-secret"  # noqa: S105 (the documented demo client's secret)
+
+
+class FaceitOAuth(BaseModel):
+    """The resolved OAuth2 client of "Log in with FACEIT" (``Settings.faceit_oauth``)."""
+
+    client_id: str
+    client_secret: str = Field(repr=False)
+    discovery_url: str
+    redirect_url: str
+    demo: bool
+
+
 class SettingsError(RuntimeError):
     """A setting has a wrong value; the message names the variable and what it expects."""
 
@@ -163,6 +184,16 @@ class Settings(BaseSettings):
     live_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     live_metrics_host: str = "127.0.0.1"
 
+    # "Log in with FACEIT" (OpenID Connect, core.faceit_login): the App Studio OAuth2 client,
+    # FACEIT's discovery document and the callback URL registered with the client. Unset with
+    # the demo league: the demo league's stand-in provider served by the app itself
+    # (/demo-faceit/...) with the demo client below; with FACEIT_API_KEY: FACEIT's own endpoints
+    # (the login is offered once the client id and secret are set)
+    faceit_oauth_client_id: str | None = None
+    faceit_oauth_client_secret: SecretStr | None = None
+    faceit_oauth_discovery_url: str | None = None
+    faceit_oauth_redirect_url: str | None = None
+
     secret_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8501"
     cors_origins: list[str] = Field(default_factory=list)
@@ -203,6 +234,9 @@ class Settings(BaseSettings):
         "sentry_release",
         "notify_smtp_host",
         "notify_smtp_user",
+        "faceit_oauth_client_id",
+        "faceit_oauth_discovery_url",
+        "faceit_oauth_redirect_url",
         mode="before",
     )
     @classmethod
@@ -216,6 +250,7 @@ class Settings(BaseSettings):
         "faceit_webhook_secret",
         "notify_smtp_password",
         "sentry_dsn",
+        "faceit_oauth_client_secret",
         mode="before",
     )
     @classmethod
@@ -247,6 +282,13 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"expected IP addresses or networks ({exc})") from exc
         return [item.strip() for item in value]
+
+    @field_validator("faceit_oauth_discovery_url", "faceit_oauth_redirect_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -332,6 +374,36 @@ class Settings(BaseSettings):
     @property
     def data_source(self) -> str:
         return "demo league (simulated FACEIT data)" if self.uses_demo_league else "FACEIT Data API"
+
+    @property
+    def uses_demo_oidc(self) -> bool:
+        """ "Log in with FACEIT" goes to the demo league's stand-in provider (served in-process
+        by the app) rather than to FACEIT."""
+        return self.uses_demo_league and self.faceit_oauth_discovery_url is None
+
+    @property
+    def faceit_oauth(self) -> FaceitOAuth | None:
+        """The OAuth2 client of "Log in with FACEIT", or None when it is not configured (a
+        FACEIT_API_KEY set-up without FACEIT_OAUTH_CLIENT_ID and _SECRET)."""
+        public = self.public_url.rstrip("/")
+        demo = self.uses_demo_oidc
+        client_id = self.faceit_oauth_client_id or (DEMO_OIDC_CLIENT_ID if demo else None)
+        secret = self.faceit_oauth_client_secret
+        client_secret = secret.get_secret_value() if secret else (DEMO_OIDC_SECRET if demo else "")
+        if not client_id or not client_secret:
+            return None
+        discovery = self.faceit_oauth_discovery_url or (
+            f"{public}{DEMO_OIDC_PATH}/.well-known/openid-configuration"
+            if demo
+            else FACEIT_DISCOVERY_URL
+        )
+        return FaceitOAuth(
+            client_id=client_id,
+            client_secret=client_secret,
+            discovery_url=discovery,
+            redirect_url=self.faceit_oauth_redirect_url or f"{public}{FACEIT_CALLBACK_PATH}",
+            demo=demo,
+        )
 
     @property
     def payments_enabled(self) -> bool:

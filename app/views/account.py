@@ -16,6 +16,7 @@ from app.widgets import plain, text_input
 from core import auth as core_auth
 from core.billing import BillingError
 from core.db.schema import User
+from core.faceit_login import REFUSALS
 from core.settings import get_settings
 
 settings = get_settings()
@@ -129,6 +130,66 @@ def register_form() -> None:
         )
 
 
+def faceit_login_button() -> None:
+    if settings.faceit_oauth is None:
+        return
+    st.link_button(
+        "Log in with FACEIT",
+        auth.app_url(auth.FACEIT_LOGIN_URL),
+        type="primary",
+        icon=":material/sports_esports:",
+    )
+    if settings.faceit_oauth.demo:
+        st.caption(
+            "Demo set-up: FACEIT's login is played by the demo league, where you pick a demo "
+            "player to be; no FACEIT account is needed."
+        )
+
+
+def faceit_section(user: User) -> None:
+    """The FACEIT player this account is linked to, or the button that links one."""
+    st.subheader("FACEIT account")
+    if user.faceit_player_id:
+        name = user.faceit_nickname or user.faceit_player_id
+        st.write(
+            f"Linked to the FACEIT player **{plain(name)}**: the dashboards open on you, and "
+            "the predictor and Compare start with you and your recent teammates."
+        )
+        if user.faceit_nickname:
+            st.page_link(
+                "views/player.py",
+                label="Open my overview",
+                icon=":material/monitoring:",
+                query_params={"player": user.faceit_nickname},
+            )
+        return
+    if settings.faceit_oauth is None:
+        st.caption("Linking a FACEIT account is not set up on this server.")
+        return
+    st.write(
+        "Link your FACEIT account so the dashboards open on you and the pickers start with you "
+        "and your recent teammates."
+    )
+    st.link_button(
+        "Link my FACEIT account",
+        auth.app_url(f"{auth.FACEIT_LOGIN_URL}?link={auth.issue_link_grant(user)}"),
+        icon=":material/link:",
+    )
+
+
+def faceit_return(user: User | None) -> None:
+    """The notice of the FACEIT callback's return (``?faceit=...``), from a fixed list."""
+    outcome = st.query_params.get("faceit")
+    if outcome is None:
+        return
+    st.query_params.pop("faceit", None)
+    if outcome == "linked" and user is not None and user.faceit_player_id:
+        name = user.faceit_nickname or user.faceit_player_id
+        notice("success", f"Your account is now linked to the FACEIT player {plain(name)}.")
+    elif outcome in REFUSALS:
+        notice("error", REFUSALS[outcome])
+
+
 def plan_section(user: User) -> None:
     premium = auth.user_is_premium(user)
     sub = auth.subscription_of(user)
@@ -169,9 +230,12 @@ if st.query_params.get("checkout") == "cancelled":
 if user is not None and checkout_id:
     confirm_return(user, checkout_id)
 
+faceit_return(user)
+
 if user is None:
     if checkout_id:
         st.info("Log in to finish your upgrade.", icon="💳")
+    faceit_login_button()
     login_tab, register_tab = st.tabs(["Log in", "Create account"])
     with login_tab:
         login_form()
@@ -183,11 +247,15 @@ if user is None:
             f"`{core_auth.DEMO_PASSWORD}`."
         )
 else:
-    st.write(f"Logged in as **{plain(user.username)}** ({plain(user.email)}).")
+    if user.email.endswith("@" + core_auth.FACEIT_EMAIL_DOMAIN):
+        st.write(f"Logged in as **{plain(user.username)}** (with FACEIT).")
+    else:
+        st.write(f"Logged in as **{plain(user.username)}** ({plain(user.email)}).")
     if st.button("Log out", icon=":material/logout:"):
         auth.logout()
         notice("info", "You are logged out.")
         st.rerun()
+    faceit_section(user)
     plan_section(user)
     notifications_section(user)
 

@@ -232,11 +232,34 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="free")
     faceit_nickname: Mapped[str | None] = mapped_column(String(64))
+    # the FACEIT player this account logged in as ("Log in with FACEIT", core.faceit_login):
+    # the ID token's player id; unique, so one FACEIT player links to one account
+    faceit_player_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # every token names the generation it was issued in; a logout, a password change or a
     # refresh-token replay starts a new one (core.auth.revoke_sessions), refusing all older tokens
     session_generation: Mapped[str] = mapped_column(String(32), default="")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaceitLoginFlow(Base):
+    """One "Log in with FACEIT" attempt between the redirect to FACEIT and its callback.
+
+    ``state`` is the authorization request's state (also kept in the browser's cookie, so a
+    callback from another browser is refused); the nonce and the PKCE verifier stay here, never
+    in the browser. ``used_at`` is set by the one callback that consumes the row, so a replayed
+    callback finds it used. ``link_user_id`` is the logged-in account that asked to link.
+    """
+
+    __tablename__ = "faceit_login_flows"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    link_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class LoginThrottle(Base):
