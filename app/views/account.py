@@ -133,12 +133,9 @@ def register_form() -> None:
 def faceit_login_button() -> None:
     if settings.faceit_oauth is None:
         return
-    st.link_button(
-        "Log in with FACEIT",
-        auth.app_url(auth.FACEIT_LOGIN_URL),
-        type="primary",
-        icon=":material/sports_esports:",
-    )
+    # a button, not a link: a link button opens a new tab, the login belongs in this one
+    if st.button("Log in with FACEIT", type="primary", icon=":material/sports_esports:"):
+        auth.redirect(auth.app_url(auth.FACEIT_LOGIN_URL), "Continue to FACEIT")
     if settings.faceit_oauth.demo:
         st.caption(
             "Demo set-up: FACEIT's login is played by the demo league, where you pick a demo "
@@ -170,11 +167,9 @@ def faceit_section(user: User) -> None:
         "Link your FACEIT account so the dashboards open on you and the pickers start with you "
         "and your recent teammates."
     )
-    st.link_button(
-        "Link my FACEIT account",
-        auth.app_url(f"{auth.FACEIT_LOGIN_URL}?link={auth.issue_link_grant(user)}"),
-        icon=":material/link:",
-    )
+    if st.button("Link my FACEIT account", icon=":material/link:"):
+        grant = auth.issue_link_grant(user)  # one-time, for this click
+        auth.redirect(auth.app_url(f"{auth.FACEIT_LOGIN_URL}?link={grant}"), "Continue to FACEIT")
 
 
 def faceit_return(user: User | None) -> None:
