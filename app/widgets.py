@@ -47,7 +47,8 @@ def select_player(player_id: str, nickname: str) -> None:
 
 
 def selected_player_id() -> str | None:
-    """The player chosen on Home, or named in the URL (?player=NICKNAME)."""
+    """The player chosen on Home, or named in the URL (?player=NICKNAME), else "me": the FACEIT
+    player the logged-in account is linked to (Log in with FACEIT)."""
     resources = get_resources()
     nickname = st.query_params.get("player")
     if nickname:
@@ -56,7 +57,30 @@ def selected_player_id() -> str | None:
         if player is not None:
             st.session_state["player_id"] = player.id
             return player.id
-    return st.session_state.get("player_id")
+    return st.session_state.get("player_id") or my_stored_player_id()
+
+
+def my_stored_player_id() -> str | None:
+    """The logged-in user's linked FACEIT player, if it is in the database."""
+    from app.auth import my_player_id
+
+    player_id = my_player_id()
+    if player_id is None:
+        return None
+    with get_resources().sessions() as session:
+        return player_id if crud.get_player(session, player_id) is not None else None
+
+
+def me_and_teammates() -> list[str]:
+    """Nicknames of "me" (the linked player) and my recent teammates, me first (empty for a
+    visitor or an account without a linked player)."""
+    player_id = my_stored_player_id()
+    if player_id is None:
+        return []
+    with get_resources().sessions() as session:
+        me = crud.get_player(session, player_id)
+        teammates = crud.recent_teammates(session, player_id)
+    return [me.nickname, *teammates] if me is not None else []
 
 
 def keep_player_in_url() -> None:
@@ -96,12 +120,18 @@ def known_nicknames() -> list[str]:
 
 def viewed_lineups() -> tuple[list[str], list[str]]:
     """Defaults of the lineup pickers: the viewed player's team and opponents of their latest
-    match (empty when no player is being viewed)."""
+    match (empty when no player is being viewed); when the viewed player is "me", my team is
+    me and my recent teammates."""
     player_id = selected_player_id()
     if player_id is None:
         return [], []
     with get_resources().sessions() as session:
-        return crud.last_match_lineups(session, player_id)
+        own, opponents = crud.last_match_lineups(session, player_id)
+    if player_id == my_stored_player_id():
+        mine = me_and_teammates()
+        own = mine or own
+        opponents = [name for name in opponents if name not in mine]
+    return own, opponents
 
 
 def lineup_picker(label: str, key: str, default: list[str] | None = None) -> list[str]:

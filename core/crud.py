@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import and_, desc, func, select
 from sqlalchemy.orm import Session, defer
 
 from core.db.schema import (
@@ -261,3 +261,38 @@ def profile_elos(session: Session, player_ids: Sequence[str]) -> dict[str, int |
         return {}
     rows = session.execute(select(Player.id, Player.faceit_elo).where(Player.id.in_(ids)))
     return {pid: elo for pid, elo in rows}
+
+
+RECENT_MATCHES = 20  # how far back "my recent teammates" look
+
+
+def recent_teammates(
+    session: Session, player_id: str, *, limit: int = 4, matches: int = RECENT_MATCHES
+) -> list[str]:
+    """Nicknames of the players who were on the player's side in their latest ``matches``
+    matches: the most often first, then the most recent, then by name."""
+    recent = (
+        select(MatchPlayer.match_id, MatchPlayer.faction)
+        .where(MatchPlayer.player_id == player_id, MatchPlayer.finished_at.is_not(None))
+        .order_by(desc(MatchPlayer.finished_at), desc(MatchPlayer.match_id))
+        .limit(matches)
+        .subquery()
+    )
+    together = func.count().label("together")
+    latest = func.max(MatchPlayer.finished_at).label("latest")
+    rows = session.execute(
+        select(Player.nickname, together, latest)
+        .join(
+            recent,
+            and_(
+                MatchPlayer.match_id == recent.c.match_id,
+                MatchPlayer.faction == recent.c.faction,
+            ),
+        )
+        .join(Player, Player.id == MatchPlayer.player_id)
+        .where(MatchPlayer.player_id != player_id)
+        .group_by(Player.nickname)
+        .order_by(desc(together), desc(latest), Player.nickname)
+        .limit(limit)
+    ).all()
+    return [row.nickname for row in rows]

@@ -11,7 +11,7 @@ import streamlit as st
 from app import present
 from app.auth import current_user, user_is_premium
 from app.resources import get_resources
-from app.widgets import filter_note, match_filter, plain, selected_player_id
+from app.widgets import filter_note, match_filter, me_and_teammates, plain, selected_player_id
 from core import crud
 from models.dashboard import compare_players
 from models.errors import AnalysisError
@@ -32,7 +32,12 @@ if len(nicknames) < 2:
     )
     st.stop()
 
-default = [player.nickname] if player is not None and player.nickname in nicknames else []
+# the viewed player, and "me" (Log in with FACEIT) next to them, or my most frequent recent
+# teammate when I am the one viewed: the head-to-head below reads the first two
+mine = me_and_teammates()
+default = [player.nickname] if player is not None else []
+default += [name for name in mine if name not in default][: 2 - len(default)]
+default = [name for name in default if name in nicknames]
 chosen = st.multiselect(
     "Players", nicknames, default=default, max_selections=6, placeholder="Choose players"
 )
