@@ -84,7 +84,8 @@ def app_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_http(f"{url}/_stcore/health", 60, proc)
+        # a fresh app process imports for a while on a loaded machine (see FIRST_PAGE_MS)
+        wait_http(f"{url}/_stcore/health", FIRST_PAGE_MS / 1000, proc)
         yield url, db
     finally:
         proc.terminate()
