@@ -33,6 +33,13 @@ ELO_STEP = 25
 """Elo won or lost in an even match (FACEIT's rule ``round(50 * (result - expected))``)."""
 
 
+TEAM_KILLS_PER_ROUND_WON = 4.6
+"""Kills of a team in a round it wins (most of the five opponents die; a save or a bomb ends
+some rounds early)."""
+TEAM_KILLS_PER_ROUND_LOST = 2.0
+"""Kills of a team in a round it loses (the trades before the wipe)."""
+
+
 def elo_level(elo: Any) -> np.ndarray:
     """FACEIT CS2 skill level 1-10 of an Elo value or array (an array, 0-d for a scalar)."""
     return np.searchsorted(LEVEL_THRESHOLDS, np.asarray(elo, dtype=np.float64), side="right") + 1

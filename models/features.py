@@ -28,6 +28,11 @@ Conventions shared by all feature sets
   ``finished_at`` (ties broken by ``match_id``), fewer if the player has fewer.
 * Rates are fractions in ``[0, 1]``, except ``hs_pct_*`` which is a percentage (0-100), the
   way FACEIT shows it.
+* A player's **kill share** is his kills over the kills his team is expected to make from the
+  rounds it won and lost (:func:`expected_team_kills`, averages of core.cs2), so 0.2 is a fifth
+  of his team's kills whatever the score; the **death share** likewise with the deaths
+  (:func:`expected_team_deaths`). Both read only the player's own row (his team's score),
+  so they need no teammate's stats.
 * A percentile (:func:`percentile`) is the share of peers below the player's value, ties
   counted half, the player not among the peers; the peer count goes with it.
 """
@@ -40,6 +45,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from core.cs2 import TEAM_KILLS_PER_ROUND_LOST, TEAM_KILLS_PER_ROUND_WON
 from models.history import HISTORY_SCHEMA, UTC_DATETIME
 
 FEATURE_VERSION = "3"
@@ -118,6 +124,18 @@ RATIO_METRICS: dict[str, tuple[str, str, float]] = {
     "enemies_flashed_pr": ("enemies_flashed", "rounds_v", 1.0),
     "sniper_share": ("sniper_kills", "kills", 1.0),
 }
+
+
+def expected_team_kills(rounds_won: pl.Expr, rounds: pl.Expr) -> pl.Expr:
+    """Kills a team is expected to make in a match it scored ``rounds_won`` of ``rounds``: the
+    denominator of a player's kill share."""
+    return TEAM_KILLS_PER_ROUND_WON * rounds_won + TEAM_KILLS_PER_ROUND_LOST * (rounds - rounds_won)
+
+
+def expected_team_deaths(rounds_won: pl.Expr, rounds: pl.Expr) -> pl.Expr:
+    """Deaths a team is expected to suffer in such a match (the opponents' expected kills):
+    the denominator of a player's death share."""
+    return expected_team_kills(rounds - rounds_won, rounds)
 
 
 def window_names(windows: Sequence[int]) -> list[str]:

@@ -21,8 +21,9 @@ import numpy as np
 import polars as pl
 
 from core.cs2 import ELO_STEP
+from models.features import expected_team_deaths, expected_team_kills
 
-FEATURE_VERSION = "mo-3"
+FEATURE_VERSION = "mo-4"
 """Bump whenever the feature code below changes (stored with every registered model)."""
 
 NEXT_MATCH_ID = "__next__"
@@ -68,11 +69,19 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "elo_after",
     "extended",
     "rounds",
+    "faction1_score",
+    "faction2_score",
     *(s for s in STATS if s != "clutch_count"),
     "one_v_one_count",
     "one_v_two_count",
 )
 """The columns of the match history :func:`model_frame` reads (models.history.load(columns=))."""
+
+SHARE_WINDOWS: tuple[int, ...] = (10, 30, 100)
+"""Windows (in earlier matches) of the Elo averages and the kill and death shares."""
+SHARE_PRIOR = 100.0
+"""Kill (death) shares are shrunk towards a fifth by this many expected team kills (deaths),
+about a match and a quarter, so a player's first matches do not read as extremes."""
 
 # player-level prior features averaged per team: name -> human label
 PLAYER_FEATURES: dict[str, str] = {
@@ -92,6 +101,15 @@ PLAYER_FEATURES: dict[str, str] = {
     "map_kpr_rel": "{map} kills-per-round edge",
     "map_games": "{map} experience",
     "entry_rate": "entry activity",
+    **{f"elo_avg_{n}": f"average Elo over {n} matches" for n in SHARE_WINDOWS},
+    **{f"kill_share_{n}": f"kill share over {n} matches" for n in SHARE_WINDOWS},
+    "kill_share_all": "career kill share",
+    **{f"death_share_{n}": f"death share over {n} matches" for n in SHARE_WINDOWS},
+    "death_share_all": "career death share",
+    "sniper_share": "share of sniper kills",
+    "assists_pr": "assists per round",
+    "utility_dpr": "utility damage per round",
+    "flashes_pr": "flashes per round",
 }
 DIFF_FEATURES: tuple[str, ...] = (
     *(f"d_{name}" for name in PLAYER_FEATURES),
@@ -118,8 +136,9 @@ def model_frame(history: pl.DataFrame) -> pl.DataFrame:
 
     Columns: ``player_id``, ``match_id``, ``ts`` (match start, epoch s), ``map``, ``faction``
     (1/2), ``result`` (1.0/0.0, null for a future match), ``elo_before``, ``elo_after``
-    (nullable), ``rounds``, ``ext`` (1.0 when the match has extended stats), ``premade`` (1.0
-    when the player's team was one party, known before the match) and :data:`STATS`, where an
+    (nullable), ``rounds``, ``rounds_won`` (the player's team's score), ``ext`` (1.0 when the
+    match has extended stats), ``premade`` (1.0 when the player's team was one party, known
+    before the match) and :data:`STATS`, where an
     extended stat of a match without extended stats is 0 (every feature that uses one divides
     by the rounds or kills of extended matches only, ``rounds_ext``/``kills_ext``).
     """
@@ -142,6 +161,12 @@ def model_frame(history: pl.DataFrame) -> pl.DataFrame:
         pl.col("elo_before").cast(pl.Float64),
         pl.col("elo_after").cast(pl.Float64),
         pl.col("rounds").cast(pl.Float64).fill_null(0.0),
+        pl.when(pl.col("team") == 1)
+        .then(pl.col("faction1_score"))
+        .otherwise(pl.col("faction2_score"))
+        .cast(pl.Float64)
+        .fill_null(0.0)
+        .alias("rounds_won"),
         ext.alias("ext"),
         pl.col("premade").cast(pl.Float64).fill_null(0.0),
         *(stat(name).alias(name) for name in STATS if name != "clutch_count"),
@@ -164,6 +189,7 @@ def model_frame(history: pl.DataFrame) -> pl.DataFrame:
         "elo_before",
         "elo_after",
         "rounds",
+        "rounds_won",
         "ext",
         "premade",
         *STATS,
@@ -192,8 +218,16 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         pl.col("result").fill_null(0.0).alias("win"),
         (pl.col("rounds") * pl.col("ext")).alias("rounds_ext"),
         (pl.col("kills") * pl.col("ext")).alias("kills_ext"),
+        expected_team_kills(pl.col("rounds_won"), pl.col("rounds")).alias("team_kills"),
+        expected_team_deaths(pl.col("rounds_won"), pl.col("rounds")).alias("team_deaths"),
     )
     cum_cols = [
+        "elo_before",
+        "team_kills",
+        "team_deaths",
+        "assists",
+        "utility_damage",
+        "flash_count",
         "one",
         "win",
         "kills",
@@ -229,6 +263,11 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         _window("c_damage", 20).alias("dmg20"),
         _window("c_rounds", 20).alias("r20"),
         _window("c_rounds_ext", 20).alias("r20_ext"),
+        *(
+            _window(f"c_{c}", n).alias(f"{c}_{n}")
+            for n in SHARE_WINDOWS
+            for c in ("one", "elo_before", "kills", "deaths", "team_kills", "team_deaths")
+        ),
     )
     kd_all = (pl.col("c_kills") + 10.0) / (pl.col("c_deaths") + 10.0)
     f = f.with_columns(kd_all.alias("kd_all"))
@@ -236,7 +275,36 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
     kpr_all = (pl.col("c_kills") + 0.68 * 40.0) / (pl.col("c_rounds") + 40.0)
     map_kpr = (pl.col("cm_kills") + 60.0 * kpr_all) / (pl.col("cm_rounds") + 60.0)
     sniper_share = pl.col("c_sniper_kills") / (pl.col("c_kills_ext") + 5.0)
+
+    def share(num: str, den: str) -> pl.Expr:
+        # log of the shrunk share: a kill share is a ratio of team-relative strengths
+        return ((pl.col(num) + 0.2 * SHARE_PRIOR) / (pl.col(den) + SHARE_PRIOR)).log()
+
+    windows = [
+        expr
+        for n in SHARE_WINDOWS
+        for expr in (
+            # the current Elo counts once (with the player's earlier ones): its weight is
+            # bounded >= 0 like ``elo``'s, so the probability stays monotone in it
+            ((pl.col(f"elo_before_{n}") + pl.col("elo_before")) / (pl.col(f"one_{n}") + 1.0)).alias(
+                f"elo_avg_{n}"
+            ),
+            share(f"kills_{n}", f"team_kills_{n}").alias(f"kill_share_{n}"),
+            share(f"deaths_{n}", f"team_deaths_{n}").alias(f"death_share_{n}"),
+        )
+    ]
     return f.select(
+        *windows,
+        share("c_kills", "c_team_kills").alias("kill_share_all"),
+        share("c_deaths", "c_team_deaths").alias("death_share_all"),
+        sniper_share.alias("sniper_share"),
+        ((pl.col("c_assists") + 0.15 * 20.0) / (pl.col("c_rounds") + 20.0)).alias("assists_pr"),
+        ((pl.col("c_utility_damage") + 5.0 * 20.0) / (pl.col("c_rounds_ext") + 20.0)).alias(
+            "utility_dpr"
+        ),
+        ((pl.col("c_flash_count") + 0.4 * 20.0) / (pl.col("c_rounds_ext") + 20.0)).alias(
+            "flashes_pr"
+        ),
         "player_id",
         "match_id",
         "ts",
@@ -378,7 +446,7 @@ def lineup_features(
         },
     )
     next_rows = next_rows.with_columns(
-        pl.lit(0.0).alias(c) for c in ("rounds", "ext", "premade", *STATS)
+        pl.lit(0.0).alias(c) for c in ("rounds", "rounds_won", "ext", "premade", *STATS)
     ).select(hist.columns)
     players_frame = player_prior_features(pl.concat([hist, next_rows], how="vertical_relaxed"))
     return team_features(players_frame.filter(pl.col("match_id") == NEXT_MATCH_ID))

@@ -34,7 +34,7 @@ import polars as pl
 from scipy.optimize import minimize
 
 from models.match_outcome.evaluation import dataset_window
-from models.match_outcome.features import FEATURE_VERSION, feature_matrix
+from models.match_outcome.features import FEATURE_VERSION, SHARE_WINDOWS, feature_matrix
 
 KIND = "match_outcome_linear"
 LEARNER = "symmetric logistic regression"
@@ -56,9 +56,22 @@ LINEAR_FEATURES: tuple[str, ...] = (
     "d_entry_rate",
     "d_awpers",
     "d_premade",
+    *(f"d_elo_avg_{n}" for n in SHARE_WINDOWS),
+    *(f"d_kill_share_{n}" for n in (*SHARE_WINDOWS, "all")),
+    *(f"d_death_share_{n}" for n in (*SHARE_WINDOWS, "all")),
+    "d_sniper_share",
+    "d_assists_pr",
+    "d_utility_dpr",
+    "d_flashes_pr",
 )
-MONOTONE_UP: tuple[str, ...] = ("d_elo", "d_elo_10")
-"""Features whose weight is bounded >= 0 (a higher team Elo never lowers the probability)."""
+MONOTONE_UP: tuple[str, ...] = ("d_elo", "d_elo_10", *(f"d_elo_avg_{n}" for n in SHARE_WINDOWS))
+"""Features whose weight is bounded >= 0: each grows with a player's current Elo, so a higher
+team Elo never lowers the probability."""
+HALF_LIFE = 0.3
+"""Weight of a training match halves every 30% of the training window, counted back from its
+newest match: the players' histories lengthen as the data grows (a window of 100 earlier
+matches means less in the first months), so the newest matches are the best guide to the next
+ones (bench/model_quality.py: gap closed 0.763 -> 0.775 on seed 9001, 0.801 -> 0.813 on 4242)."""
 L2 = 1e-4
 """Ridge penalty per row on standardized weights."""
 
@@ -77,8 +90,10 @@ def fit_weights(
     *,
     lower: Sequence[float | None] | None = None,
     l2: float = L2,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """No-intercept logistic weights minimising mean log-loss + ``l2 * |w_std|^2`` with bounds.
+    """No-intercept logistic weights minimising the (``weight``-ed) mean log-loss + ``l2 *
+    |w_std|^2`` with bounds.
 
     Inputs are scaled by their root mean square (not centred: centring would add an implicit
     intercept and break the symmetry), the fit runs in that scale and the weights come back in
@@ -89,11 +104,12 @@ def fit_weights(
     xs = x / scale
     n = len(y)
     sign = 2.0 * y - 1.0
+    rw = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64) * n / np.sum(weight)
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         z = xs @ w
-        value = float(np.sum(_log1pexp(-sign * z))) / n + l2 * float(w @ w)
-        grad = xs.T @ (-sign * _sigmoid(-sign * z)) / n + 2.0 * l2 * w
+        value = float(np.sum(rw * _log1pexp(-sign * z))) / n + l2 * float(w @ w)
+        grad = xs.T @ (-sign * rw * _sigmoid(-sign * z)) / n + 2.0 * l2 * w
         return value, grad
 
     bounds = [(lo, None) for lo in (lower or [None] * x.shape[1])]
@@ -175,14 +191,23 @@ def train_linear(
     *,
     features: Sequence[str] = LINEAR_FEATURES,
     feature_version: str = FEATURE_VERSION,
+    l2: float = L2,
+    half_life: float | None = HALF_LIFE,
 ) -> LinearOutcomeModel:
-    """Fit on ``train``, calibrate the slope on ``calibration`` (the next time slice)."""
+    """Fit on ``train`` (time-ordered; matches weighted by recency, ``half_life`` a share of its
+    rows, None: all alike), calibrate the slope on ``calibration`` (the next time slice)."""
     feats = list(features)
     x = feature_matrix(train, feats)
     y = train["y"].to_numpy().astype(np.float64)
     lower = [0.0 if f in MONOTONE_UP else None for f in feats]
+    weight = None
+    if half_life is not None and train.height:
+        rank = np.arange(train.height, dtype=np.float64) / train.height
+        weight = np.exp2((rank - 1.0) / half_life)  # 1 for the newest match
     model = LinearOutcomeModel(
-        weights=fit_weights(x, y, lower=lower), features=feats, feature_version=feature_version
+        weights=fit_weights(x, y, lower=lower, l2=l2, weight=weight),
+        features=feats,
+        feature_version=feature_version,
     )
     if calibration.height:
         z = model.logit(feature_matrix(calibration, feats))
@@ -191,6 +216,7 @@ def train_linear(
     model.info = {
         "learner": LEARNER,
         "train_rows": int(train.height),
+        "half_life": half_life,
         "train_start": start,
         "train_end": end,
     }

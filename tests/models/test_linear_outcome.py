@@ -94,3 +94,33 @@ def test_the_elo_weight_stays_non_negative_even_when_the_data_says_otherwise() -
     bounded = lin.fit_weights(x, y, lower=[0.0, None])
     assert free[0] < -0.005
     assert bounded[0] == 0.0 and bounded[1] > 0.005
+
+
+def test_the_factors_shown_are_the_models_terms_and_add_up_to_the_move_from_50(
+    linear: lin.LinearOutcomeModel,
+    history: pl.DataFrame,
+    league_history: pl.DataFrame,
+    small_league: League,
+) -> None:
+    rng = np.random.default_rng(11)
+    ids = small_league.player_ids
+    for _ in range(5):
+        ten = [ids[i] for i in rng.choice(len(ids), 10, replace=False)]
+        a, b = ten[:5], ten[5:]
+        row = mo.lineup_features(a, b, "de_inferno", history)
+        x = linear.matrix(row)
+        p = float(linear.predict_proba(x)[0])
+        terms = dict(zip(linear.features, linear.terms(x)[0], strict=True))
+        every = mo.explain(linear, x[0], "de_inferno", top=len(linear.features))
+        # each factor is the model's own linear term, nothing else
+        assert {f["feature"]: f["contribution"] for f in every} == pytest.approx(
+            {k: v for k, v in terms.items() if abs(v) > 1e-9}
+        )
+        # in percentage points they add up to the probability's move away from 50%,
+        # each with its term's sign
+        assert sum(f["effect_pct"] for f in every) == pytest.approx(100 * (p - 0.5), abs=1e-9)
+        assert all(np.sign(f["effect_pct"]) == np.sign(f["contribution"]) for f in every)
+        # the prediction shows the three largest of them, in words
+        shown = mo.predict(linear, a, b, "de_inferno", league_history).factors
+        assert [f["feature"] for f in shown] == [f["feature"] for f in every[:3]]
+        assert all(f["label"] and "{" not in f["label"] for f in shown)

@@ -60,6 +60,16 @@ def test_features_use_only_earlier_matches(league_history: pl.DataFrame) -> None
         .then(pl.col("sniper_kills") + 9)
         .otherwise(pl.col("sniper_kills"))
         .alias("sniper_kills"),
+        pl.when(later).then(pl.col("assists") + 5).otherwise(pl.col("assists")).alias("assists"),
+        # the team scores (the kill and death shares' denominators) swap
+        pl.when(later)
+        .then(pl.col("faction2_score"))
+        .otherwise(pl.col("faction1_score"))
+        .alias("faction1_score"),
+        pl.when(later)
+        .then(pl.col("faction1_score"))
+        .otherwise(pl.col("faction2_score"))
+        .alias("faction2_score"),
     )
     changed = mo.build_dataset(noisy)
     cols = ["match_id", *mo.FEATURES]
