@@ -79,6 +79,11 @@ class AnalysisModels:
 
     def outcome_model(self) -> mo.OutcomeModel:
         model = self.match_outcome.get()
+        if model is None and self.match_outcome.refused:
+            raise ModelNotTrained(
+                f"The promoted match-outcome model {self.match_outcome.refused} An operator "
+                "runs `faceit-ai train`."
+            )
         if model is None:
             raise ModelNotTrained(
                 "No match-outcome model has been trained yet: an operator runs `faceit-ai train`."

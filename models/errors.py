@@ -15,3 +15,8 @@ class UnknownSubject(AnalysisError, LookupError):
 
 class ModelNotTrained(AnalysisError):
     """No promoted model yet: an operator has to train one."""
+
+
+class IncompatibleModel(ValueError):
+    """A stored model artifact built on another feature version than this code computes: its
+    inputs would mean something else, so it is refused rather than served."""

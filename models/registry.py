@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.schema import Match, ModelVersion, ServedPrediction
+from models.errors import IncompatibleModel
 
 T = TypeVar("T")
 
@@ -215,6 +216,8 @@ class ChampionCache(Generic[T]):
 
     ``get()`` re-checks the promoted version id at most every ``ttl`` seconds (one small query)
     and reloads the artifact only when it changed, so a promotion is picked up without restart.
+    A champion the loader refuses (:class:`~models.errors.IncompatibleModel`: built on another
+    feature version) is not served: ``get()`` returns None and :attr:`refused` says why.
     """
 
     def __init__(
@@ -236,6 +239,7 @@ class ChampionCache(Generic[T]):
         self._version_id: int | None = None
         self._version: int | None = None
         self._value: T | None = None
+        self.refused: str | None = None
 
     @property
     def version(self) -> int | None:
@@ -250,13 +254,18 @@ class ChampionCache(Generic[T]):
             with self.sessions() as session:
                 current = champion_id(session, self.name)
                 if current != self._version_id:
+                    self.refused = None
                     if current is None:
                         self._value, self._version = None, None
                     else:
                         row = session.get(ModelVersion, current)
                         if row is not None:
-                            self._value = self.loader(row.artifact)
-                            self._version = row.version
+                            try:
+                                self._value = self.loader(row.artifact)
+                                self._version = row.version
+                            except IncompatibleModel as exc:
+                                self._value, self._version = None, None
+                                self.refused = f"v{row.version}: {exc}"
                     self._version_id = current
             self._checked_at = now
             return self._value

@@ -178,16 +178,19 @@ def seed_demo_if_empty(resources: Resources) -> None:
 
 
 def needs_training(resources: Resources) -> bool:
-    """The default set-up trains when there is data but no promoted model yet."""
+    """The default set-up trains when there is data but no promoted model yet, or only one
+    built on another feature version (which the app refuses to serve)."""
     from core import crud
     from models import registry
+    from models.match_outcome.features import FEATURE_VERSION
 
     if not resources.settings.uses_demo_league:
         return False  # production trains on the work pool (the nightly deployment)
     with resources.sessions() as session:
         if crud.count_matches(session) == 0:
             return False
-        return registry.champion_id(session, registry.MATCH_OUTCOME) is None
+        champion = registry.champion(session, registry.MATCH_OUTCOME)
+        return champion is None or champion.feature_version != FEATURE_VERSION
 
 
 def train_with_status(resources: Resources, *, show_progress: bool = True) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 import xgboost as xgb
 
+from models.errors import IncompatibleModel
 from models.match_outcome.evaluation import Split, dataset_window
 from models.match_outcome.features import FEATURE_VERSION, FEATURES, feature_matrix
 from models.match_outcome.linear import KIND as LINEAR_KIND
@@ -151,10 +152,22 @@ OutcomeModel = MatchOutcomeModel | LinearOutcomeModel
 """Either learner: the symmetric logistic champion or the XGBoost baseline."""
 
 
-def load_model(data: bytes) -> OutcomeModel:
-    """A registered match-outcome artifact, whichever learner wrote it (its ``kind``)."""
+def load_model(data: bytes, *, feature_version: str = FEATURE_VERSION) -> OutcomeModel:
+    """A registered match-outcome artifact, whichever learner wrote it (its ``kind``).
+
+    Refused with :class:`~models.errors.IncompatibleModel` when it was built on another
+    feature version than ``feature_version`` (this code's): the same column names may mean
+    other things, so its answers would be wrong without any error.
+    """
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        kind = json.loads(zf.read("meta.json")).get("kind")
+        meta = json.loads(zf.read("meta.json"))
+    built_on = meta.get("feature_version")
+    if built_on != feature_version:
+        raise IncompatibleModel(
+            f"The match-outcome model was built on feature version {built_on!r}; this code "
+            f"computes {feature_version!r}, so it has to be retrained."
+        )
+    kind = meta.get("kind")
     if kind == LINEAR_KIND:
         return LinearOutcomeModel.from_bytes(data)
     return MatchOutcomeModel.from_bytes(data)

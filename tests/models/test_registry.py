@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import polars as pl
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import match_outcome as mo
 from models import registry
+from models.analysis import AnalysisModels
+from models.errors import IncompatibleModel, ModelNotTrained
 
 
 def shuffled_model(split: mo.Split) -> mo.MatchOutcomeModel:
@@ -93,3 +98,36 @@ def test_champion_cache_picks_up_promotion(
     with sessions() as s:
         promoted = [v for v in (registry.champion(s, "toy"),) if v]
         assert [v.version for v in promoted] == [3]
+
+
+def test_a_model_of_another_feature_version_is_refused_cleanly(
+    sessions: sessionmaker[Session], split: mo.Split
+) -> None:
+    """An artifact built on other features is never served: the cache says why, the analyses
+    say an operator has to retrain, and the next training replaces it."""
+    name = "match_outcome_versions"
+    current = mo.train_linear(split.train, split.calibration)
+    old = dataclasses.replace(current, feature_version="mo-3")
+    with pytest.raises(IncompatibleModel, match=r"'mo-3'.*retrained"):
+        mo.load_model(old.to_bytes())
+    with sessions.begin() as s:
+        stale = registry.register(s, name, old.to_bytes(), {}, old.feature_version)
+        registry.promote(s, stale)
+    cache = registry.ChampionCache(sessions, name, mo.load_model)
+    assert cache.get() is None and cache.version is None
+    assert cache.refused is not None and "'mo-3'" in cache.refused
+    models = AnalysisModels(
+        match_outcome=cache, playstyle=registry.ChampionCache(sessions, "none", bytes)
+    )
+    with pytest.raises(ModelNotTrained, match=r"feature version 'mo-3'.*faceit-ai train"):
+        models.outcome_model()
+    with sessions.begin() as s:
+        fresh = registry.register(s, name, current.to_bytes(), {}, current.feature_version)
+        decision = registry.promote_if_better(s, fresh, split.evaluation)
+    assert decision.promoted and "cannot be scored" in decision.reason
+    cache.ttl = 0.0
+    served = cache.get()
+    assert served is not None and cache.refused is None and cache.version == fresh.version
+    np.testing.assert_array_equal(
+        served.predict_frame(split.evaluation), current.predict_frame(split.evaluation)
+    )
