@@ -110,7 +110,7 @@ def next_match_inputs(
                 "elo_before": pl.Float64,
                 "ts": pl.Int64,
             },
-        ).with_columns(pl.lit(0.0).alias(c) for c in ("rounds", "ext", "premade", *mo.STATS))
+        ).with_columns(pl.lit(0.0).alias(c) for c in mo.UNPLAYED_ZEROS)
         both = pl.concat([frame, next_rows.select(frame.columns)], how="vertical_relaxed")
         prior = mo.player_prior_features(both).filter(pl.col("match_id") == mo.NEXT_MATCH_ID)
         for row in prior.select("player_id", *PLAYER_COLUMNS).iter_rows(named=True):

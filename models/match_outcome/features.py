@@ -57,6 +57,9 @@ _EXTENDED = {
     "sniper_kills",
 }
 
+UNPLAYED_ZEROS: tuple[str, ...] = ("rounds", "rounds_won", "ext", "premade", *STATS)
+"""The :func:`model_frame` columns a next (not yet played) match row carries as 0."""
+
 HISTORY_COLUMNS: tuple[str, ...] = (
     "player_id",
     "match_id",
@@ -445,8 +448,8 @@ def lineup_features(
             "ts": pl.Int64,
         },
     )
-    next_rows = next_rows.with_columns(
-        pl.lit(0.0).alias(c) for c in ("rounds", "rounds_won", "ext", "premade", *STATS)
-    ).select(hist.columns)
+    next_rows = next_rows.with_columns(pl.lit(0.0).alias(c) for c in UNPLAYED_ZEROS).select(
+        hist.columns
+    )
     players_frame = player_prior_features(pl.concat([hist, next_rows], how="vertical_relaxed"))
     return team_features(players_frame.filter(pl.col("match_id") == NEXT_MATCH_ID))

@@ -30,7 +30,7 @@ from models.match_outcome.evaluation import (
 )
 from models.match_outcome.features import (
     FEATURES,
-    STATS,
+    UNPLAYED_ZEROS,
     feature_matrix,
     model_frame,
     player_prior_features,
@@ -77,7 +77,7 @@ def state_at(canonical: pl.DataFrame, ts: int, map_name: str) -> pl.DataFrame:
         pl.lit(None, pl.Float64).alias("result"),
         pl.coalesce("elo_after", "elo_before").cast(pl.Float64).alias("elo_before"),
         pl.lit(None, pl.Float64).alias("elo_after"),
-    ).with_columns(pl.lit(0.0).alias(c) for c in ("rounds", "rounds_won", "ext", "premade", *STATS))
+    ).with_columns(pl.lit(0.0).alias(c) for c in UNPLAYED_ZEROS)
     rows = pl.concat([before, nxt.select(before.columns)], how="vertical_relaxed")
     state = player_prior_features(rows).filter(pl.col("match_id") == "__state__")
     return state.join(last.select("player_id", "n_prior"), on="player_id")
