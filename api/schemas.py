@@ -25,6 +25,7 @@ from models.filters import MatchFilter
 from models.results import Factor
 from models.results import HeadToHead as HeadToHead
 from models.results import ImprovementPlan as ImprovementPlan
+from models.results import PeerBenchmarks as PeerBenchmarks
 from models.results import PlayerRatings as PlayerRatings
 from models.results import PlaystyleProfile as PlaystyleProfile
 from models.results import ScoutingReport as ScoutingReport

@@ -111,15 +111,16 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def standing(percentile: float, peers: int, level: int | None) -> str:
-    """Where a stat stands among same-level peers, in words that stay true for a few peers:
-    "the 62nd percentile of 40 level 8 players", "below all 2 level 8 players"."""
-    group = f"{peers:,} level {level} player{'s' if peers != 1 else ''}"
+def standing(percentile: float, peers: int, group: str) -> str:
+    """Where a stat stands among the peer group (``group``: "level-8 EU", models.peers.label),
+    in words that stay true for a few peers: "the 62nd percentile of 40 level-8 EU players",
+    "below all 2 level-8 players"."""
+    who = f"{peers:,} {group} player{'s' if peers != 1 else ''}"
     if percentile <= 0:
-        return f"below {'all ' if peers > 1 else ''}{group}"
+        return f"below {'all ' if peers > 1 else ''}{who}"
     if percentile >= 100:
-        return f"above {'all ' if peers > 1 else ''}{group}"
-    return f"the {ordinal(round(percentile))} percentile of {group}"
+        return f"above {'all ' if peers > 1 else ''}{who}"
+    return f"the {ordinal(round(percentile))} percentile of {who}"
 
 
 def map_label(map_name: str | None) -> str:

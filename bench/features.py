@@ -1,9 +1,17 @@
-"""Benchmark: polars feature build vs the pandas reference, and a warm Redis hit vs a cold build.
+"""Benchmark: polars feature build vs the pandas reference, a warm Redis hit vs a cold build,
+and the improvement plan from the peer table vs the brute-force scan of the level's histories.
 
     uv run python bench/features.py [--rows 1000000] [--redis-url redis://127.0.0.1:6379/15]
+        [--database-url postgresql://...] [--players 1000] [--improvement-only]
 
 Data: the demo league simulator (core.demo_league) when available, else numpy synthesis.
-Prints the figures, then ONE JSON line with ``pandas_speedup`` and ``cache_speedup``.
+The improvement plan (models.analysis.improvement_for) is timed for varied players of a demo
+league written into a private PostgreSQL schema (``--database-url``, default
+TEST_DATABASE_URL; SQLite in a temporary folder without one), against the brute-force path in
+the same run (every player of the level loaded, their last-50 stats, the groups built, the same
+percentiles). Prints the figures, then ONE JSON line with ``pandas_speedup``,
+``cache_speedup``, ``improvement_p50_ms``, ``improvement_p99_ms`` (goal <= 100) and
+``improvement_ratio`` (brute-force p50 over the table's).
 """
 
 from __future__ import annotations
@@ -111,7 +119,17 @@ def main() -> None:
         "--redis-url",
         default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     )
+    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--players", type=int, default=1000, help="demo league of the plan")
+    parser.add_argument("--requests", type=int, default=300, help="plans timed (varied players)")
+    parser.add_argument(
+        "--improvement-only", action="store_true", help="only the improvement plan part"
+    )
     args = parser.parse_args()
+    plan = improvement_latency(args.database_url, args.players, args.requests)
+    if args.improvement_only:
+        print(json.dumps(plan))
+        return
 
     t0 = time.perf_counter()
     frame, source = league_frame(args.rows)
@@ -180,9 +198,108 @@ def main() -> None:
                 "warm_redis_ms": round(t_warm * 1000, 3),
                 "cache_speedup": round(cache_speedup, 2),
                 "redis_ok": backend_ok,
+                **plan,
             }
         )
     )
+
+
+def improvement_latency(database_url: str | None, players: int, requests: int) -> dict[str, Any]:
+    """The improvement plan of varied players from the peer table (what the page and the API
+    call) vs the brute-force path, p50/p99 in ms, and whether both gave the same percentiles."""
+    import tempfile
+
+    from sqlalchemy import text
+
+    from core.db.engine import make_engine, make_session_factory
+    from core.db.migrate import upgrade
+    from core.db.schema import Player
+    from core.demo_league.sim import generate_league
+    from models import peers
+    from models.analysis import AnalysisModels, improvement_for
+    from models.improvement import improvement_plan
+    from tests.peers.conftest import store_league
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        if database_url:
+            admin = make_engine(database_url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            engine = make_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
+        else:
+            engine = make_engine(f"sqlite:///{tmp}/plan.db")
+        try:
+            upgrade(engine)
+            sessions = make_session_factory(engine)
+            league = generate_league(players, seed=7)
+            store_league(league, sessions)
+            t0 = time.perf_counter()
+            refreshed = peers.refresh(sessions)
+            refresh_s = time.perf_counter() - t0
+            models = AnalysisModels.for_sessions(sessions)
+            with sessions() as session:
+                places = {
+                    pid: (level, region)
+                    for pid, level, region in session.query(
+                        Player.id, Player.skill_level, Player.region
+                    )
+                }
+            rng = np.random.default_rng(3)
+            order = [league.player_ids[int(i)] for i in rng.permutation(league.n_players)]
+            asked = [order[i % len(order)] for i in range(requests)]
+
+            def brute(player_id: str) -> Any:
+                level = places[player_id][0]
+                group = [p for p, place in places.items() if place[0] == level]
+                with sessions() as session:
+                    frame = history.load(
+                        session, group, columns=(*F.INPUT_COLUMNS, "elo_after", "elo_before")
+                    )
+                marks = peers.benchmarks(peers.build_table(frame, places), player_id)
+                return improvement_plan(player_id, frame, benchmarks=marks)
+
+            improvement_for(sessions, models, asked[0])  # warm-up
+            table_ms, agree = [], True
+            for player_id in asked:
+                started = time.perf_counter()
+                plan = improvement_for(sessions, models, player_id)
+                table_ms.append((time.perf_counter() - started) * 1000)
+            brute_ms = []
+            for player_id in asked[: max(20, requests // 5)]:
+                started = time.perf_counter()
+                slow = brute(player_id)
+                brute_ms.append((time.perf_counter() - started) * 1000)
+                fast = improvement_for(sessions, models, player_id).percentiles
+                for stat, row in fast.stats.items():
+                    want = slow["percentiles"]["stats"][stat]["percentile"]
+                    agree &= (row.percentile is None) == (want is None) and (
+                        want is None or abs(row.percentile - want) < 1e-9  # type: ignore[operator]
+                    )
+            del plan
+        finally:
+            engine.dispose()
+            if database_url:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+    p50, p99 = (float(np.percentile(table_ms, q)) for q in (50, 99))
+    b50, b99 = (float(np.percentile(brute_ms, q)) for q in (50, 99))
+    print(
+        f"improvement plan, {requests} varied players of a {players}-player league "
+        f"({'PostgreSQL' if database_url else 'SQLite'}; peer table of {refreshed['groups']} "
+        f"groups built in {refresh_s:.1f} s): p50 {p50:.1f} ms, p99 {p99:.1f} ms; brute force "
+        f"p50 {b50:.1f} ms, p99 {b99:.1f} ms; same percentiles: {agree}"
+    )
+    return {
+        "improvement_p50_ms": round(p50, 1),
+        "improvement_p99_ms": round(p99, 1),
+        "improvement_brute_p50_ms": round(b50, 1),
+        "improvement_brute_p99_ms": round(b99, 1),
+        "improvement_ratio": round(b50 / p50, 2),
+        "improvement_agree": agree,
+        "improvement_players": players,
+    }
 
 
 def overview_render_ms(redis_url: str) -> tuple[float, float]:

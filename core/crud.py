@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, desc, func, select
@@ -123,17 +124,44 @@ def nicknames(session: Session, player_ids: list[str]) -> dict[str, str]:
 def skill_levels(session: Session) -> dict[str, int]:
     """Player id -> FACEIT skill level (1-10) of every player whose level or Elo is known:
     FACEIT's own level, else the level of the stored Elo. The level the dashboards show."""
-    from core.cs2 import elo_level
-
     out: dict[str, int] = {}
     for pid, level, elo in session.execute(
         select(Player.id, Player.skill_level, Player.faceit_elo)
     ):
-        if level:
-            out[pid] = int(level)
-        elif elo:
-            out[pid] = int(elo_level(elo))
+        known = level_of(level, elo)
+        if known is not None:
+            out[pid] = known
     return out
+
+
+def level_of(skill_level: int | None, elo: int | None) -> int | None:
+    """One player's level as :func:`skill_levels` gives it (None: neither is known)."""
+    from core.cs2 import elo_level
+
+    if skill_level:
+        return int(skill_level)
+    if elo:
+        return int(elo_level(elo))
+    return None
+
+
+@cache
+def level_expression() -> Any:
+    """:func:`skill_levels` as a SQL expression over ``players``: FACEIT's own level, else the
+    level of the stored Elo (one more than the number of level thresholds it reaches), else
+    NULL. Lets a query group players by the level the dashboards show. Built once (an
+    immutable SQL expression, reused by every query)."""
+    from sqlalchemy import case
+
+    from core.cs2 import LEVEL_THRESHOLDS
+
+    elo = Player.faceit_elo
+    from_elo = 1 + sum(case((elo >= int(t), 1), else_=0) for t in LEVEL_THRESHOLDS)
+    return case(
+        (Player.skill_level > 0, Player.skill_level),
+        (elo.is_not(None) & (elo != 0), from_elo),
+        else_=None,
+    )
 
 
 def player_maps(session: Session, player_id: str) -> list[str]:

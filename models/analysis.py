@@ -20,7 +20,7 @@ from core.cs2 import MAP_POOL
 from core.db import transaction
 from core.db.schema import Player
 from core.resources import Resources
-from models import features, history, registry, serving_features
+from models import features, history, peers, registry, serving_features
 from models import match_outcome as mo
 from models.dashboard import cached_features
 from models.errors import AnalysisError as AnalysisError
@@ -290,6 +290,7 @@ def playstyle_for(
     model = models.playstyle.get()
     if model is None:
         raise ModelNotTrained("No playstyle model has been trained yet: run `faceit-ai train`.")
+    marks = peers.peer_benchmarks(sessions, player_id)  # before a read session is open
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
@@ -305,6 +306,7 @@ def playstyle_for(
                 nickname=player.nickname,
                 role=role,
                 note="Profiled against the last trained styles.",
+                benchmarks=marks,
             )
         profile = model.profile(player_id)
         similar = model.players_like(player_id, k=5)
@@ -319,33 +321,30 @@ def playstyle_for(
             SimilarPlayer(nickname=names.get(pid, pid), distance=round(dist, 3))
             for pid, dist in similar
         ],
+        benchmarks=marks,
     )
 
 
 def improvement_for(
     sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
 ) -> ImprovementPlan:
-    """Peer percentiles among the players of the same level (the level the dashboards show),
-    what separates wins from losses, and a 20-match Elo forecast. Only the player's and the
-    peers' histories are loaded."""
+    """Peer percentiles from the peer table (models.peers: the player's level and region, else
+    level), what separates wins from losses, and a 20-match Elo forecast. Only the player's own
+    history is loaded."""
+    marks = peers.peer_benchmarks(sessions, player_id)
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
             raise UnknownSubject("Unknown player.")
-        levels = crud.skill_levels(session)
-        level = levels.get(player_id)
-        peers = [p for p, lv in levels.items() if lv == level] if level else None
         frame = history.load(
-            session,
-            None if peers is None else [player_id, *peers],
-            columns=(*features.INPUT_COLUMNS, "elo_after", "elo_before"),
+            session, [player_id], columns=(*features.INPUT_COLUMNS, "elo_after", "elo_before")
         )
-    if not frame.filter(pl.col("player_id") == player_id).height:
+    if not frame.height:
         raise AnalysisError(f"No matches stored yet for {player.nickname}.")
     plan = improvement_plan(
         player_id,
         frame,
-        levels=levels or None,
+        benchmarks=marks,
         current_elo=float(player.faceit_elo) if player.faceit_elo else None,
     )
     return ImprovementPlan.model_validate({**plan, "nickname": player.nickname})
@@ -379,6 +378,7 @@ def scouting_report(
                 kd_last10=s.get("kd_last10"),
                 win_rate_last10=s.get("win_rate_last10"),
                 form=s.get("form"),
+                benchmarks=peers.peer_benchmarks(sessions, player.id),
             )
         )
         if maps.height:

@@ -138,6 +138,34 @@ def expected_team_deaths(rounds_won: pl.Expr, rounds: pl.Expr) -> pl.Expr:
     return expected_team_kills(rounds - rounds_won, rounds)
 
 
+PEER_WINDOW = 50
+"""Most recent matches per player that peer comparisons use (the peer table, the improvement
+plan's percentiles, the 0-100 ratings): every player's stats over their own last 50."""
+PEER_STATS: tuple[str, ...] = (
+    "kd",
+    "kpr",
+    "dpr",
+    "apr",
+    "adr",
+    "hs_pct",
+    "win_rate",
+    "entry_rate",
+    "entry_success",
+    "clutch_pr",
+    "clutch_1v1_win_rate",
+    "clutch_1v2_win_rate",
+    "utility_dpr",
+    "flashes_pr",
+    "flash_successes_pr",
+    "enemies_flashed_pr",
+    "sniper_share",
+)
+"""The stats compared with peers (names of :data:`RATIO_METRICS`): the improvement plan's
+headline stats, the ratings' stats and the playstyle rates. The peer table (models/peers.py)
+holds their distribution per level and region; changing this list or :data:`PEER_WINDOW`
+means bumping :data:`FEATURE_VERSION`, which is part of the table's key."""
+
+
 def window_names(windows: Sequence[int]) -> list[str]:
     """``["lifetime", "last10", ...]`` for the given windows."""
     return ["lifetime", *(f"last{n}" for n in windows)]
@@ -532,6 +560,29 @@ def percentile(value: float | None, peers: Sequence[float] | np.ndarray) -> floa
         return None
     below = float(np.sum(vals < value)) + 0.5 * float(np.sum(vals == value))
     return 100.0 * below / vals.size
+
+
+def percentile_sorted(
+    value: float | None, peers: np.ndarray, *, exclude: float | None = None
+) -> tuple[float | None, int]:
+    """:func:`percentile` from ``peers`` already sorted ascending (finite values only), in
+    O(log n), and how many peers it is over: the same definition (share below, ties half).
+    ``exclude`` is the player's own value when ``peers`` holds it: one occurrence is left out
+    (when present), so the player is never their own peer."""
+    n = int(peers.size)
+    below = int(np.searchsorted(peers, value, side="left")) if value is not None else 0
+    ties = int(np.searchsorted(peers, value, side="right")) - below if value is not None else 0
+    if exclude is not None and np.isfinite(exclude) and n:
+        at = int(np.searchsorted(peers, exclude, side="left"))
+        if at < n and peers[at] == exclude:
+            n -= 1
+            if value is not None and exclude < value:
+                below -= 1
+            elif value is not None and exclude == value:
+                ties -= 1
+    if value is None or not np.isfinite(value) or n <= 0:
+        return None, max(n, 0)
+    return 100.0 * (below + 0.5 * ties) / n, n
 
 
 TREND_STATS: tuple[str, ...] = ("kd", "adr", "hs_pct", "kpr", "entry_success", "utility_dpr")

@@ -359,6 +359,54 @@ def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str,
     return out
 
 
+GroupState = tuple[datetime | None, int, int]
+"""A peer group's data watermark: (newest stored match, players with a match, their rows)."""
+
+
+def peer_group_states(
+    session: Session, level: int | None = None
+) -> dict[tuple[int, str | None], GroupState]:
+    """The data watermark (:data:`GroupState`) of every (level, region) of the stored players
+    (of one level when given; region None: the profile has none), from one aggregate query
+    over ``match_players`` alone (its (player, finished_at) index, no join with ``matches``):
+    the newest ``finished_at`` of the players' rows, the players with a stored match and their
+    player-match rows. models/peers.py compares it with the peer table's rows, so a new match,
+    a new player or a player changing level makes their groups stale."""
+    from sqlalchemy import func, select
+
+    from core.crud import level_expression
+    from core.db.schema import MatchPlayer, Player
+
+    mp = MatchPlayer.__table__.c
+    level_of = level_expression().label("level")
+    query = (
+        select(
+            level_of,
+            Player.region,
+            func.max(mp.finished_at),
+            func.count(func.distinct(mp.player_id)),
+            func.count(),
+        )
+        .select_from(Player)
+        .join(MatchPlayer.__table__, mp.player_id == Player.id)
+        .group_by(level_of, Player.region)
+    )
+    if level is not None:
+        query = query.where(level_expression() == level)
+    out: dict[tuple[int, str | None], GroupState] = {}
+    for lv, region, newest, members, rows in session.execute(query):
+        if lv is None:
+            continue
+        key = (int(lv), region or None)
+        state = (None if newest is None else to_utc(newest), int(members), int(rows))
+        if key in out:  # "" and NULL regions are one group
+            old = out[key]
+            newer = max((t for t in (old[0], state[0]) if t is not None), default=None)
+            state = (newer, old[1] + state[1], old[2] + state[2])
+        out[key] = state
+    return out
+
+
 def to_utc(value: Any) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -10,7 +10,8 @@ import numpy as np
 import polars as pl
 
 from core.cs2 import elo_level
-from models import features
+from models import features, peers
+from models.results import PeerBenchmarks
 
 # the stats ranked against peers and those compared between wins and losses: names of the one
 # stats vocabulary (models.features.RATIO_METRICS) with how the plan's sentences say them
@@ -81,25 +82,32 @@ def player_stats(
     return out.sort("player_id")
 
 
-def peer_percentiles(stats: pl.DataFrame, player_id: str) -> dict[str, Any]:
-    """Percentile (:func:`models.features.percentile`) of each headline stat among the
-    players of the same level, with how many peers have a value for it."""
-    me = stats.filter(pl.col("player_id") == player_id)
-    if me.height == 0:
-        raise KeyError(player_id)
-    level = int(me["level"][0])
-    peers = stats.filter((pl.col("level") == level) & (pl.col("player_id") != player_id))
-    out: dict[str, Any] = {"level": level, "peers": peers.height, "stats": {}}
+def roster_of(stats: pl.DataFrame) -> dict[str, tuple[int, str | None]]:
+    """Player id -> (level, no region) from :func:`player_stats`: the groups of an in-memory
+    peer table (models.peers.build_table) when only levels are known."""
+    return {pid: (int(level), None) for pid, level in stats.select("player_id", "level").rows()}
+
+
+def peer_percentiles(marks: PeerBenchmarks) -> dict[str, Any]:
+    """The headline stats' percentiles (:func:`models.features.percentile`) among the peer
+    group of models.peers (level and region, else level, else none), with how many peers have
+    a value for each and how many the group has."""
+    out: dict[str, Any] = {
+        "level": marks.level,
+        "peers": marks.peers,
+        "group": marks.group,
+        "region": marks.group_region,
+        "fallback": marks.fallback,
+        "stats": {},
+    }
     for stat, label in HEADLINE.items():
-        value = me[stat][0]
-        vals = peers[stat].drop_nulls().drop_nans().to_numpy()
-        pct = features.percentile(value, vals)
+        mark = marks.stats[stat]
         out["stats"][stat] = {
             "label": label,
-            "value": None if value is None else float(value),
-            "peer_median": float(np.median(vals)) if len(vals) else None,
-            "percentile": pct,
-            "peers": len(vals),
+            "value": mark.value,
+            "peer_median": mark.peer_median,
+            "percentile": mark.percentile,
+            "peers": mark.peers,
         }
     return out
 
@@ -109,11 +117,13 @@ def win_loss_drivers(history: pl.DataFrame, player_id: str, top: int = 3) -> lis
     of the per-match values; a match that did not record a stat is left out of it)."""
     mine = history.filter(pl.col("player_id") == player_id)
     per = features.match_rates(mine, list(MATCH_STATS)).filter(pl.col("result").is_not_null())
+    result = per["result"].to_numpy()
     drivers: list[dict[str, Any]] = []
     for stat, label in MATCH_STATS.items():
-        rows = per.filter(pl.col(stat).is_not_null())
-        won = rows.filter(pl.col("result"))[stat].to_numpy()
-        lost = rows.filter(~pl.col("result"))[stat].to_numpy()
+        values = per[stat].cast(pl.Float64).to_numpy()
+        kept = np.isfinite(values)
+        won = values[kept & result]
+        lost = values[kept & ~result]
         if len(won) < 2 or len(lost) < 2:
             continue
         pooled = np.sqrt((won.var(ddof=1) + lost.var(ddof=1)) / 2.0)
@@ -170,25 +180,34 @@ def improvement_plan(
     player_id: str,
     history: pl.DataFrame,
     *,
+    benchmarks: PeerBenchmarks | None = None,
     win_probability: float | Sequence[float] | None = None,
-    last: int | None = 50,
     levels: Mapping[str, int] | None = None,
     current_elo: float | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Peer percentiles, win/loss drivers, weakest stats and a 20-match Elo forecast.
 
-    ``win_probability`` defaults to the player's recent win rate shrunk toward 0.5;
-    ``current_elo`` (the player's Elo now, as the dashboards show it) defaults to the latest
-    Elo of the history, and is where the forecast starts.
+    ``benchmarks`` (models.peers: the peer table's lookup) give the percentiles; without them
+    they are computed from ``history`` (every peer's history then) by the same definition,
+    the groups by ``levels`` (else each player's latest Elo). ``history`` needs only the
+    player's own matches otherwise. ``win_probability`` defaults to the player's recent win
+    rate shrunk toward 0.5; ``current_elo`` (the player's Elo now, as the dashboards show it)
+    defaults to the latest Elo of the history, and is where the forecast starts.
     """
-    stats = player_stats(history, last=last, levels=levels)
-    percentiles = peer_percentiles(stats, player_id)
-    drivers = win_loss_drivers(history, player_id)
-    me = stats.filter(pl.col("player_id") == player_id).row(0, named=True)
-    elo = current_elo if current_elo is not None else me["elo"]
+    mine = history.filter(pl.col("player_id") == player_id)
+    if benchmarks is None:
+        stats = player_stats(history, last=features.PEER_WINDOW, levels=levels)
+        table = peers.build_table(history, roster_of(stats))
+        benchmarks = peers.benchmarks(table, player_id)
+    percentiles = peer_percentiles(benchmarks)
+    drivers = win_loss_drivers(mine, player_id)
+    latest = _current_elo(mine)
+    elo = current_elo if current_elo is not None else (latest["elo"][0] if latest.height else None)
+    level = benchmarks.level or int(elo_level(elo if elo is not None else 1000))
+    percentiles["level"] = level
     if win_probability is None:
-        recent = history.filter(pl.col("player_id") == player_id).sort("ts").tail(20)
+        recent = mine.sort("ts").tail(20)
         wins = float(recent["result"].cast(pl.Float64).fill_null(0.5).sum())
         win_probability = (wins + 5.0) / (recent.height + 10.0)
     ranked = sorted(
@@ -199,9 +218,10 @@ def improvement_plan(
         ),
         key=lambda kv: (kv[1], kv[0]),
     )
+    group = benchmarks.group or peers.label(level, None)
     focus = [
         f"{HEADLINE[s][:1].upper()}{HEADLINE[s][1:]} is at the {ordinal(round(pct))} percentile of "
-        f"level {percentiles['level']} players"
+        f"{group} players"
         for s, pct in ranked[:2]
     ]
     for d in drivers[:1]:
@@ -212,8 +232,8 @@ def improvement_plan(
     return {
         "player_id": player_id,
         "elo": float(elo) if elo is not None else None,
-        "level": percentiles["level"],
-        "matches": int(me["matches"]),  # the matches the stats are over: the last ``last``
+        "level": level,
+        "matches": benchmarks.matches,  # the matches the stats are over: the last PEER_WINDOW
         "percentiles": percentiles,
         "drivers": drivers,
         "focus": focus,

@@ -1,19 +1,19 @@
 """0-100 ratings in Leetify's spirit: aim, utility, opening duels, clutching, support.
 
 Every rating is built from stats of the one vocabulary (models.features.RATIO_METRICS), over
-each player's last :data:`RATING_WINDOW` matches, against the players of the same FACEIT level
-(the level the dashboards show):
+each player's last :data:`models.features.PEER_WINDOW` matches, against the player's peer group
+from the maintained peer table (models/peers.py: the players of the same FACEIT level and
+region, else of the level alone when the region has fewer than :data:`models.peers.MIN_PEERS`,
+else none):
 
-* each stat's z-score: ``z = (value - mean) / std`` of the same-level peers' values (the
-  player not among them, sample std); a stat is rated only when the player has a value and at
-  least :data:`MIN_PEERS` peers have one (a legacy match without extended stats adds nothing to
-  an extended stat, so a player with only legacy matches has no utility rating);
+* each stat's z-score: ``z = (value - mean) / std`` of the peers' values (the player not among
+  them, sample std); a stat is rated only when the player has a value and at least
+  ``min_peers`` peers have one (a legacy match without extended stats adds nothing to an
+  extended stat, so a player with only legacy matches has no utility rating);
 * a rating's z is the mean of its rated stats' z-scores, and the rating is
-  ``round(100 * Phi(z))``, Phi the standard normal CDF: 50 is the level average, 84 one
+  ``round(100 * Phi(z))``, Phi the standard normal CDF: 50 is the group average, 84 one
   standard deviation above it, 16 one below, 98 two above;
-* its peer count is the fewest peers any of its rated stats was compared with;
-* when the level has fewer than :data:`MIN_PEERS` other players, the group widens to the
-  levels one away, then two away (:data:`MAX_SPREAD`), and says so (``peer_levels``).
+* its peer count is the fewest peers any of its rated stats was compared with.
 
 FACEIT's API has no flash-assist count in the stored history, so support is assists per round.
 """
@@ -21,27 +21,18 @@ FACEIT's API has no flash-assist count in the stored history, so support is assi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
-import numpy as np
-import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import crud
-from core.db.schema import Player
-from models import features, history
-from models.errors import AnalysisError, UnknownSubject
-from models.improvement import player_stats
-from models.results import PlayerRatings, Rating, RatingStat
+from models import features, peers
+from models.errors import AnalysisError
+from models.results import Benchmark, PeerBenchmarks, PlayerRatings, Rating, RatingStat
 
-RATING_WINDOW = 50
-MIN_PEERS = 5
-MAX_SPREAD = 2
-"""Levels away from the player's the peer group may widen to when the level has too few."""
+RATING_WINDOW = features.PEER_WINDOW
 SCALE = (
     "rating = round(100 * Phi(z)), Phi the standard normal CDF and z the mean z-score of the "
-    "rating's stats against the same level's players: 50 = the level average, 84 = one "
-    "standard deviation above, 16 = one below"
+    "rating's stats against the peer group's players (level and region): 50 = their average, "
+    "84 = one standard deviation above, 16 = one below"
 )
 
 # rating -> (label, what it measures, its stats with their labels)
@@ -91,63 +82,36 @@ def _standing(rating: int) -> str:
     return "well below"
 
 
-def _stat(
-    name: str, label: str, value: float | None, peers: np.ndarray, min_peers: int
-) -> RatingStat:
-    peers = peers[np.isfinite(peers)]
-    mean = float(peers.mean()) if peers.size else None
-    std = float(peers.std(ddof=1)) if peers.size >= 2 else None
+def _stat(name: str, label: str, mark: Benchmark, min_peers: int) -> RatingStat:
     z = None
-    if value is not None and math.isfinite(value) and peers.size >= min_peers and std:
-        z = (value - float(peers.mean())) / std
+    if mark.value is not None and mark.peers >= min_peers and mark.peer_std:
+        z = (mark.value - (mark.peer_mean or 0.0)) / mark.peer_std
     return RatingStat(
-        stat=name, label=label, value=value, peer_mean=mean, peer_std=std, z=z, peers=peers.size
+        stat=name,
+        label=label,
+        value=mark.value,
+        peer_mean=mark.peer_mean,
+        peer_std=mark.peer_std,
+        z=z,
+        peers=mark.peers,
     )
 
 
-def player_ratings(
-    player_id: str,
-    frame: pl.DataFrame,
-    levels: Mapping[str, int] | None = None,
-    *,
-    nickname: str | None = None,
-    last: int = RATING_WINDOW,
-    min_peers: int = MIN_PEERS,
-) -> PlayerRatings:
-    """The five ratings of ``player_id`` from ``frame`` (the player's and the peers' history;
-    ``levels`` as in :func:`models.improvement.player_stats`)."""
-    stats = features.window_stats(frame, last).join(
-        player_stats(frame, last, levels).select("player_id", "level"), on="player_id"
-    )
-    me = stats.filter(pl.col("player_id") == player_id)
-    if me.height == 0:
-        raise KeyError(player_id)
-    level = int(me["level"][0])
-    others = stats.filter(pl.col("player_id") != player_id)
-    # the level's players; when they are too few, the nearest levels too (one, then two away)
-    for spread in range(MAX_SPREAD + 1):
-        peers = others.filter((pl.col("level") - level).abs() <= spread)
-        if peers.height >= min_peers:
-            break
-    peer_levels = sorted({int(v) for v in peers["level"]}) or [level]
-    group = (
-        f"level-{level}" if peer_levels == [level] else f"level {peer_levels[0]}-{peer_levels[-1]}"
-    )
+def player_ratings(marks: PeerBenchmarks, *, min_peers: int | None = None) -> PlayerRatings:
+    """The five ratings from a player's benchmarks (models.peers.benchmarks: the group, and
+    each stat's value and its peers' mean and spread)."""
+    if marks.level is None or not marks.matches:
+        raise AnalysisError(f"No matches stored yet for {marks.nickname}.")
+    least = marks.min_peers if min_peers is None else min_peers
+    group = marks.group or peers.label(marks.level, None)
     ratings = []
     for key, (label, measures, parts) in RATINGS.items():
         rated = [
-            _stat(
-                name,
-                stat_label,
-                me[name][0],
-                peers[name].drop_nulls().cast(pl.Float64).to_numpy(),
-                min_peers,
-            )
-            for name, stat_label in parts.items()
+            _stat(name, stat_label, marks.stats[name], least) for name, stat_label in parts.items()
         ]
         zs = [s.z for s in rated if s.z is not None]
         if zs:
-            z = float(np.mean(zs))
+            z = sum(zs) / len(zs)
             rating = to_scale(z)
             peer_count = min(s.peers for s in rated if s.z is not None)
             explanation = (
@@ -157,7 +121,7 @@ def player_ratings(
         else:
             z, rating, peer_count = None, None, 0
             explanation = (
-                f"{label}: not rated, too few {group} players (fewer than {min_peers}) or "
+                f"{label}: not rated, too few {group} players (fewer than {least}) or "
                 f"none of your matches recorded {measures}."
             )
         ratings.append(
@@ -172,28 +136,20 @@ def player_ratings(
             )
         )
     return PlayerRatings(
-        nickname=nickname or player_id,
-        level=level,
-        peer_levels=peer_levels,
-        matches=int(me["matches"][0]),
-        window=last,
+        nickname=marks.nickname,
+        level=marks.level,
+        region=marks.region,
+        group=marks.group,
+        group_region=marks.group_region,
+        peers=marks.peers,
+        versus=marks.versus,
+        matches=marks.matches,
+        window=marks.window,
         scale=SCALE,
         ratings=ratings,
     )
 
 
 def ratings_for(sessions: sessionmaker[Session], player_id: str) -> PlayerRatings:
-    """The ratings of a stored player; only the player's and the peers' histories (levels up to
-    :data:`MAX_SPREAD` away) are loaded."""
-    with sessions() as session:
-        player = session.get(Player, player_id)
-        if player is None:
-            raise UnknownSubject("Unknown player.")
-        levels = crud.skill_levels(session)
-        level = levels.get(player_id)
-        near = [p for p, lv in levels.items() if level and abs(lv - level) <= MAX_SPREAD]
-        peers = near if level else None
-        frame = history.load(session, None if peers is None else [player_id, *peers])
-    if not frame.filter(pl.col("player_id") == player_id).height:
-        raise AnalysisError(f"No matches stored yet for {player.nickname}.")
-    return player_ratings(player_id, frame, levels or None, nickname=player.nickname)
+    """The ratings of a stored player, from the peer table (a lookup, models.peers)."""
+    return player_ratings(peers.peer_benchmarks(sessions, player_id))

@@ -33,8 +33,89 @@ class PeerStat(BaseModel):
 
 class PeerPercentiles(BaseModel):
     level: int = Field(ge=1, le=10, examples=[6])
-    peers: int = Field(ge=0, description="Players of the same level compared with")
+    peers: int = Field(ge=0, description="Players of the group compared with (the player not)")
+    group: str | None = Field(
+        default=None,
+        examples=["level-6 EU"],
+        description="The peer group used (models/peers.py): level and region, else the level "
+        "alone when the region has too few players; null when both have too few",
+    )
+    region: str | None = Field(
+        default=None, examples=["EU"], description="The group's region; null: every region"
+    )
+    fallback: str | None = Field(
+        default=None, description="Why a wider group (or none) was used, in words"
+    )
     stats: dict[str, PeerStat]
+
+
+class Benchmark(BaseModel):
+    """One stat of the player against the peer group (the player not among the peers)."""
+
+    stat: str = Field(examples=["adr"], description="Name in models.features.RATIO_METRICS")
+    value: float | None = Field(description="The player's value (null: not recorded)")
+    percentile: float | None = Field(
+        ge=0,
+        le=100,
+        description="Share of peers below, ties half (models.features.percentile); null "
+        "without a value or without a group",
+    )
+    peers: int = Field(ge=0, description="Peers with a value for this stat")
+    peer_median: float | None
+    peer_mean: float | None
+    peer_std: float | None = Field(description="Sample standard deviation of the peers' values")
+
+
+class PeerBenchmarks(BaseModel):
+    """Where a player stands among the players of the same level and region, from the
+    maintained peer table (a lookup, not a scan of every history)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "nickname": "s1mple_fan",
+                    "level": 7,
+                    "region": "EU",
+                    "group": "level-7 EU",
+                    "group_region": "EU",
+                    "peers": 43,
+                    "versus": "vs 43 level-7 EU players",
+                    "fallback": None,
+                    "min_peers": 20,
+                    "matches": 50,
+                    "window": 50,
+                    "stats": {
+                        "adr": {
+                            "stat": "adr",
+                            "value": 84.2,
+                            "percentile": 72.1,
+                            "peers": 41,
+                            "peer_median": 76.0,
+                            "peer_mean": 76.4,
+                            "peer_std": 9.8,
+                        }
+                    },
+                }
+            ]
+        }
+    }
+
+    nickname: str = Field(examples=["s1mple_fan"])
+    level: int | None = Field(ge=1, le=10, description="The player's level (null: unknown)")
+    region: str | None = Field(description="The player's FACEIT region (null: unknown)")
+    group: str | None = Field(
+        description="The group compared with: 'level-7 EU', else 'level-7' when the region "
+        "has too few players, null when the level has too few too"
+    )
+    group_region: str | None = Field(description="The group's region; null: every region")
+    peers: int = Field(ge=0, description="Players in the group, the player not counted")
+    versus: str = Field(description="What the numbers are against, in words")
+    fallback: str | None = Field(description="Why a wider group (or none) was used")
+    min_peers: int = Field(ge=1, description="The fewest players a group needs to be used")
+    matches: int = Field(ge=0, description="The player's matches the stats are over")
+    window: int = Field(ge=1, description="Most recent matches per player the stats use")
+    stats: dict[str, Benchmark]
 
 
 class Driver(BaseModel):
@@ -85,6 +166,9 @@ class PlaystyleProfile(BaseModel):
     z_scores: dict[str, float] = Field(default_factory=dict)
     similar: list[SimilarPlayer] = Field(default_factory=list)
     note: str | None = None
+    benchmarks: PeerBenchmarks | None = Field(
+        default=None, description="The rates' percentiles among the level's (and region's) players"
+    )
 
 
 class ScoutedPlayer(BaseModel):
@@ -96,6 +180,9 @@ class ScoutedPlayer(BaseModel):
     kd_last10: float | None
     win_rate_last10: float | None
     form: float | None
+    benchmarks: PeerBenchmarks | None = Field(
+        default=None, description="Headline stats against the player's level and region"
+    )
 
 
 class TeamMap(BaseModel):
@@ -113,15 +200,15 @@ class ScoutingReport(BaseModel):
 
 
 class RatingStat(BaseModel):
-    """One stat behind a 0-100 rating, against the players of the same level."""
+    """One stat behind a 0-100 rating, against the peer group (level and region, else level)."""
 
     stat: str = Field(examples=["hs_pct"], description="Name in models.features.RATIO_METRICS")
     label: str = Field(examples=["Headshot %"])
     value: float | None = Field(description="The player's value (null: not recorded)")
-    peer_mean: float | None = Field(description="Mean of the same-level peers' values")
+    peer_mean: float | None = Field(description="Mean of the peers' values")
     peer_std: float | None = Field(description="Sample standard deviation of those values")
     z: float | None = Field(description="(value - peer_mean) / peer_std; null: not rated")
-    peers: int = Field(ge=0, description="Same-level peers with a value for this stat")
+    peers: int = Field(ge=0, description="Peers with a value for this stat")
 
 
 class Rating(BaseModel):
@@ -177,9 +264,15 @@ class PlayerRatings(BaseModel):
     )
     nickname: str = Field(examples=["s1mple_fan"])
     level: int = Field(ge=1, le=10, examples=[6])
-    peer_levels: list[int] = Field(
-        examples=[[6]], description="The levels compared with: the player's, wider when too few"
+    region: str | None = Field(default=None, examples=["EU"])
+    group: str | None = Field(
+        examples=["level-6 EU"],
+        description="The peer group (models/peers.py): level and region, else the level alone "
+        "when the region has too few players; null when both have too few",
     )
+    group_region: str | None = Field(description="The group's region; null: every region")
+    peers: int = Field(ge=0, description="Players in the group, the player not counted")
+    versus: str = Field(examples=["vs 43 level-6 EU players"])
     matches: int = Field(ge=0, description="The player's matches the ratings are over")
     window: int = Field(ge=1, description="Most recent matches per player the stats use")
     scale: str = Field(description="How a z-score maps to 0-100")

@@ -84,9 +84,29 @@ def run_ingest_job(job: Callable[[Ingestor], Awaitable[IngestSummary]], **option
         except (IngestError, FaceitError, ValueError) as exc:
             console.print(f"[bold red]Failed[/bold red]: {exc}")
             raise typer.Exit(1) from None
+        refreshed = refresh_peer_table(resources)
     print_summary(console, summary, time.monotonic() - started)
+    console.print(refreshed)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def refresh_peer_table(resources: Resources) -> str:
+    """Rebuild the peer groups new matches made stale (models.peers); what it did, in words."""
+    from models import peers
+
+    done = peers.refresh(resources.sessions)
+    return (
+        f"Peer table: {len(done['rebuilt'])} of {done['groups']} level and region groups rebuilt."
+    )
+
+
+@app.command("refresh-peers")
+def refresh_peers() -> None:
+    """Rebuild the stale groups of the peer table (the sync and train flows do it too)."""
+    db_upgrade()
+    with open_resources() as resources:
+        console.print(refresh_peer_table(resources))
 
 
 @db_app.command("upgrade")

@@ -25,6 +25,14 @@ from pipelines.observability import observe_flows
 RETRIES = {"fetch-profile": 2, "list-new-matches": 2, "ingest-batch": 3, "fetch-profiles": 1}
 
 
+@task(name="refresh-peer-table", retries=1, retry_delay_seconds=[10], cache_policy=NONE)
+def refresh_peer_table(resources: Resources) -> dict[str, Any]:
+    """The peer groups whose players got new matches, rebuilt (models.peers.refresh)."""
+    from models import peers
+
+    return peers.refresh(resources.sessions)
+
+
 def as_prefect_task(function: Callable[..., Any], name: str) -> Callable[..., Any]:
     return task(
         function,
@@ -53,6 +61,7 @@ async def ingest_player(nickname: str, roster_depth: int = 10) -> dict[str, Any]
             step=as_prefect_task,
             roster_depth=roster_depth,
         )
+        refresh_peer_table(resources)
     get_run_logger().info("ingested %s: %s", nickname, summary)
     return asdict(summary)
 
@@ -82,6 +91,7 @@ async def sync_players(player_ids: list[str]) -> dict[str, Any]:
             refreshing(resources, lambda ingestor: ingestor.sync_tracked(player_ids)),
             step=as_prefect_task,
         )
+        refresh_peer_table(resources)
     get_run_logger().info("sync of %d players: %s", len(player_ids), summary)
     return asdict(summary)
 
@@ -117,10 +127,12 @@ async def sync_tracked_players(batch_size: int = SYNC_BATCH_SIZE) -> dict[str, A
             summary = await run_ingest(
                 resources, refreshing(resources, Ingestor.sync_tracked), step=as_prefect_task
             )
-            get_run_logger().info("sync: %s", summary)
+            peers = refresh_peer_table(resources)
+            get_run_logger().info("sync: %s; peer table: %s", summary, peers)
             return asdict(summary)
         batches = tracked_batches(resources, batch_size)
-    results = await fan_out(batches, SYNC_BATCH_DEPLOYMENT)
+        results = await fan_out(batches, SYNC_BATCH_DEPLOYMENT)
+        refresh_peer_table(resources)  # each batch refreshed its own; this finds the rest
     total = IngestSummary()
     for result in results:
         part = IngestSummary(**result)
@@ -148,4 +160,5 @@ async def seed_demo(players: int | None = None) -> dict[str, Any]:
             step=as_prefect_task,
             roster_depth=0,
         )
+        refresh_peer_table(resources)
     return asdict(summary)

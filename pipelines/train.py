@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.cache import FeatureCache
 from core.db import transaction
 from core.settings import Settings
-from models import features, history, registry, serving_features
+from models import features, history, peers, registry, serving_features
 from models import match_outcome as mo
 from models import playstyle as ps
 
 Progress = Callable[[str, int, int], None]
-STEPS = ("load", "dataset", "train", "evaluate", "register", "playstyle")
+STEPS = ("load", "dataset", "train", "evaluate", "register", "playstyle", "peers")
 # the fewest matches with a result that train a model: the smallest demo league the settings
 # allow (20 players, ~80 matches) must train, and 20% of 50 still leaves 10 matches to report on
 MIN_MATCHES = 50
@@ -163,6 +163,12 @@ def fit_playstyle(sessions: sessionmaker[Session], frame: pl.DataFrame) -> dict[
         return {"version": version.version, "roles": model.role_counts()}
 
 
+@task(name="refresh-peer-table", cache_policy=NONE)
+def refresh_peers(sessions: sessionmaker[Session]) -> dict[str, Any]:
+    """The peer table (models.peers) up to date with the data the models were trained on."""
+    return peers.refresh(sessions)
+
+
 def demo_oracle(settings: Settings) -> dict[str, float] | None:
     """match id -> true P(faction1 wins) on the demo league (None with real FACEIT data)."""
     if not settings.uses_demo_league:
@@ -194,6 +200,8 @@ def run_training(
     materialize_serving.fn(sessions, None, promotion)
     _step(progress, "playstyle")
     playstyle = fit_playstyle.fn(sessions, frames)
+    _step(progress, "peers")
+    refresh_peers.fn(sessions)
     return _report(dataset, split, evaluation, promotion, playstyle, time.perf_counter() - t0)
 
 
@@ -289,6 +297,7 @@ def train_models() -> dict[str, Any]:
         promotion = register_and_promote(sessions, model, split, evaluation)
         materialize_serving(sessions, resources.cache, promotion)
         playstyle = fit_playstyle(sessions, frames)
+        refresh_peers(sessions)
         report = _report(dataset, split, evaluation, promotion, playstyle, time.perf_counter() - t0)
         get_run_logger().info("training report:\n%s", format_report(report))
         return report

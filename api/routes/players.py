@@ -1,5 +1,6 @@
 """GET /api/players/{nickname}[/matches|/maps] (free, any logged-in user) and the premium
-/playstyle, /improvement, /ratings, /head-to-head and /teammates analyses of one player."""
+/playstyle, /improvement, /ratings, /benchmarks, /head-to-head and /teammates analyses of one
+player."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from api.schemas import (
     ImprovementPlan,
     MatchesQuery,
     MatchPage,
+    PeerBenchmarks,
     PlayerElo,
     PlayerMaps,
     PlayerProfile,
@@ -36,7 +38,7 @@ from api.schemas import (
     TrendsQuery,
     filter_of,
 )
-from models import analysis, head_to_head, ratings
+from models import analysis, head_to_head, peers, ratings
 
 log = logging.getLogger("api.players")
 # every route here takes CurrentUser or PremiumUser, which count the per-IP limit too
@@ -312,6 +314,20 @@ async def player_ratings(
 ) -> Any:
     player_id = await run_in_threadpool(_player_id, resources, nickname)
     return await run_analysis(request, lambda: ratings.ratings_for(resources.sessions, player_id))
+
+
+@router.get(
+    "/{nickname}/benchmarks",
+    response_model=PeerBenchmarks,
+    summary="Premium: percentiles of every peer stat among the players of the same level and "
+    "region (else level), from the peer table, with the group used and its peer count",
+    responses=PREMIUM_ERRORS,
+)
+async def player_benchmarks(
+    nickname: Nickname, request: Request, resources: ResourcesDep, user: PremiumUser
+) -> Any:
+    player_id = await run_in_threadpool(_player_id, resources, nickname)
+    return await run_analysis(request, lambda: peers.peer_benchmarks(resources.sessions, player_id))
 
 
 @router.get(

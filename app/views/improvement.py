@@ -34,9 +34,9 @@ def forecast_frame(forecast: EloForecast) -> pl.DataFrame:
     )
 
 
-level = plan.level
 stats = plan.percentiles.stats
 peers = plan.percentiles.peers
+group = plan.percentiles.group
 st.title(f"Improvement plan for {plain(plan.nickname)}")
 
 st.subheader("Focus on")
@@ -47,7 +47,7 @@ ranked = sorted(
 for key, row in ranked[:2]:
     st.markdown(
         f"- **{present.stat_label(key)}**: {present.stat_value(key, row.value)}, "
-        f"{present.standing(row.percentile, peers, level)} (their median: "
+        f"{present.standing(row.percentile, row.peers, group or '')} (their median: "
         f"{present.stat_value(key, row.peer_median)})"
     )
 for driver in plan.drivers[:1]:
@@ -57,7 +57,7 @@ for driver in plan.drivers[:1]:
         f"{present.stat_value(key, driver.in_wins)} in wins vs "
         f"{present.stat_value(key, driver.in_losses)} in losses"
     )
-if not ranked:
+if not ranked and group is not None:
     st.caption("Not enough matches with full stats yet to compare with other players.")
 
 percentiles = pl.DataFrame(
@@ -66,20 +66,21 @@ percentiles = pl.DataFrame(
         "Percentile": pl.Series([row.percentile for row in stats.values()], dtype=pl.Float64),
         "You": [present.stat_value(key, row.value) for key, row in stats.items()],
         "Peer median": [present.stat_value(key, row.peer_median) for key, row in stats.items()],
+        "Peers": [row.peers for row in stats.values()],
     }
 ).drop_nulls("Percentile")
-st.subheader(f"Against level {level} players")
-st.caption(
-    f"Your stats over your last {plan.matches} matches, each player's over theirs; "
-    "ADR and the other extended stats count only the matches FACEIT recorded them for."
-)
-if not percentiles.height:
-    st.info(
-        f"No other level {level} players with enough matches to compare with yet: the "
-        "comparison appears as more players of your level are fetched.",
-        icon="👥",
-    )
+if group is None:
+    st.subheader(f"Against level-{plan.level} players")
+    st.info(f"No comparison yet: {plain(plan.percentiles.fallback or '')}", icon="👥")
 else:
+    st.subheader(f"Against {peers} {group} players")
+    note = f" {plan.percentiles.fallback}" if plan.percentiles.fallback else ""
+    st.caption(
+        f"Your stats over your last {plan.matches} matches, each player's over theirs; "
+        "ADR and the other extended stats count only the matches FACEIT recorded them for "
+        f"(a player without any is not among that stat's peers).{plain(note)}"
+    )
+if group is not None and percentiles.height:
     # a dot on a 0-100 track per stat: a percentile of 0 is a dot at the start, not a missing bar
     data = percentiles.with_columns(
         pl.col("Percentile").round(0), pl.lit(0).alias("From"), pl.lit(100).alias("To")
@@ -102,7 +103,7 @@ else:
         .encode(
             x=alt.X("Percentile:Q", scale=alt.Scale(domain=[0, 100]), title="Percentile"),
             y=y,
-            tooltip=["Stat", "You", "Peer median", "Percentile"],
+            tooltip=["Stat", "You", "Peer median", "Percentile", "Peers"],
         )
     )
     st.altair_chart(
@@ -110,7 +111,7 @@ else:
             track,
             median,
             dots,
-            title=f"Your percentile among {peers} level {level} players (50 = their median)",
+            title=f"Your percentile among {peers} {group} players (50 = their median)",
         ).properties(height=alt.Step(32)),
         width="stretch",
     )

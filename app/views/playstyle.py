@@ -1,5 +1,6 @@
-"""Playstyle (premium): the player's role, how strongly, who plays most alike, and the 0-100
-ratings against the players of the same level (models.ratings)."""
+"""Playstyle (premium): the player's role, how strongly, who plays most alike, the rates'
+percentiles and the 0-100 ratings against the players of the same level and region (the peer
+table, models.peers; models.ratings)."""
 
 from __future__ import annotations
 
@@ -64,35 +65,51 @@ if profile.affinity:
         ),
         width="stretch",
     )
+marks = profile.benchmarks
 if profile.rates:
     st.subheader("Per-round profile")
-    st.dataframe(
-        [
-            {
-                "Stat": present.stat_label(key),
-                "Value": present.stat_value(key, value),
-                "Compared with everyone": versus_everyone(profile.z_scores[key]),
-            }
-            for key, value in profile.rates.items()
-        ],
-        hide_index=True,
-        width="stretch",
-    )
+    rows = []
+    for key, value in profile.rates.items():
+        row = {
+            "Stat": present.stat_label(key),
+            "Value": present.stat_value(key, value),
+            "Compared with everyone": versus_everyone(profile.z_scores[key]),
+        }
+        if marks is not None and marks.group is not None:
+            mark = marks.stats[key]
+            row["Percentile (last 50)"] = (
+                "–" if mark.percentile is None else f"{mark.percentile:.0f}"
+            )
+            row["Peers"] = mark.peers
+        rows.append(row)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    caption = "Value: over every stored match; compared with everyone: all players' rates."
+    if marks is not None and marks.group is not None:
+        caption += (
+            f" Percentile: over your last {marks.matches} matches {marks.versus} (each over "
+            "their last 50; share of them below you, ties half)."
+        )
+    elif marks is not None:
+        caption += f" No percentiles yet: {marks.fallback}"
+    st.caption(plain(caption))
 if profile.similar:
     st.subheader("Players who play most like this")
     st.markdown("\n".join(f"{i}. {p.nickname}" for i, p in enumerate(profile.similar, 1)))
 
-levels = ratings.peer_levels
-group = f"level {levels[0]}" if len(levels) == 1 else f"level {levels[0]}-{levels[-1]}"
-st.subheader(f"Ratings against {group} players")
-st.caption(
-    f"0-100 over the last {ratings.matches} matches: the average of those players scores 50, "
-    "one standard deviation above it 84, one below 16."
-)
-for column, r in zip(st.columns(len(ratings.ratings)), ratings.ratings, strict=True):
-    column.metric(
-        r.label,
-        "not rated" if r.rating is None else f"{r.rating}/100",
-        help=f"Compared with {r.peers} players of {group}",
+group = ratings.group
+if group is None:
+    st.subheader("Ratings")
+    st.info(f"Not rated yet: {plain(ratings.versus)}.", icon="👥")
+else:
+    st.subheader(f"Ratings against {ratings.peers} {group} players")
+    st.caption(
+        f"0-100 over the last {ratings.matches} matches, {ratings.versus}: the average of those "
+        "players scores 50, one standard deviation above it 84, one below 16."
     )
-st.markdown("\n".join(f"- {plain(r.explanation)}" for r in ratings.ratings))
+    for column, r in zip(st.columns(len(ratings.ratings)), ratings.ratings, strict=True):
+        column.metric(
+            r.label,
+            "not rated" if r.rating is None else f"{r.rating}/100",
+            help=f"Compared with {r.peers} {group} players",
+        )
+    st.markdown("\n".join(f"- {plain(r.explanation)}" for r in ratings.ratings))

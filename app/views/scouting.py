@@ -11,6 +11,7 @@ from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import lineup_picker, viewed_lineups
 from models.analysis import AnalysisError, scouting_report
+from models.results import PeerBenchmarks
 
 require_premium("opponent scouting")
 
@@ -27,12 +28,30 @@ try:
 except AnalysisError as exc:
     st.error(str(exc), icon="⚠️")
     st.stop()
+
+
+def benchmark_cells(marks: PeerBenchmarks | None) -> dict[str, str]:
+    """K/D and ADR percentiles among the player's peer group, and which group that is."""
+    if marks is None or marks.group is None:
+        return {"K/D pct": "–", "ADR pct": "–", "Compared with": "too few peers"}
+    cells = {}
+    for key, name in (("kd", "K/D pct"), ("adr", "ADR pct")):
+        pct = marks.stats[key].percentile
+        cells[name] = "–" if pct is None else f"{pct:.0f}"
+    cells["Compared with"] = f"{marks.peers} {marks.group} players"
+    return cells
+
+
 picks = ", ".join(present.map_label(m) for m in report.expect_them_to_pick) or "Not enough data"
 weak = ", ".join(present.map_label(m) for m in report.their_weakest_maps) or "Not enough data"
 cols = st.columns(2)
 cols[0].metric("Expect them to pick", picks)
 cols[1].metric("Their weakest maps", weak)
 st.subheader("Players")
+st.caption(
+    "K/D and ADR percentiles: each player's last 50 matches among the players of their level "
+    "and region (the whole level when the region has too few), themselves not counted."
+)
 st.dataframe(
     [
         {
@@ -44,6 +63,7 @@ st.dataframe(
             "K/D (last 10)": present.stat_value("kd", p.kd_last10),
             "Win rate (last 10)": present.stat_value("win_rate", p.win_rate_last10),
             "Form": present.stat_value("form", p.form),
+            **benchmark_cells(p.benchmarks),
         }
         for p in report.players
     ],

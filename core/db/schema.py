@@ -510,3 +510,42 @@ class ServingFeatures(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     """{"maps": {map: {feature: value}}, "playstyle": {rate: value} | null}"""
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PeerGroup(Base):
+    """The maintained peer table (models/peers.py): for one group of players (a FACEIT level and
+    region, or the level alone: ``region == ""``), the sorted values of every peer stat
+    (models.features.PEER_STATS) over each member's last ``PEER_WINDOW`` matches.
+
+    A row is current only while its ``feature_version`` is the code's and its data watermark
+    (``watermark``, ``members``, ``rows``: the newest stored match of the group's players, how
+    many players have a match, how many player-match rows they have) equals the one the stored
+    matches give now; models.peers never reads any other row as current."""
+
+    __tablename__ = "peer_groups"
+
+    feature_version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    region: Mapped[str] = mapped_column(String(16), primary_key=True)
+    watermark: Mapped[datetime | None]
+    members: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """stat -> the members' values, ascending (members without a value left out)."""
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PeerMember(Base):
+    """One player's peer stats as the peer table holds them (so the player can be left out of
+    their own group's values, and their own values are a lookup too)."""
+
+    __tablename__ = "peer_members"
+    __table_args__ = (Index("ix_peer_members_group", "feature_version", "level", "region"),)
+
+    feature_version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    player_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    region: Mapped[str | None] = mapped_column(String(16))
+    matches: Mapped[int] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """stat -> the player's value over their last PEER_WINDOW matches (null: not recorded)."""

@@ -190,7 +190,7 @@ def player(league: League, p: int) -> dict[str, Any]:
     friends = rng.choice(league.n_players, size=min(8, league.n_players - 1), replace=False)
     premium = bool(league.premium[p])
     cs2 = {
-        "region": REGION,
+        "region": league.regions[p],
         "game_player_id": str(steam),
         "skill_level": int(elo_to_level(elo)),
         "faceit_elo": elo,

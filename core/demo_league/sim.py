@@ -107,6 +107,18 @@ _COUNTRY_WEIGHTS = (
     "cz:3 sk:2 ro:3 bg:2 rs:2 hu:2 lt:2 lv:1 ee:1 be:2 at:2 ch:2 il:1 br:2"
 )
 _COUNTRIES = [(c, int(w)) for c, w in (item.split(":") for item in _COUNTRY_WEIGHTS.split())]
+REGION_WEIGHTS: dict[str, float] = {"EU": 0.62, "NA": 0.2, "SA": 0.1, "OCE": 0.08}
+"""FACEIT regions of the league's players (the profile's ``games.cs2.region``): mostly EU, so
+a level's EU players are a full peer group while the other regions' are often too few and the
+peer table falls back to the whole level (models/peers.py)."""
+
+
+def _regions(seed: int, n: int) -> list[str]:
+    """A region per player, from a stream of its own (the league's other draws are unchanged)."""
+    names = list(REGION_WEIGHTS)
+    weights = np.array(list(REGION_WEIGHTS.values()))
+    rng = np.random.default_rng([seed, 0x2E610])
+    return [names[i] for i in rng.choice(len(names), n, p=weights / weights.sum())]
 
 
 def iso_to_ts(value: str | int | float | datetime) -> int:
@@ -205,6 +217,7 @@ class League:
     player_ids: list[str]
     nicknames: list[str]
     countries: list[str]
+    regions: list[str]
     avatars: list[str]
     steam_ids: np.ndarray
     activated_at: np.ndarray
@@ -298,6 +311,7 @@ class League:
                 "player_id": self.player_ids,
                 "nickname": self.nicknames,
                 "country": self.countries,
+                "region": self.regions,
                 "avatar": self.avatars,
                 "steam_id_64": [str(s) for s in self.steam_ids],
                 "faceit_elo": self.elo.astype(np.int64),
@@ -772,6 +786,7 @@ def generate_league(
         player_ids=player_ids,
         nicknames=nicknames,
         countries=countries,
+        regions=_regions(seed, n),
         avatars=avatars,
         steam_ids=steam_ids,
         activated_at=activated_at,

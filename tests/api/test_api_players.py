@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from core.db.schema import MatchPlayer, Player
 
 FREE_ROUTES = ["", "/matches", "/maps"]
-PREMIUM_ROUTES = ["/playstyle", "/improvement", "/ratings", "/head-to-head/x", "/teammates"]
+PREMIUM_ROUTES = [
+    "/playstyle",
+    "/improvement",
+    "/ratings",
+    "/benchmarks",
+    "/head-to-head/x",
+    "/teammates",
+]
 
 
 async def test_profile(http, tokens, seeded) -> None:
@@ -239,3 +246,55 @@ async def test_head_to_head_and_teammates_are_the_services(http, tokens, seeded)
     assert record["together"]["wins"] == body["teammates"][0]["wins"]
     same = await http.get(f"/api/players/{nickname}/head-to-head/{nickname}", headers=token)
     assert_problem(same, 422)
+
+
+async def test_benchmarks_agree_with_the_plan_the_ratings_and_brute_force(
+    http, tokens, seeded, monkeypatch
+) -> None:
+    """/benchmarks is the peer table's answer; /improvement and /ratings show the same group,
+    counts and percentiles; every player's percentiles equal the brute-force ones to 1e-9
+    (players with legacy matches included: the league has them)."""
+    from models import peers
+    from models.improvement import HEADLINE
+    from tests.peers.conftest import brute_force
+
+    monkeypatch.setattr(peers, "MIN_PEERS", 3)  # the 30-player league's groups are small
+    token = bearer(tokens["subscriber"]["access_token"])
+    free = await http.get(
+        f"/api/players/{seeded.nicknames[0]}/benchmarks",
+        headers=bearer(tokens["free"]["access_token"]),
+    )
+    assert free.status_code == 403
+    brute = brute_force(seeded.sessions, 3)
+    with seeded.sessions() as session:
+        ids = dict(session.execute(select(Player.nickname, Player.id)).all())
+    compared = 0
+    for nickname in seeded.nicknames:
+        response = await http.get(f"/api/players/{nickname}/benchmarks", headers=token)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body == peers.peer_benchmarks(seeded.sessions, ids[nickname]).model_dump(mode="json")
+        group, size, want = brute[ids[nickname]]
+        assert (body["group"], body["peers"]) == (group, size)
+        for stat, (pct, n) in want.items():
+            got = body["stats"][stat]
+            assert got["peers"] == n
+            assert got["percentile"] == (None if pct is None else pytest.approx(pct, abs=1e-9))
+        compared += group is not None
+    assert compared >= 10
+    nickname = seeded.nicknames[3]
+    marks = (await http.get(f"/api/players/{nickname}/benchmarks", headers=token)).json()
+    plan = (await http.get(f"/api/players/{nickname}/improvement", headers=token)).json()
+    rated = (await http.get(f"/api/players/{nickname}/ratings", headers=token)).json()
+    shown = plan["percentiles"]
+    assert (shown["group"], shown["peers"]) == (marks["group"], marks["peers"])
+    for stat in HEADLINE:
+        assert shown["stats"][stat]["percentile"] == marks["stats"][stat]["percentile"]
+        assert shown["stats"][stat]["peers"] == marks["stats"][stat]["peers"]
+    assert (rated["group"], rated["peers"], rated["versus"]) == (
+        marks["group"],
+        marks["peers"],
+        marks["versus"],
+    )
+    aim = {s["stat"]: s for s in rated["ratings"][0]["stats"]}
+    assert aim["adr"]["peer_mean"] == marks["stats"]["adr"]["peer_mean"]

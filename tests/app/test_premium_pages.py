@@ -22,8 +22,12 @@ from tests.app.conftest import APP, shown
 
 @pytest.fixture
 def premium(app_settings: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The whole 30-player demo league ingested, models trained, a premium demo account."""
+    """The whole 30-player demo league ingested, models trained, a premium demo account; peer
+    groups of 3 players are enough (the league's levels hold ~3 players, the product wants 20)."""
+    from models import peers
+
     monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(peers, "MIN_PEERS", 3)
     settings = get_settings()
     league = demo_league(settings)
     nicknames = list(league.players_frame()["nickname"])
@@ -114,6 +118,50 @@ def test_playstyle_shows_the_ratings_of_the_service(premium: dict[str, Any]) -> 
     text = "\n".join(m.value for m in at.markdown)
     for r in expected.ratings:
         assert shown(r.explanation) in shown(text)
+
+
+def test_peer_pages_show_the_group_its_count_and_the_tables_numbers(
+    premium: dict[str, Any],
+) -> None:
+    from core.db.schema import Player
+    from models import peers
+    from models.analysis import AnalysisModels, improvement_for
+
+    engine = make_engine(f"sqlite:///{premium['db']}")
+    try:
+        sessions = make_session_factory(engine)
+        with sessions() as session:
+            # a player whose group is there, so the numbers are shown
+            player_id = next(
+                p.id
+                for p in session.query(Player).order_by(Player.nickname)
+                if peers.peer_benchmarks(sessions, p.id).group is not None
+            )
+        marks = peers.peer_benchmarks(sessions, player_id)
+        plan = improvement_for(sessions, AnalysisModels.for_sessions(sessions), player_id)
+    finally:
+        engine.dispose()
+    premium = {**premium, "player": {"player_id": player_id, "nickname": marks.nickname}}
+    at = open_as_premium(premium, "views/improvement.py")
+    assert f"Against {marks.peers} {marks.group} players" in [h.value for h in at.subheader]
+    assert plan.percentiles.group == marks.group and plan.percentiles.peers == marks.peers
+    for key, row in plan.percentiles.stats.items():
+        assert row.percentile == marks.stats[key].percentile  # the table's number, as is
+    at = open_as_premium(premium, "views/playstyle.py")
+    assert f"Ratings against {marks.peers} {marks.group} players" in [h.value for h in at.subheader]
+    rates = at.dataframe[0].value
+    for _, row in rates.iterrows():
+        key = next(k for k in marks.stats if shown(row["Stat"]) == shown(_label(k)))
+        pct = marks.stats[key].percentile
+        assert row["Percentile (last 50)"] == ("–" if pct is None else f"{pct:.0f}")
+        assert row["Peers"] == marks.stats[key].peers
+    assert marks.versus in shown("\n".join(c.value for c in at.caption))
+
+
+def _label(key: str) -> str:
+    from app import present
+
+    return present.stat_label(key)
 
 
 def test_compare_shows_the_head_to_head_and_teammates_of_the_services(

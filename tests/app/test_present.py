@@ -51,9 +51,11 @@ def test_numbers_at_sensible_precision(key: str, value: float | None, text: str)
 
 
 def test_standing_stays_true_for_a_few_peers() -> None:
-    assert present.standing(0.0, 2, 8) == "below all 2 level 8 players"
-    assert present.standing(100.0, 1, 8) == "above 1 level 8 player"
-    assert present.standing(61.6, 40, 3) == "the 62nd percentile of 40 level 3 players"
+    assert present.standing(0.0, 2, "level-8") == "below all 2 level-8 players"
+    assert present.standing(100.0, 1, "level-8 NA") == "above 1 level-8 NA player"
+    assert (
+        present.standing(61.6, 40, "level-3 EU") == "the 62nd percentile of 40 level-3 EU players"
+    )
     assert [present.ordinal(n) for n in (1, 2, 3, 11, 12, 13, 21, 112)] == [
         "1st",
         "2nd",

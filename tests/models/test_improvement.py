@@ -7,6 +7,7 @@ import pytest
 
 from core.cs2 import elo_level
 from core.demo_league import League
+from models import features, playstyle, ratings
 from models import improvement as imp
 
 
@@ -15,7 +16,7 @@ def test_plan(league_history: pl.DataFrame, small_league: League) -> None:
     plan = imp.improvement_plan(player, league_history)
     assert 1 <= plan["level"] <= 10
     stats = plan["percentiles"]["stats"]
-    assert set(stats) == set(imp.HEADLINE)
+    assert set(stats) == set(imp.HEADLINE) <= set(features.PEER_STATS)
     assert all(v["percentile"] is None or 0 <= v["percentile"] <= 100 for v in stats.values())
     assert plan["drivers"] and abs(plan["drivers"][0]["smd"]) >= abs(plan["drivers"][-1]["smd"])
     assert plan["focus"]
@@ -31,3 +32,11 @@ def test_forecast_even_lobby() -> None:
     winning = imp.elo_forecast(1500, 0.7, seed=1)
     assert winning["expected_change"] > 150
     assert elo_level([500, 501, 2001, 100]).tolist() == [1, 2, 10, 1]
+
+
+def test_every_peer_comparison_reads_the_peer_tables_stats() -> None:
+    rated = {stat for _label, _what, parts in ratings.RATINGS.values() for stat in parts}
+    assert rated <= set(features.PEER_STATS)
+    assert set(playstyle.RATES) <= set(features.PEER_STATS)
+    assert set(features.PEER_STATS) <= set(features.RATIO_METRICS)
+    assert ratings.RATING_WINDOW == features.PEER_WINDOW

@@ -1,4 +1,5 @@
-"""0-100 ratings against a hand-computed small league, legacy matches included."""
+"""0-100 ratings against a hand-computed small league, legacy matches included, through the
+peer table's lookup (models.peers, built in memory here)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 import polars as pl
 import pytest
 
+from models import peers
 from models.history import HISTORY_SCHEMA
 from models.ratings import player_ratings, to_scale
+from models.results import PlayerRatings
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EXTENDED = (
@@ -63,8 +66,20 @@ LEVELS = {"me": 5, "p1": 5, "p2": 5, "p3": 5, "p4": 5, "old": 5, "far": 9}
 HISTORY = pl.DataFrame(ROWS, schema=HISTORY_SCHEMA)
 
 
-def z(value: float, peers: list[float]) -> float:
-    return (value - mean(peers)) / stdev(peers)
+def rate(
+    player: str,
+    frame: pl.DataFrame,
+    levels: dict[str, int],
+    min_peers: int,
+    regions: dict[str, str] | None = None,
+) -> PlayerRatings:
+    roster = {p: (lv, (regions or {}).get(p)) for p, lv in levels.items()}
+    table = peers.build_table(frame, roster)
+    return player_ratings(peers.benchmarks(table, player, min_peers=min_peers))
+
+
+def z(value: float, values: list[float]) -> float:
+    return (value - mean(values)) / stdev(values)
 
 
 def phi100(zv: float) -> int:
@@ -94,7 +109,7 @@ def test_the_scale_maps_z_through_the_normal_cdf() -> None:
 
 
 def test_ratings_by_hand_with_a_legacy_match() -> None:
-    result = player_ratings("me", HISTORY, LEVELS, min_peers=4)
+    result = rate("me", HISTORY, LEVELS, 4)
     assert result.level == 5 and result.matches == 2
     r = by_key(result)
     # me over both matches: HS% and K/R count the legacy match, ADR only the extended one
@@ -119,7 +134,7 @@ def test_ratings_by_hand_with_a_legacy_match() -> None:
 
 
 def test_a_stat_with_too_few_peers_is_not_rated() -> None:
-    r = by_key(player_ratings("me", HISTORY, LEVELS, min_peers=5))
+    r = by_key(rate("me", HISTORY, LEVELS, 5))
     aim = {s.stat: s for s in r["aim"].stats}
     assert aim["adr"].z is None and aim["adr"].peers == 4
     assert r["aim"].z == pytest.approx(mean([z(100 * 14 / 24, HS), z(24 / 40, KPR)]))
@@ -128,7 +143,7 @@ def test_a_stat_with_too_few_peers_is_not_rated() -> None:
 
 
 def test_a_player_with_only_legacy_matches_has_no_extended_ratings() -> None:
-    r = by_key(player_ratings("old", HISTORY, LEVELS, min_peers=4))
+    r = by_key(rate("old", HISTORY, LEVELS, 4))
     assert r["utility"].rating is None and r["opening"].rating is None
     assert r["aim"].rating is not None  # HS% and K/R are basic stats
     assert {s.stat: s.value for s in r["aim"].stats}["adr"] is None
@@ -138,20 +153,24 @@ def test_the_level_average_player_rates_50() -> None:
     avg = row("avg", 1, 12, 6, 4, 1600, 130, 4, 7, 5, 2, 2, 1, 1, 0)
     frame = pl.DataFrame([*ROWS[2:6], avg], schema=HISTORY_SCHEMA)
     levels = {"p1": 5, "p2": 5, "p3": 5, "p4": 5, "avg": 5}
-    r = by_key(player_ratings("avg", frame, levels, min_peers=4))
+    r = by_key(rate("avg", frame, levels, 4))
     # ADR 80, utility damage 6.5/round, enemies flashed 0.35: the peers' means exactly
     adr = {s.stat: s for s in r["aim"].stats}["adr"]
     assert adr.z == pytest.approx(0.0) and adr.peer_mean == pytest.approx(80.0)
     assert {s.stat: s.z for s in r["utility"].stats}["utility_dpr"] == pytest.approx(0.0)
 
 
-def test_a_level_with_too_few_players_widens_to_the_nearest_levels() -> None:
+def test_a_region_with_too_few_players_falls_back_to_the_level() -> None:
     near = [row(f"n{i}", 1, 10 + i, 5, 2) for i in range(3)]
     frame = pl.DataFrame([row("me", 1, 10, 5, 3), *near, ROWS[-1]], schema=HISTORY_SCHEMA)
-    levels = {"me": 5, "n0": 5, "n1": 6, "n2": 4, "far": 9}
-    result = player_ratings("me", frame, levels, min_peers=1)
-    assert result.peer_levels == [5] and by_key(result)["aim"].stats[0].peers == 1
-    result = player_ratings("me", frame, levels, min_peers=3)
-    assert result.peer_levels == [4, 5, 6]
+    levels = {"me": 5, "n0": 5, "n1": 5, "n2": 5, "far": 9}
+    regions = {"me": "EU", "n0": "EU", "n1": "NA", "n2": "NA", "far": "EU"}
+    result = rate("me", frame, levels, 1, regions)
+    assert (result.group, result.peers) == ("level-5 EU", 1)
+    assert by_key(result)["aim"].stats[0].peers == 1
+    result = rate("me", frame, levels, 3, regions)
+    assert (result.group, result.peers, result.versus) == ("level-5", 3, "vs 3 level-5 players")
     assert by_key(result)["support"].peers == 3
-    assert "level 4-6 average" in by_key(result)["support"].explanation
+    assert "level-5 average" in by_key(result)["support"].explanation
+    result = rate("me", frame, levels, 4, regions)
+    assert result.group is None and all(r.rating is None for r in result.ratings)
