@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from models.analysis import AnalysisError
-from models.head_to_head import head_to_head, synergy
+from models.filters import MatchFilter
+from models.head_to_head import _first_players_matches, head_to_head, synergy
 from models.history import HISTORY_SCHEMA
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -76,6 +77,18 @@ def test_head_to_head_by_hand() -> None:
     assert (b_together.wins, b_against.wins, b_against.losses) == (2, 2, 2)
     with pytest.raises(AnalysisError):
         head_to_head(PAIR, "a", "a")
+
+
+def test_the_compare_pages_filter_reads_the_first_players_matches() -> None:
+    """Compare's filter (models.filters) on the head-to-head: the first player's matches it
+    keeps, whoever else played them."""
+    on_inferno = _first_players_matches(PAIR, "a", MatchFilter(map=["de_inferno"]))
+    together, against = head_to_head(on_inferno, "a", "b")
+    assert (together.matches, against.matches, against.wins) == (0, 3, 2)
+    lost = _first_players_matches(PAIR, "a", MatchFilter(result="loss"))  # a's losses: 2, 4, 8
+    together, against = head_to_head(lost, "a", "b")
+    assert (together.matches, together.wins, against.matches, against.wins) == (1, 0, 2, 0)
+    assert _first_players_matches(PAIR, "a", MatchFilter()) is PAIR
 
 
 def test_synergy_by_hand() -> None:
