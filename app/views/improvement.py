@@ -10,10 +10,14 @@ from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import plain, require_player
-from models.analysis import AnalysisError, improvement_for
+from models.errors import AnalysisError
 from models.results import EloForecast
 
 require_premium("the improvement plan")
+# the analyses load XGBoost, scikit-learn and SciPy (seconds of imports): only past the
+# gate, so a visitor's or a free user's paywall does not wait for them
+from models.analysis import improvement_for  # noqa: E402
+
 resources = get_resources()
 try:
     plan = improvement_for(resources.sessions, get_models(), require_player())

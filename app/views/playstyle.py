@@ -12,10 +12,14 @@ from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import plain, require_player, require_trained_models
-from models.analysis import AnalysisError, playstyle_for
+from models.errors import AnalysisError
 from models.ratings import ratings_for
 
 require_premium("playstyle profiles")
+# the analyses load XGBoost, scikit-learn and SciPy (seconds of imports): only past the
+# gate, so a visitor's or a free user's paywall does not wait for them
+from models.analysis import playstyle_for  # noqa: E402
+
 require_trained_models("playstyle profiles", playstyle=True)
 resources = get_resources()
 player_id = require_player()

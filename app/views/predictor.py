@@ -15,9 +15,13 @@ from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import lineup_picker, plain, require_trained_models, text_input, viewed_lineups
 from core.cs2 import MAP_POOL
-from models.analysis import AnalysisError, LineupAnalysis, analyze_lineups, analyze_match
+from models.errors import AnalysisError
 
 require_premium("the match predictor")
+# the analyses load XGBoost, scikit-learn and SciPy (seconds of imports): only past the
+# gate, so a visitor's or a free user's paywall does not wait for them
+from models.analysis import LineupAnalysis, analyze_lineups, analyze_match  # noqa: E402
+
 resources = get_resources()
 st.title("Match predictor")
 require_trained_models("the match predictor")

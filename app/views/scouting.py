@@ -10,10 +10,13 @@ from app import present
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import lineup_picker, viewed_lineups
-from models.analysis import AnalysisError, scouting_report
+from models.errors import AnalysisError
 from models.results import PeerBenchmarks
 
 require_premium("opponent scouting")
+# the analyses load XGBoost, scikit-learn and SciPy (seconds of imports): only past the
+# gate, so a visitor's or a free user's paywall does not wait for them
+from models.analysis import scouting_report  # noqa: E402
 
 resources = get_resources()
 st.title("Scouting")

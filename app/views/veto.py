@@ -9,9 +9,13 @@ import streamlit as st
 from app.auth import require_premium
 from app.resources import get_models, get_resources
 from app.widgets import lineup_picker, map_label, require_trained_models, viewed_lineups
-from models.analysis import AnalysisError, analyze_lineups
+from models.errors import AnalysisError
 
 require_premium("map veto advice")
+# the analyses load XGBoost, scikit-learn and SciPy (seconds of imports): only past the
+# gate, so a visitor's or a free user's paywall does not wait for them
+from models.analysis import analyze_lineups  # noqa: E402
+
 resources = get_resources()
 st.title("Map veto")
 require_trained_models("map veto advice")
