@@ -230,7 +230,11 @@ class PlayerRatings(BaseModel):
                 {
                     "nickname": "s1mple_fan",
                     "level": 6,
-                    "peer_levels": [6],
+                    "region": "EU",
+                    "group": "level-6 EU",
+                    "group_region": "EU",
+                    "peers": 41,
+                    "versus": "vs 41 level-6 EU players",
                     "matches": 100,
                     "window": 100,
                     "scale": "rating = round(100 * Phi(z)), Phi the standard normal CDF and z "

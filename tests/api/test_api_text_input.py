@@ -90,6 +90,6 @@ def test_openapi_refuses_what_the_api_refuses() -> None:
             if p["name"] == field.name
         )
         (schema,) = alternatives(parameter["schema"], document)
-        if schema.get("format") == "date-time":
-            continue
+        if schema.get("format") in {"date", "date-time"}:
+            continue  # parsed as a date: a control character cannot pass
         assert not re.search(schema["pattern"], "a\x00b"), field

@@ -90,7 +90,8 @@ def text_fields(document: dict[str, Any]) -> list[Field]:
                 if parameter["in"] not in {"path", "query"}:
                     continue  # headers: HTTP itself refuses control characters there
                 schemas = alternatives(parameter["schema"], document)
-                if any(s.get("type") == "string" for s in schemas):
+                # free text: a string the caller types (a choice of an enum is not one)
+                if any(s.get("type") == "string" and "enum" not in s for s in schemas):
                     fields.append(Field(method, path, parameter["in"], parameter["name"], None))
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" not in content:
