@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import auth  # noqa: E402
+from core.cache import FeatureCache  # noqa: E402
 from core.db.engine import make_engine, make_session_factory  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.demo_league import create_app as demo_app  # noqa: E402
@@ -97,13 +98,18 @@ async def ingest(league: Any, sessions: Any) -> int:
     return client.request_count
 
 
-def prepare(database_url: str, players: int, matches: int) -> list[str]:
+def prepare(database_url: str, redis_url: str, players: int, matches: int) -> list[str]:
     from pipelines.train import run_training
 
     engine = make_engine(database_url)
     try:
         upgrade(engine)
         sessions = make_session_factory(engine)
+        # as in the app (core.resources.Resources): a committed user's session generation is
+        # announced to the API's Redis, where the API's token check reads it; without this a
+        # generation left there by an earlier run on another database (same user id, 300 s
+        # TTL) made the bench's fresh token "revoked" (401 on the first player request)
+        auth.LiveSessions(FeatureCache(redis_url)).install(sessions)
         league = generate_league(players, matches, seed=5)
         t0 = time.perf_counter()
         asyncio.run(ingest(league, sessions))
@@ -236,7 +242,7 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-        nicknames = prepare(database_url, args.players, args.matches)
+        nicknames = prepare(database_url, args.redis_url, args.players, args.matches)
         env = dict(os.environ)
         env.update(
             {
