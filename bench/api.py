@@ -98,7 +98,9 @@ async def ingest(league: Any, sessions: Any) -> int:
     return client.request_count
 
 
-def prepare(database_url: str, redis_url: str, players: int, matches: int) -> list[str]:
+def prepare(
+    database_url: str, players: int, matches: int, redis_url: str | None = None
+) -> list[str]:
     from pipelines.train import run_training
 
     engine = make_engine(database_url)
@@ -109,7 +111,8 @@ def prepare(database_url: str, redis_url: str, players: int, matches: int) -> li
         # announced to the API's Redis, where the API's token check reads it; without this a
         # generation left there by an earlier run on another database (same user id, 300 s
         # TTL) made the bench's fresh token "revoked" (401 on the first player request)
-        auth.LiveSessions(FeatureCache(redis_url)).install(sessions)
+        if redis_url is not None:
+            auth.LiveSessions(FeatureCache(redis_url)).install(sessions)
         league = generate_league(players, matches, seed=5)
         t0 = time.perf_counter()
         asyncio.run(ingest(league, sessions))
@@ -242,7 +245,7 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         database_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-        nicknames = prepare(database_url, args.redis_url, args.players, args.matches)
+        nicknames = prepare(database_url, args.players, args.matches, args.redis_url)
         env = dict(os.environ)
         env.update(
             {
