@@ -57,8 +57,7 @@ def player_history(
 ) -> pl.DataFrame:
     """The player's history (:data:`HISTORY_COLUMNS`), only the matches ``flt`` keeps."""
     with sessions() as session:
-        frame = history.load(session, [player_id], columns=HISTORY_COLUMNS)
-    return filters.apply(frame, flt)
+        return history.load(session, [player_id], columns=HISTORY_COLUMNS, flt=flt)
 
 
 def cached_features(
@@ -78,8 +77,9 @@ def cached_features(
 
         def matches() -> pl.DataFrame:
             if "matches" not in loaded:
-                frame = history.load(session, [player_id], columns=HISTORY_COLUMNS)
-                loaded["matches"] = filters.apply(frame, flt)
+                loaded["matches"] = history.load(
+                    session, [player_id], columns=HISTORY_COLUMNS, flt=flt
+                )
             return loaded["matches"]
 
         def elo_points() -> pl.DataFrame:
@@ -138,8 +138,8 @@ def match_list(
     ``elo_estimated``. The filter picks the matches from the history frame (models.filters,
     the one definition); the query only fetches their lines."""
     with sessions() as session:
-        if flt.active:
-            frame = filters.apply(history.load(session, [player_id], columns=HISTORY_COLUMNS), flt)
+        if flt.active:  # the kept matches' ids and times only
+            frame = history.load(session, [player_id], columns=("finished_at",), flt=flt)
             if before is not None:
                 frame = frame.filter(pl.col("finished_at") < before)
             ids = frame.sort(["finished_at", "match_id"], descending=True).head(limit)["match_id"]
@@ -210,7 +210,8 @@ def elo_per_match(
         current = int(points["elo"][-1])
     changes = elo_changes(points)
     if flt.active:
-        kept = player_history(sessions, player_id, flt)["match_id"]
+        with sessions() as session:
+            kept = history.load(session, [player_id], columns=(), flt=flt)["match_id"]
         changes = changes.filter(pl.col("match_id").is_in(kept.implode()))
     return EloPerMatch(changes, level_band(current) if current is not None else None)
 
@@ -238,8 +239,8 @@ def stats_over_time(
         watermark = history.data_watermark(session, player_id)
 
         def compute() -> pl.DataFrame:
-            frame = history.load(session, [player_id], columns=HISTORY_COLUMNS)
-            return features.rolling_stats(filters.apply(frame, flt), window)
+            frame = history.load(session, [player_id], columns=HISTORY_COLUMNS, flt=flt)
+            return features.rolling_stats(frame, window)
 
         return cache.get_or_compute(
             f"trends{int(window)}{suffix}", features.FEATURE_VERSION, player_id, watermark, compute
@@ -254,7 +255,7 @@ def tilt_for(
 ) -> tilt.TiltReport:
     """Streaks and tilt of the matches ``flt`` keeps: each kept match is grouped by the losses
     and the session before it in the whole history (a loss on another map still counts)."""
-    with sessions() as session:
-        frame = history.load(session, [player_id])
+    with sessions() as session:  # the rating's inputs, the times and the filter's columns
+        frame = history.load(session, [player_id], columns=HISTORY_COLUMNS)
     keep = filters.apply(frame, flt)["match_id"] if flt.active else None
     return tilt.tilt_report(frame, session_minutes, keep=keep)

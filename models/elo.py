@@ -8,6 +8,7 @@ either of its two points is. The level band comes from core.cs2's thresholds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +48,14 @@ def elo_changes(points: pl.DataFrame) -> pl.DataFrame:
     return out.select([pl.col(c).cast(t) for c, t in ELO_CHANGE_SCHEMA.items()])
 
 
-def changes_by_match(points: pl.DataFrame) -> dict[str, tuple[int | None, bool]]:
-    """Match id -> (Elo change, estimated) for the points that name a match."""
+def changes_by_match(
+    points: pl.DataFrame, match_ids: Sequence[str] | None = None
+) -> dict[str, tuple[int | None, bool]]:
+    """Match id -> (Elo change, estimated) for the points that name a match (of ``match_ids``
+    only when given: a list of 10 matches builds 10 entries, not one per point)."""
     changes = elo_changes(points).filter(pl.col("match_id").is_not_null())
+    if match_ids is not None:
+        changes = changes.filter(pl.col("match_id").is_in(list(match_ids)))
     return {
         row["match_id"]: (row["change"], bool(row["change_estimated"]))
         for row in changes.iter_rows(named=True)
@@ -59,7 +65,8 @@ def changes_by_match(points: pl.DataFrame) -> dict[str, tuple[int | None, bool]]
 def with_elo_changes(rows: list[dict[str, Any]], points: pl.DataFrame) -> list[dict[str, Any]]:
     """core.crud.recent_matches rows plus ``elo_change`` (int or None: no point recorded for
     the match, or the player's first point) and ``elo_estimated`` (bool)."""
-    changes = changes_by_match(points)
+    ids = [row["match_id"] for row in rows]
+    changes = changes_by_match(points, ids)
     out = []
     for row in rows:
         change, estimated = changes.get(row["match_id"], (None, False))

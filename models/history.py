@@ -36,6 +36,8 @@ import polars as pl
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from models.filters import MatchFilter
+
 UTC_DATETIME = pl.Datetime("us", "UTC")
 
 BASE_COUNTS = (
@@ -202,24 +204,75 @@ def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
     return query, elo_query, selected
 
 
+def filter_conditions(flt: MatchFilter) -> list[Any]:
+    """The SQL conditions of the parts of ``flt`` that SQL answers the same on SQLite and
+    PostgreSQL (date range, map, team, result) on the query of :func:`queries`: :func:`load`
+    sends them so that a filtered view reads only the rows it keeps. Weekday and hour stay
+    with models.filters.apply, the one definition, which :func:`load` applies after them (on
+    rows these conditions kept, it keeps the same ones)."""
+    from datetime import time, timedelta
+
+    from sqlalchemy import func
+
+    from core.db.schema import Match, MatchPlayer
+
+    mp = MatchPlayer.__table__.c
+    m = Match.__table__.c
+    # the frame's ts: the match's start, else the player's end, else the match's end
+    start = func.coalesce(m.started_at, mp.finished_at, m.finished_at)
+    conditions: list[Any] = []
+    if flt.since is not None:
+        conditions.append(start >= datetime.combine(flt.since, time(), UTC))
+    if flt.until is not None:
+        conditions.append(start < datetime.combine(flt.until + timedelta(days=1), time(), UTC))
+    if flt.map:
+        conditions.append(func.coalesce(mp.map, m.map).in_(list(flt.map)))
+    if flt.team is not None:
+        conditions.append(mp.premade.is_(flt.team == "premade"))
+    if flt.result is not None:
+        conditions.append(mp.result.is_(flt.result == "win"))
+    return conditions
+
+
 def load(
     session: Session,
     players: Sequence[str] | None = None,
     *,
     matches: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
+    flt: MatchFilter | None = None,
 ) -> pl.DataFrame:
     """The stored history: every row of ``players`` (ids), or every row of ``matches`` (all
     ten players of each), or everything when neither is given; only ``columns`` (see
-    :func:`columns_for`) when given, read and typed as narrow as the schema says. Column-wise
-    on PostgreSQL (core.db.columnar), so a whole league loads without a Python object per row,
-    and a projection costs only the columns it keeps."""
+    :func:`columns_for`) when given, read and typed as narrow as the schema says; only the
+    rows the filter ``flt`` keeps when given (models.filters.apply of the whole history: the
+    filter's SQL conditions, :func:`filter_conditions`, and then ``apply`` itself, so the
+    database sends only kept rows). Column-wise on PostgreSQL (core.db.columnar), so a whole
+    league loads without a Python object per row, and a projection costs only the columns it
+    keeps."""
+    keep = columns_for(columns)
+    if flt is None or not flt.active:
+        return _load(session, players, matches, keep, None)
+    from models import filters
+
+    frame = _load(session, players, matches, columns_for([*keep, *filters.COLUMNS]), flt)
+    return filters.apply(frame, flt).select(keep)
+
+
+def _load(
+    session: Session,
+    players: Sequence[str] | None,
+    matches: Sequence[str] | None,
+    keep: list[str],
+    flt: MatchFilter | None,
+) -> pl.DataFrame:
     from core.db.columnar import read_frame, schema_of
     from core.db.schema import EloHistory, MatchPlayer
 
-    keep = columns_for(columns)
     needed = _needed(keep)
     query, elo_query, selected = queries(keep)
+    if flt is not None:
+        query = query.where(*filter_conditions(flt))
     mp = MatchPlayer.__table__.c
     e = EloHistory.__table__.c
     if players is not None:
