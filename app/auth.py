@@ -441,7 +441,8 @@ def upgrade_call_to_action(user: User, feature: str | None = None, *, key: str =
     cost = f" for **{price.label}**" if price else ""
     st.info(
         f"{what}Upgrade to premium{cost} to unlock the match predictor, map veto advice, "
-        "playstyle profile, improvement plan and opponent scouting.",
+        "playstyle profile and ratings, improvement plan, opponent scouting, tilt analysis and "
+        "head-to-head.",
         icon="⭐",
     )
     if not service.enabled:
@@ -515,11 +516,23 @@ def require_login(what: str = "this page") -> User:
     return user
 
 
+def premium_or_prompt(feature: str, *, key: str = "upgrade") -> User | None:
+    """The premium user, or ``None`` after a login or upgrade prompt in place: for a premium
+    section of a free page, which goes on rendering below it."""
+    user = current_user()
+    if user is None:
+        login_prompt(feature)
+        return None
+    if not user_is_premium(user):
+        upgrade_call_to_action(user, feature, key=key)
+        return None
+    return user
+
+
 def require_premium(feature: str) -> User:
     """Top of every premium page: the premium user, or a login/upgrade prompt and ``st.stop()``."""
-    user = require_login(feature)
-    if not user_is_premium(user):
-        upgrade_call_to_action(user, feature)
+    user = premium_or_prompt(feature)
+    if user is None:
         st.stop()
     return user
 

@@ -243,16 +243,15 @@ async def player_trends(
 @router.get(
     "/{nickname}/tilt",
     response_model=PlayerTilt,
-    summary="Streaks, and win rate and rating after losses in a row and within a session",
-    description="Free, like the streaks and tilt on the app's free Overview: computed from the "
-    "player's own matches with no model (the dashboards are free, the models' analyses "
-    "premium, in the app and in the API alike).",
-    responses=FREE_ERRORS,
+    summary="Premium: streaks, and win rate and rating after losses in a row and within a session",
+    description="Premium, like the tilt analysis on the app's Overview. The streaks alone are "
+    "free: the player route's headline carries `current_streak` and `longest_win_streak`.",
+    responses=PREMIUM_ERRORS,
 )
 async def player_tilt(
     nickname: Nickname,
     request: Request,
-    user: CurrentUser,
+    user: PremiumUser,
     query: Annotated[TiltQuery, Query()],
 ) -> Any:
     flt, minutes = filter_of(query), query.session_minutes

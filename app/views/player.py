@@ -33,7 +33,7 @@ from models.dashboard import (
     tilt_for,
 )
 from models.features import TREND_STATS
-from models.tilt import MIN_GROUP, TiltGroup
+from models.tilt import MIN_GROUP, SESSION_MINUTES, TiltGroup, TiltReport
 
 resources = get_resources()
 TREND_FORMAT = {"adr": ".1f", "hs_pct": ".0f", "entry_success": ".0%", "utility_dpr": ".1f"}
@@ -263,58 +263,77 @@ def noise_answer(group: TiltGroup) -> str:
     return "no" if group.win_rate_interval is not None else "too few matches"
 
 
-gap = st.number_input(
-    "A session: matches less than this many minutes apart",
-    min_value=5,
-    max_value=720,
-    value=60,
-    step=5,
-    key="session_gap",
+def tilt_section(report: TiltReport) -> None:
+    """The premium tilt analysis: each group against the player's other matches."""
+    st.dataframe(
+        [
+            {
+                "Matches played": group.label,
+                "Matches": group.matches,
+                "Win rate": present.stat_value("win_rate", group.win_rate),
+                "Other matches' win rate": present.stat_value("win_rate", group.other_win_rate),
+                "Rating": present.stat_value("rating", group.rating),
+                "Other matches' rating": present.stat_value("rating", group.other_rating),
+                "Beyond noise?": noise_answer(group),
+            }
+            for group in report.groups
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    for verdict in report.verdicts:
+        st.warning(plain(verdict), icon="🧊")
+    tested = [g.label.lower() for g in report.groups if g.win_rate_interval is not None]
+    if not report.verdicts and tested:
+        st.info(
+            f"No tilt found: {', '.join(tested)}, you play as in your other matches, within "
+            "the noise of this many matches. The other groups have too few matches to tell.",
+            icon="🙂",
+        )
+    elif not report.verdicts:
+        st.info("Too few matches in each group to tell whether losses or long sessions tilt you.")
+    st.caption(
+        f"Each group is compared with your other matches; a difference counts only when its "
+        f"{report.confidence:.1%} interval (the spread chance alone gives a group this small) "
+        f"excludes zero, 95% for all groups together, "
+        f"and only with at least {MIN_GROUP} matches on both sides."
+        + (
+            " Filtered: only the matches the filters keep are counted, each by the losses and "
+            "the session before it in the whole history."
+            if flt.active
+            else ""
+        )
+    )
+
+
+viewer = auth.current_user()
+premium = viewer is not None and auth.user_is_premium(viewer)
+gap = (
+    st.number_input(
+        "A session: matches less than this many minutes apart",
+        min_value=5,
+        max_value=720,
+        value=60,
+        step=5,
+        key="session_gap",
+    )
+    if premium
+    else SESSION_MINUTES
 )
 report = tilt_for(resources.sessions, player_id, int(gap), flt)
 streak_cols = st.columns(3)
 streak_cols[0].metric("Current streak", present.streak(report.streaks.current))
 streak_cols[1].metric("Longest win streak", present.streak(report.streaks.longest_win))
 streak_cols[2].metric("Longest losing streak", present.streak(-report.streaks.longest_loss))
-st.dataframe(
-    [
-        {
-            "Matches played": group.label,
-            "Matches": group.matches,
-            "Win rate": present.stat_value("win_rate", group.win_rate),
-            "Other matches' win rate": present.stat_value("win_rate", group.other_win_rate),
-            "Rating": present.stat_value("rating", group.rating),
-            "Other matches' rating": present.stat_value("rating", group.other_rating),
-            "Beyond noise?": noise_answer(group),
-        }
-        for group in report.groups
-    ],
-    hide_index=True,
-    width="stretch",
-)
-for verdict in report.verdicts:
-    st.warning(plain(verdict), icon="🧊")
-tested = [g.label.lower() for g in report.groups if g.win_rate_interval is not None]
-if not report.verdicts and tested:
-    st.info(
-        f"No tilt found: {', '.join(tested)}, you play as in your other matches, within the "
-        "noise of this many matches. The other groups have too few matches to tell.",
-        icon="🙂",
+if premium:
+    tilt_section(report)
+else:
+    st.caption(
+        "Tilt: do you win less after 1, 2, 3+ losses in a row, or late in a long session? "
+        "Each group of your matches against your other matches, with a verdict only beyond "
+        "the noise."
     )
-elif not report.verdicts:
-    st.info("Too few matches in each group to tell whether losses or long sessions tilt you.")
-st.caption(
-    f"Each group is compared with your other matches; a difference counts only when its "
-    f"{report.confidence:.1%} interval (the spread chance alone gives a group this small) "
-    f"excludes zero, 95% for all groups together, "
-    f"and only with at least {MIN_GROUP} matches on both sides."
-    + (
-        " Filtered: only the matches the filters keep are counted, each by the losses and "
-        "the session before it in the whole history."
-        if flt.active
-        else ""
-    )
-)
+    auth.premium_or_prompt("the tilt analysis", key="upgrade_tilt")
 
 st.subheader("Last matches")
 match_history_table(overview.last_matches)

@@ -35,7 +35,7 @@ async def test_one_filter_gives_the_same_numbers_everywhere(
 ) -> None:
     resources = app.state.resources
     nickname = seeded.nicknames[0]
-    headers = bearer(tokens["free"]["access_token"])
+    headers = bearer(tokens["premium"]["access_token"])  # /tilt is premium
     profile = (await http.get(f"/api/players/{nickname}", headers=headers)).json()
     player_id = profile["player"]["id"]
     # the player's most played map joins the filter
@@ -130,7 +130,7 @@ async def test_a_bad_filter_value_is_a_422_problem_naming_it(
     http: Any, tokens: dict[str, Any], seeded: Any, route: str
 ) -> None:
     nickname = seeded.nicknames[0]
-    headers = bearer(tokens["free"]["access_token"])
+    headers = bearer(tokens["premium"]["access_token"])  # /tilt is premium
     before = (await http.get(f"/api/players/{nickname}{route}", headers=headers)).json()
     for params, named in HOSTILE:
         response = await http.get(f"/api/players/{nickname}{route}", params=params, headers=headers)

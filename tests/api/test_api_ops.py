@@ -167,6 +167,7 @@ async def test_openapi_documents_every_route(http) -> None:
         ("get", "/api/players/{nickname}/ratings"),
         ("get", "/api/players/{nickname}/head-to-head/{other}"),
         ("get", "/api/players/{nickname}/teammates"),
+        ("get", "/api/players/{nickname}/tilt"),
         ("post", "/api/analysis/analyze"),
         ("get", "/healthz"),
         ("get", "/readyz"),

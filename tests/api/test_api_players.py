@@ -1,4 +1,4 @@
-"""GET /api/players/{nickname}[/matches|/maps|/playstyle|/improvement]."""
+"""GET /api/players/{nickname}[/matches|/maps] (free) and the premium analyses of a player."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ PREMIUM_ROUTES = [
     "/benchmarks",
     "/head-to-head/x",
     "/teammates",
+    "/tilt",
 ]
 
 

@@ -1,5 +1,5 @@
-"""GET /api/players/{nickname}/elo, /trends and /tilt (free), and the Elo change in /matches:
-the same numbers as the profile and the match list, on SQLite and PostgreSQL."""
+"""GET /api/players/{nickname}/elo, /trends (free) and /tilt (premium), and the Elo change in
+/matches: the same numbers as the profile and the match list, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from core.cs2 import elo_level
 ROUTES = ["/elo", "/trends", "/tilt"]
 
 
-async def get(http, tokens, path: str, **params):  # type: ignore[no-untyped-def]
+async def get(http, tokens, path: str, role: str = "free", **params):  # type: ignore[no-untyped-def]
     response = await http.get(
-        f"/api/players/{path}", params=params, headers=bearer(tokens["free"]["access_token"])
+        f"/api/players/{path}", params=params, headers=bearer(tokens[role]["access_token"])
     )
     assert response.status_code == 200, response.text
     return response.json()
@@ -77,7 +77,7 @@ async def test_trends_latest_point_is_the_profiles_last_n_stats(
 
 async def test_tilt_streaks_agree_with_the_profile(http, tokens, seeded) -> None:
     nickname = seeded.nicknames[0]
-    body = await get(http, tokens, f"{nickname}/tilt", session_minutes=90)
+    body = await get(http, tokens, f"{nickname}/tilt", "premium", session_minutes=90)
     profile = await get(http, tokens, nickname)
     assert body["session_minutes"] == 90
     assert body["streaks"]["current"] == profile["headline"]["current_streak"]
@@ -105,7 +105,7 @@ async def test_bad_parameters_are_refused(http, tokens, seeded, path: str, param
     response = await http.get(
         f"/api/players/{seeded.nicknames[0]}{path}",
         params=params,
-        headers=bearer(tokens["free"]["access_token"]),
+        headers=bearer(tokens["premium"]["access_token"]),
     )
     assert_problem(response, 422)
 
@@ -113,7 +113,20 @@ async def test_bad_parameters_are_refused(http, tokens, seeded, path: str, param
 @pytest.mark.parametrize("path", ROUTES)
 async def test_unknown_player_and_no_login(http, tokens, path: str) -> None:
     response = await http.get(
-        f"/api/players/NoSuchPlayer_zz{path}", headers=bearer(tokens["free"]["access_token"])
+        f"/api/players/NoSuchPlayer_zz{path}", headers=bearer(tokens["premium"]["access_token"])
     )
     assert_problem(response, 404)
     assert_problem(await http.get(f"/api/players/NoSuchPlayer_zz{path}"), 401)
+
+
+async def test_tilt_is_premium(http, tokens, seeded) -> None:  # type: ignore[no-untyped-def]
+    """A free user gets the streaks in the profile's headline, and a 403 naming premium for the
+    tilt analysis; an unknown player is not revealed to him either."""
+    nickname = seeded.nicknames[0]
+    free = bearer(tokens["free"]["access_token"])
+    for who in (nickname, "NoSuchPlayer_zz"):
+        body = assert_problem(await http.get(f"/api/players/{who}/tilt", headers=free), 403)
+        assert "premium" in body["detail"].lower()
+    profile = await get(http, tokens, nickname)
+    tilt = await get(http, tokens, f"{nickname}/tilt", "premium")
+    assert profile["headline"]["current_streak"] == tilt["streaks"]["current"]

@@ -1,6 +1,6 @@
-"""The Overview's Elo per match, level band, stats over time, streaks and tilt, and the Matches
-list's Elo column, read as a person reads them (AppTest), agree with the JSON API on the same
-database."""
+"""The Overview's Elo per match, level band, stats over time, streaks and (premium) tilt, and
+the Matches list's Elo column, read as a person reads them (AppTest), agree with the JSON API on
+the same database."""
 
 from __future__ import annotations
 
@@ -20,36 +20,47 @@ from tests.app.conftest import APP
 PASSWORD = "Elo-Per-Match-Check-7"
 
 
-def open_page(page: str, player_id: str) -> AppTest:
+def open_page(page: str, player_id: str, user_id: int | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     at.session_state["player_id"] = player_id
+    if user_id is not None:
+        at.session_state["auth_user_id"] = user_id
     at.run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 
 
-def api(nickname: str, *paths: str) -> list[dict[str, Any]]:
-    """GET each /api/players/{nickname}{path} as a logged-in free user."""
+def user(role: str) -> int:
+    """The id of a logged-in-able user with ``role`` ("free" or "premium")."""
+    with Resources.open(get_settings()) as resources, resources.sessions() as session:
+        found = auth.get_user(session, f"progress-{role}")
+        if found is None:
+            found = auth.register_user(
+                session, f"progress-{role}", f"{role}@example.com", PASSWORD, role
+            )
+        return found.id
+
+
+def api(nickname: str, *paths: str, role: str = "premium", status: int = 200) -> list[Any]:
+    """GET each /api/players/{nickname}{path} as a logged-in ``role`` user."""
     settings = get_settings()
+    user(role)
     with Resources.open(settings) as resources:
-        with resources.sessions() as session:
-            if auth.get_user(session, "progress") is None:
-                auth.register_user(session, "progress", "p@example.com", PASSWORD, "free")
 
         async def fetch() -> list[dict[str, Any]]:
             app = create_app(resources)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
                 login = await http.post(
-                    "/api/auth/login", json={"username": "progress", "password": PASSWORD}
+                    "/api/auth/login", json={"username": f"progress-{role}", "password": PASSWORD}
                 )
                 token = login.json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
                 out = []
                 for path in paths:
                     response = await http.get(f"/api/players/{nickname}{path}", headers=headers)
-                    assert response.status_code == 200, response.text
+                    assert response.status_code == status, response.text
                     out.append(response.json())
                 return out
 
@@ -59,7 +70,7 @@ def api(nickname: str, *paths: str) -> list[dict[str, Any]]:
 def test_overview_and_api_show_the_same_elo_level_streaks_and_tilt(
     seeded: dict[str, Any],
 ) -> None:
-    at = open_page("views/player.py", seeded["player_id"])
+    at = open_page("views/player.py", seeded["player_id"], user("premium"))
     elo, tilt, trends = api(seeded["nickname"], "/elo", "/tilt", "/trends?window=20")
     cards = {m.label: m.value for m in at.metric}
 
@@ -123,3 +134,24 @@ def test_matches_page_lists_the_elo_change_of_every_match(seeded: dict[str, Any]
     assert list(history["Elo"]) == [
         present.elo_change(m["elo_change"], m["elo_estimated"]) for m in matches
     ]
+
+
+def test_tilt_is_premium_and_the_streaks_free(seeded: dict[str, Any]) -> None:
+    """A free user (and a visitor) reads the streaks, the same as the premium tilt report's and
+    the free profile's headline, and an upgrade (or login) prompt where the tilt table is; the
+    API refuses /tilt to a free user."""
+    (profile,) = api(seeded["nickname"], "", role="free")
+    (refused,) = api(seeded["nickname"], "/tilt", role="free", status=403)
+    (tilt,) = api(seeded["nickname"], "/tilt")
+    assert refused["status"] == 403 and "premium" in refused["detail"].lower()
+    assert profile["headline"]["current_streak"] == tilt["streaks"]["current"]
+    for user_id, prompt in ((user("free"), "Upgrade to premium"), (None, "Log in to use")):
+        at = open_page("views/player.py", seeded["player_id"], user_id)
+        cards = {m.label: m.value for m in at.metric}
+        assert cards["Current streak"] == present.streak(tilt["streaks"]["current"])
+        assert cards["Longest losing streak"] == present.streak(-tilt["streaks"]["longest_loss"])
+        assert not any("Matches played" in df.value.columns for df in at.dataframe)
+        assert not at.number_input  # the session length belongs to the tilt analysis
+        said = " ".join(e.value for e in [*at.info, *at.warning])
+        assert prompt in said and "tilt analysis" in said, said
+        assert "No tilt found" not in said and "Too few matches in each group" not in said

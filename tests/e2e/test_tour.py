@@ -314,13 +314,22 @@ def overview(tour: Tour, nickname: str) -> None:
     assert all(re.match(r"Date: .+; K/D: \d+\.\d\d$", p) for p in marks(trend, "point"))
     assert re.fullmatch(r"\d+ (wins?|loss(es)?)", metric(page, "Current streak"))
     frames = page.get_by_test_id("stDataFrame")
-    tilt = table(frames.first)
-    assert [row["Matches played"] for row in tilt][:3] == [
-        "After 1 loss",
-        "After 2 losses in a row",
-        "After 3+ losses in a row",
-    ]
-    assert sum(int(row["Matches"]) for row in tilt[3:]) == matches  # every match in a session
+    if tour.role == "premium":
+        tilt = table(frames.first)
+        assert [row["Matches played"] for row in tilt][:3] == [
+            "After 1 loss",
+            "After 2 losses in a row",
+            "After 3+ losses in a row",
+        ]
+        assert sum(int(row["Matches"]) for row in tilt[3:]) == matches  # each in a session
+    else:  # the streaks are free, the tilt analysis premium
+        assert frames.count() == 1, "only the last matches: no tilt table"
+        prompt = (
+            "Log in to use the tilt analysis"
+            if tour.role == "visitor"
+            else ("The tilt analysis is a premium analysis")
+        )
+        expect(page.get_by_text(prompt)).to_be_visible()
     last = table(frames.last)
     assert 0 < len(last) <= matches
     for row in last:
