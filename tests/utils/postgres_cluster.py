@@ -87,10 +87,16 @@ class PrivateCluster:
         return [postmaster, *children]
 
     def freeze(self) -> list[int]:
-        pids = self.processes()
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        return pids
+        """SIGSTOP the postmaster and its children; a child that exited since it was listed (a
+        backend whose client just closed) is skipped: the postmaster itself must be there."""
+        postmaster, *children = self.processes()
+        os.kill(postmaster, signal.SIGSTOP)
+        frozen = [postmaster]
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                frozen.append(pid)
+        return frozen
 
     def thaw(self, pids: list[int]) -> None:
         for pid in pids:
