@@ -3,6 +3,8 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PORT ?= 8501
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# pytest-xdist workers of `make test`, each running whole files (0: serially, in this process)
+TEST_WORKERS ?= 2
 
 .PHONY: uv install run test lint format typecheck api demo-api stack audit
 
@@ -28,7 +30,8 @@ typecheck: install
 	$(UV) run mypy
 
 test: lint
-	$(UV) run pytest
+	$(UV) sync --frozen --compile-bytecode --quiet
+	$(UV) run pytest -n $(TEST_WORKERS) --dist loadfile
 
 api: install
 	$(UV) run faceit-ai api

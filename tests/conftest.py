@@ -109,11 +109,55 @@ def sentry() -> Iterator[SentryCapture]:
 
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect API for the whole session (starting one costs ~20 s)."""
+    """One temporary Prefect API for the whole session (per xdist worker: each has its own
+    SQLite file in a temporary folder). Starting one costs ~20 s quiet, minutes under load.
+    Its port comes from this worker's slice of TEST_PORTS, not from the OS."""
+    from unittest import mock
+
+    from prefect.testing import utilities
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from tests.utils.ports import free_port
+
+    with (
+        mock.patch.object(utilities, "_find_available_port", free_port),
+        prefect_test_harness(server_startup_timeout=300),
+    ):
         yield
+
+
+# -- order: the longest files start first, so parallel workers finish together ------------------
+
+# files slower than most (minutes under load), after the stack and the browser tests
+HEAVY_FILES = (
+    "tests/analysis/test_analysis.py",
+    "tests/analysis/test_serving_features.py",
+    "tests/ingest/test_ingest_interrupted.py",
+)
+
+
+def _weight(item: pytest.Item) -> int:
+    """0 for the stack test, 1 for a browser test, 2 for a heavy file, 3 for the rest."""
+    if item.get_closest_marker("stack"):
+        return 0
+    if item.get_closest_marker("browser"):
+        return 1
+    if item.nodeid.split("::")[0] in HEAVY_FILES:
+        return 2
+    return 3
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Sort whole files by weight (a file's heaviest test decides), keeping the order of the
+    files within a weight and of the tests within a file: under ``--dist loadfile`` xdist hands
+    out files in this order, so the stack (~10 min under load) starts at once instead of last."""
+    weight: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        path = item.nodeid.split("::")[0]
+        weight[path] = min(weight.get(path, 3), _weight(item))
+        first.setdefault(path, index)
+    items.sort(key=lambda item: (weight[p := item.nodeid.split("::")[0]], first[p]))
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@ Ports come from ``TEST_PORTS`` (``FIRST-LAST``, e.g. ``21000-21999``: a develope
 a shared machine), by default 18000-18999. Both are below Linux's ephemeral range (32768+), so
 the port of a server a test has stopped is not taken by an outgoing connection before the
 server starts again (an OS-assigned port could be).
+
+Under pytest-xdist each worker takes its own slice of the range (``PYTEST_XDIST_WORKER`` ``gwN``
+of ``PYTEST_XDIST_WORKER_COUNT``): two workers never probe the same port, so a port one worker
+found free cannot be taken by the other before it binds.
 """
 
 from __future__ import annotations
@@ -20,7 +24,26 @@ DEFAULT_PORTS = range(18000, 19000)
 
 
 def port_range() -> range:
-    """The ports the tests may use: ``TEST_PORTS``, or ``DEFAULT_PORTS``."""
+    """The ports this process may use: ``TEST_PORTS`` (or ``DEFAULT_PORTS``), under xdist this
+    worker's slice of it."""
+    ports = configured_ports()
+    worker = xdist_worker() or ""
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count <= 1:
+        return ports
+    index = int(worker[2:])
+    size = len(ports) // count
+    if size < 50:
+        raise ValueError(
+            f"TEST_PORTS has {len(ports)} ports: too few for {count} xdist workers "
+            "(50 each at least; widen it or run fewer workers)"
+        )
+    start = ports.start + index * size
+    return range(start, start + size)
+
+
+def configured_ports() -> range:
+    """``TEST_PORTS``, or ``DEFAULT_PORTS``: the whole range, every worker's slice included."""
     value = os.environ.get("TEST_PORTS", "").strip()
     if not value:
         return DEFAULT_PORTS
@@ -60,8 +83,18 @@ def free_port_range(span: int) -> int:
     )
 
 
+def xdist_worker() -> str | None:
+    """This pytest-xdist worker's id (``gw0``, ``gw1``...), None outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return worker or None
+
+
 def fresh_database(url: str, name: str) -> str:
-    """The URL of database ``name`` on ``url``'s server, dropped and created empty."""
+    """The URL of database ``name`` on ``url``'s server, dropped and created empty. Under xdist
+    the worker's id is appended (``name_gw1``), so two workers never drop each other's."""
+    worker = xdist_worker()
+    if worker:
+        name = f"{name}_{worker}"
     base = make_url(url)
     admin = create_engine(
         base.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
