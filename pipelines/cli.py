@@ -472,6 +472,12 @@ def stack(
     schedules: bool = typer.Option(
         True, help="Deploy with TRAIN_CRON and SYNC_CRON (--no-schedules: only triggered runs)."
     ),
+    api_rate: int = typer.Option(
+        50, min=1, envvar="STACK_API_RATE", help="nginx: requests/s per address on /api/."
+    ),
+    api_burst: int | None = typer.Option(
+        None, min=0, envvar="STACK_API_BURST", help="nginx: burst past the rate (default 2x)."
+    ),
 ) -> None:
     """Run the production topology on this machine (nginx, API x N, app, Prefect server and
     workers, Prometheus, Alertmanager) under supervisord, on loopback. Ctrl-C stops it all."""
@@ -486,6 +492,8 @@ def stack(
         scrape_interval=scrape_interval,
         worker_poll_seconds=worker_poll_seconds,
         schedules=schedules,
+        api_rate=api_rate,
+        api_burst=api_burst,
     )
     db_upgrade()
     resources = open_resources()

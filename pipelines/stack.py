@@ -118,6 +118,7 @@ class StackOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     api_rate: int = 50  # nginx: requests/s per client address on /api/ and /webhooks/
+    api_burst: int | None = None  # requests past the rate let through at once (None: 2 x rate)
     site_rate: int = 100
     scrape_interval: str = "15s"
     worker_poll_seconds: float = 5.0
@@ -281,7 +282,7 @@ def render_nginx(options: StackOptions, cert: Path, key: Path) -> str:
         "MIME_TYPES": "/etc/nginx/mime.types",
         "ACCESS_LOG": f"{directory / 'logs' / 'nginx-access.log'} json",
         "API_RATE": str(options.api_rate),
-        "API_BURST": str(options.api_rate * 2),
+        "API_BURST": str(options.api_rate * 2 if options.api_burst is None else options.api_burst),
         "SITE_RATE": str(options.site_rate),
         "SITE_BURST": str(options.site_rate * 2),
         "MAX_CONNS": "200",

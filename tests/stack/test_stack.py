@@ -9,6 +9,7 @@ and checks that nothing is left running.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -32,7 +33,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipelines.stack import STACK_MARK, StackPorts
-from tests.utils.ports import free_port_range, fresh_database
+from tests.utils.ports import free_port, free_port_range, fresh_database
+from tests.utils.redis_server import start_redis, stop_redis
 from tests.utils.sentry_capture import SentryCapture
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(1800)]
@@ -45,6 +47,11 @@ FACEIT_RATE = 10.0
 API_INSTANCES = 2
 WORKERS = 2
 STARTUP_SECONDS = 1200
+# nginx's per-address limit on /api/ for this stack: a rate no client is too slow to exceed
+# (even at load 20 it sends more than 2 requests a second), and a burst larger than any other
+# test's requests from one address
+API_RATE = 2
+API_BURST = 60
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 180.0) -> Any:
@@ -86,8 +93,11 @@ class RunningStack:
     def prefect(self) -> str:
         return f"http://127.0.0.1:{self.ports.prefect}/api"
 
-    def edge(self) -> httpx.Client:
-        return httpx.Client(base_url=self.https, verify=False, timeout=15.0)  # noqa: S501
+    def edge(self, source: str = "127.0.0.1") -> httpx.Client:
+        """A client of nginx connecting from loopback address ``source`` (127.0.0.0/8 is all
+        this host's: another address is another client to nginx's per-address limits)."""
+        transport = httpx.HTTPTransport(local_address=source, verify=False)
+        return httpx.Client(base_url=self.https, transport=transport, timeout=15.0)
 
     def supervisorctl(self, *args: str) -> str:
         result = subprocess.run(
@@ -104,13 +114,18 @@ def stack(
 ) -> Iterator[RunningStack]:
     directory = tmp_path_factory.mktemp("stack")
     database_url = fresh_database(postgres_url, f"{make_url(postgres_url).database}_stack")
+    # a Redis of its own: the stack's programs use the product's key prefix, which another
+    # test's app on the shared Redis (in parallel, under xdist) would share
+    redis_port = free_port()
+    redis_server = start_redis(redis_port)
     ports = StackPorts(base=free_port_range(12 + API_INSTANCES), api_instances=API_INSTANCES)
     output = directory / "stack-cli.log"
-    with SentryCapture() as sentry:
+    with SentryCapture() as sentry, contextlib.ExitStack() as cleanup:
+        cleanup.callback(stop_redis, redis_server)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "DEMO_PLAYERS": "40",
             "FACEIT_RATE_LIMIT": str(FACEIT_RATE),
             "SENTRY_DSN": sentry.dsn,
@@ -122,6 +137,8 @@ def stack(
             "LIVE_POLL_SECONDS": "1",
             "STACK_WORKER_POLL_SECONDS": "2",
             "STACK_SCRAPE_INTERVAL": "2s",
+            "STACK_API_RATE": str(API_RATE),
+            "STACK_API_BURST": str(API_BURST),
         }
         with output.open("w") as log:
             process = subprocess.Popen(
@@ -412,7 +429,8 @@ def test_a_fanned_out_sync_runs_on_both_workers_within_the_faceit_rate_limit(
 ) -> None:
     before = demo_faceit_counts(stack)
     started = time.monotonic()
-    parent = run_deployment(stack, "sync-tracked-players/sync-tracked-players", {"batch_size": 8})
+    # 4 batches: one wave of flow runs on 2 workers x 2 slots (5 took a second wave, ~40 s)
+    parent = run_deployment(stack, "sync-tracked-players/sync-tracked-players", {"batch_size": 10})
     seconds = time.monotonic() - started
     with httpx.Client(base_url=stack.prefect, timeout=15.0) as prefect:
         children = prefect.post(
@@ -428,7 +446,7 @@ def test_a_fanned_out_sync_runs_on_both_workers_within_the_faceit_rate_limit(
                     "limit": 100,
                 },
             ).json()
-    assert len(children) == 5  # 40 tracked players in batches of 8
+    assert len(children) == 4  # 40 tracked players in batches of 10
     assert all(c["state"]["type"] == "COMPLETED" for c in children)
     workers = {c["labels"].get("prefect.worker.name") for c in children}
     assert workers == {"worker-1", "worker-2"}, workers
@@ -526,11 +544,20 @@ def test_a_faceit_webhook_through_nginx_is_handled_by_the_live_worker(
     prediction = done["prediction"]
     assert prediction is not None and set(prediction["per_map"]) == set(MAP_POOL)
     assert prediction["veto"]["pick"] in MAP_POOL and prediction["model_version"] >= 1
-    # counted by the restarted worker's /metrics (from 0 at its start), logged as JSON in its log
-    assert live_worker_handled(stack) >= 1
-    lines = (stack.directory / "logs" / "live-worker.log").read_text().splitlines()
-    logged = [json.loads(x) for x in lines if event_id in x and x.startswith("{")]
-    assert logged and logged[-1]["service"] == "live-worker", lines[-5:]
+    # counted by the restarted worker's /metrics (from 0 at its start), logged as JSON in its
+    # log: both happen after the event's row is marked done (the counter once the worker's pass
+    # over the queue ends), so they are waited for, not read at once
+    eventually(
+        lambda: live_worker_handled(stack) >= 1, "the live worker's /metrics counted nothing", 60
+    )
+    log_file = stack.directory / "logs" / "live-worker.log"
+
+    def logged() -> list[dict[str, Any]]:
+        lines = log_file.read_text().splitlines()
+        return [json.loads(x) for x in lines if event_id in x and x.startswith("{")]
+
+    lines = eventually(logged, "the live worker did not log the event", 60)
+    assert lines[-1]["service"] == "live-worker", lines[-5:]
 
 
 # -- monitoring ------------------------------------------------------------------------------------
@@ -581,24 +608,41 @@ def test_prometheus_scrapes_every_target_and_an_instance_down_alerts(stack: Runn
 # -- the request-rate limit (near the end: it exhausts this address' allowance) -------------------
 
 
-def test_nginx_limits_the_request_rate_per_address(stack: RunningStack) -> None:
-    """nginx lets through a burst of 2x the rate, then the rate (50 r/s on /api/): the rest
-    is answered 429 by nginx itself, never reaching the API."""
+def burst_of(stack: RunningStack, source: str, sent: int) -> tuple[list[httpx.Response], float]:
+    """``sent`` requests to /api/ from address ``source``, 16 at a time; the answers and the
+    seconds they took."""
     from concurrent.futures import ThreadPoolExecutor
 
-    rate, burst, sent = 50, 100, 600
-    with stack.edge() as http:
+    with stack.edge(source) as http:
         started = time.monotonic()
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(lambda _: http.get("/api/players/nobody"), range(sent)))
-        seconds = time.monotonic() - started
+        return answers, time.monotonic() - started
+
+
+def test_nginx_limits_the_request_rate_per_address(stack: RunningStack) -> None:
+    """nginx lets through the burst, then the rate (this stack: 2 r/s on /api/, burst 60): the
+    rest is answered 429 by nginx itself, never reaching the API; another address meanwhile
+    has its own allowance. The rate is low enough that any client outruns it: 200 requests
+    would have to take over 70 s to go unlimited."""
+    sent = 200
+    answers, seconds = burst_of(stack, "127.0.0.2", sent)
     limited = [a for a in answers if a.status_code == 429 and from_nginx(a)]
     passed = [a for a in answers if not from_nginx(a)]
     assert len(limited) + len(passed) == sent
-    assert limited, "nginx never limited 600 requests from one address"
+    assert limited, f"nginx never limited {sent} requests from one address in {seconds:.1f} s"
     # what got through is bounded by the burst plus the rate over the time it took (+1 s slack)
-    assert len(passed) <= burst + rate * (seconds + 1), (len(passed), seconds)
+    assert len(passed) <= API_BURST + API_RATE * (seconds + 1), (len(passed), seconds)
+    # the API's own answer to an anonymous caller
+    assert {a.status_code for a in passed} == {401}, {a.status_code for a in passed}
     assert limited[0].headers["strict-transport-security"].startswith("max-age=")
+    # the limit is per address: another one is let through while the first is still limited
+    other, _ = burst_of(stack, "127.0.0.3", 10)
+    assert [from_nginx(a) for a in other] == [False] * 10, [a.status_code for a in other]
+    again, seconds = burst_of(stack, "127.0.0.2", 40)
+    assert any(a.status_code == 429 and from_nginx(a) for a in again), (
+        f"127.0.0.2 was no longer limited ({seconds:.1f} s for 40 requests)"
+    )
 
 
 # -- shutdown (last) -------------------------------------------------------------------------------
