@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, desc, func, select
+from sqlalchemy import and_, bindparam, desc, func, select
 from sqlalchemy.orm import Session, defer
 
 from core.db.schema import (
@@ -40,6 +40,43 @@ def find_player(session: Session, nickname: str) -> Player | None:
         select(Player).where(func.lower(Player.nickname) == nickname.lower()).limit(2)
     ).all()
     return loose[0] if len(loose) == 1 else None
+
+
+@cache
+def _players_by_names_queries() -> tuple[Any, Any]:
+    """:func:`players_by_names`' two statements, built once (expanding ``names``)."""
+    names: Any = bindparam("names", expanding=True)
+    exact = (
+        select(Player).where(Player.id.in_(names) | Player.nickname.in_(names)).order_by(Player.id)
+    )
+    loosely = select(Player).where(func.lower(Player.nickname).in_(names)).order_by(Player.id)
+    return exact, loosely
+
+
+def players_by_names(session: Session, names: Sequence[str]) -> dict[str, Player]:
+    """Each name's player, as ``session.get(Player, name) or find_player(session, name)``
+    would find it one by one (a FACEIT id, else the exact nickname, else a unique
+    case-insensitive one), in one query (two when a name is matched only case-insensitively);
+    names that find nobody are left out. A nickname two players share gives the smaller id."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return {}
+    exact, loosely = _players_by_names_queries()
+    rows = session.scalars(exact, {"names": wanted}).all()
+    by_id = {p.id: p for p in rows}
+    by_nickname: dict[str, Player] = {}
+    for p in rows:
+        by_nickname.setdefault(p.nickname, p)
+    found = {n: by_id.get(n) or by_nickname[n] for n in wanted if n in by_id or n in by_nickname}
+    loose = {n.lower() for n in wanted if n not in found}
+    if loose:
+        matches: dict[str, list[Player]] = {}
+        for p in session.scalars(loosely, {"names": sorted(loose)}):
+            matches.setdefault(p.nickname.lower(), []).append(p)
+        for n in wanted:
+            if n not in found and len(matches.get(n.lower(), ())) == 1:
+                found[n] = matches[n.lower()][0]
+    return found
 
 
 def get_player(session: Session, player_id: str) -> Player | None:

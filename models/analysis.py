@@ -109,41 +109,43 @@ class LineupAnalysis:
         return asdict(self)
 
 
-def resolve_players(session: Session, names: Sequence[str]) -> list[Player]:
-    """Players by nickname (exact, then case-insensitive) or FACEIT id, in the given order."""
+def _cleaned(names: Sequence[str]) -> list[str]:
     cleaned = [n.strip() for n in names if n and n.strip()]
     if not cleaned:
         raise AnalysisError("Name at least one player.")
     if len(cleaned) > MAX_LINEUP:
         raise AnalysisError(f"A lineup has at most {MAX_LINEUP} players, got {len(cleaned)}.")
-    found: list[Player] = []
-    unknown: list[str] = []
-    for name in cleaned:
-        player = session.get(Player, name) or _by_nickname(session, name)
-        if player is None:
-            unknown.append(name)
-        else:
-            found.append(player)
+    return cleaned
+
+
+def _lineup(cleaned: Sequence[str], found: dict[str, Player]) -> list[Player]:
+    unknown = [name for name in cleaned if name not in found]
     if unknown:
         raise UnknownSubject(
             "Unknown player(s): "
             + ", ".join(repr(u) for u in unknown)
             + ". Search them on the Home page first so their matches are fetched."
         )
-    if len({p.id for p in found}) != len(found):
+    players = [found[name] for name in cleaned]
+    if len({p.id for p in players}) != len(players):
         raise AnalysisError("A player appears twice in the lineup.")
-    return found
+    return players
 
 
-def _by_nickname(session: Session, nickname: str) -> Player | None:
-    return crud.find_player(session, nickname)
+def resolve_players(session: Session, names: Sequence[str]) -> list[Player]:
+    """Players by FACEIT id or nickname (exact, then case-insensitive), in the given order
+    (one query: core.crud.players_by_names)."""
+    cleaned = _cleaned(names)
+    return _lineup(cleaned, crud.players_by_names(session, cleaned))
 
 
 def _lineups(
     session: Session, lineup_a: Sequence[str], lineup_b: Sequence[str]
 ) -> tuple[list[Player], list[Player]]:
-    team_a = resolve_players(session, lineup_a)
-    team_b = resolve_players(session, lineup_b)
+    """Both lineups' players, looked up together (one query for the ten names)."""
+    names_a, names_b = _cleaned(lineup_a), _cleaned(lineup_b)
+    found = crud.players_by_names(session, [*names_a, *names_b])
+    team_a, team_b = _lineup(names_a, found), _lineup(names_b, found)
     shared = {p.nickname for p in team_a} & {p.nickname for p in team_b}
     if shared:
         raise AnalysisError(f"{', '.join(sorted(shared))} cannot play on both teams.")

@@ -220,3 +220,42 @@ def test_the_model_report_has_the_champion_its_windows_and_its_calibration(
     for b in bins:
         if b["n"]:
             assert b["low"] <= b["mean_p"] <= b["high"]
+
+
+def test_lineup_names_are_found_as_one_by_one_lookups_would(
+    sessions: sessionmaker[Session],
+) -> None:
+    """crud.players_by_names (one query for a lineup) finds what session.get then
+    crud.find_player find name by name: an id, an exact nickname, a unique case-insensitive
+    one; an ambiguous case-insensitive name and an unknown one find nobody."""
+    from core import crud
+
+    with sessions() as session:
+        session.add_all(
+            [
+                Player(id="p-1", nickname="Alpha"),
+                Player(id="p-2", nickname="bravo"),
+                Player(id="p-3", nickname="BRAVO"),
+                Player(id="p-4", nickname="Charlie"),
+                Player(id="Charlie", nickname="delta"),  # an id that is another's nickname
+                Player(id="p-6", nickname="Echo"),
+            ]
+        )
+        session.commit()
+        names = ["p-1", "Alpha", "alpha", "bravo", "Bravo", "CHARLIE", "Charlie", "echo", "x"]
+        one_by_one = {
+            n: p.id
+            for n in names
+            if (p := session.get(Player, n) or crud.find_player(session, n)) is not None
+        }
+        batched = {n: p.id for n, p in crud.players_by_names(session, names).items()}
+    assert batched == one_by_one
+    assert batched == {
+        "p-1": "p-1",
+        "Alpha": "p-1",
+        "alpha": "p-1",
+        "bravo": "p-2",
+        "CHARLIE": "p-4",
+        "Charlie": "Charlie",
+        "echo": "p-6",
+    }
