@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 FEATURE_SET = "serving"
-PLAYER_COLUMNS: tuple[str, ...] = (*mo.PLAYER_FEATURES, "awper")
+PLAYER_COLUMNS: tuple[str, ...] = mo.TEAM_INPUTS
 """The per-player inputs of models.match_outcome.team_features (``elo`` among them)."""
 
 
@@ -222,41 +222,25 @@ def lineup_odds(
     pool: Sequence[str] = MAP_POOL,
 ) -> LineupOdds:
     """Team features of the two lineups for every map from the players' materialized inputs
-    (models.match_outcome.team_features, as for training) and one predict for all maps."""
+    (models.match_outcome.team_feature_arrays: team_features' definitions on a (maps,
+    players, inputs) array, no frame per request) and one predict for all maps."""
     if len(lineup_a) != len(lineup_b):
         raise mo.UnequalLineups(len(lineup_a), len(lineup_b))
     missing = [p for p in (*lineup_a, *lineup_b) if p not in inputs]
     if missing:
         raise AnalysisError(f"No matches stored yet for: {', '.join(missing)}.")
-    columns: dict[str, list[Any]] = {"match_id": [], "faction": []}
-    columns.update({c: [] for c in PLAYER_COLUMNS})
-    for map_name in pool:
-        for faction, lineup in ((1, lineup_a), (2, lineup_b)):
-            for pid in lineup:
-                values = inputs[pid]["maps"][map_name]
-                columns["match_id"].append(map_name)
-                columns["faction"].append(faction)
-                for c in PLAYER_COLUMNS:
-                    columns[c].append(values[c])
-    n = len(columns["match_id"])
-    players = pl.DataFrame(
-        columns,
-        schema={
-            "match_id": pl.String,
-            "faction": pl.Int8,
-            **dict.fromkeys(PLAYER_COLUMNS, pl.Float64),
-        },
-    ).with_columns(
-        pl.col("match_id").alias("map"),
-        pl.lit(0, dtype=pl.Int64).alias("ts"),
-        pl.lit(None, dtype=pl.Float64).alias("result"),
-    )
-    assert players.height == n
-    teams = mo.team_features(players)
-    maps = teams["map"].to_list()
-    x = mo.feature_matrix(teams, model.features)
+    maps = list(pool)
+
+    def team(lineup: Sequence[str]) -> np.ndarray:
+        return np.array(
+            [[[inputs[pid]["maps"][m][c] for c in PLAYER_COLUMNS] for pid in lineup] for m in maps],
+            dtype=np.float64,
+        )
+
+    columns = mo.team_feature_arrays(team(lineup_a), team(lineup_b))
+    x = np.column_stack([columns[f] for f in model.features])
     probabilities = np.asarray(model.predict_proba(x), dtype=np.float64)
-    elo_probability = float(mo.elo_expected(teams["elo_a"][0], teams["elo_b"][0]))
+    elo_probability = float(mo.elo_expected(columns["elo_a"][0], columns["elo_b"][0]))
     return LineupOdds(maps, probabilities, elo_probability, x)
 
 

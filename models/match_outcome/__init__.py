@@ -30,6 +30,7 @@ from models.match_outcome.features import (
     PLAYER_FEATURES,
     STATS,
     SUM_FEATURES,
+    TEAM_INPUTS,
     UNPLAYED_ZEROS,
     UnequalLineups,
     build_dataset,
@@ -37,6 +38,7 @@ from models.match_outcome.features import (
     lineup_features,
     model_frame,
     player_prior_features,
+    team_feature_arrays,
     team_features,
 )
 from models.match_outcome.linear import LINEAR_FEATURES, LinearOutcomeModel, train_linear
@@ -71,6 +73,7 @@ __all__ = [
     "PLAYER_FEATURES",
     "STATS",
     "SUM_FEATURES",
+    "TEAM_INPUTS",
     "UNPLAYED_ZEROS",
     "LinearOutcomeModel",
     "MatchOutcomeModel",
@@ -96,6 +99,7 @@ __all__ = [
     "player_prior_features",
     "predict",
     "reliability",
+    "team_feature_arrays",
     "team_features",
     "time_split",
     "train",

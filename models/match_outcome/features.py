@@ -370,6 +370,39 @@ def team_features(players: pl.DataFrame) -> pl.DataFrame:
     ).sort("ts", "match_id")
 
 
+TEAM_INPUTS: tuple[str, ...] = (*PLAYER_FEATURES, "awper")
+"""The per-player columns :func:`team_features` reads (besides ids, map, time, result)."""
+
+
+def team_feature_arrays(team_a: np.ndarray, team_b: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`team_features` of next matches from arrays, without a frame: ``team_a`` and
+    ``team_b`` are (matches, players, len(TEAM_INPUTS)) player inputs in :data:`TEAM_INPUTS`
+    order (one match per row, e.g. one per map); returns every :data:`FEATURES` column and
+    ``elo_a``/``elo_b``, one value per match. The same definitions as :func:`team_features`
+    (a test holds them equal): means per team, the population spread of Elo, AWPers counted.
+    """
+    names = list(PLAYER_FEATURES)
+    elo, awper = TEAM_INPUTS.index("elo"), TEAM_INPUTS.index("awper")
+
+    def side(team: np.ndarray) -> dict[str, np.ndarray]:
+        means = team[:, :, : len(names)].mean(axis=1)
+        out = {n: means[:, i] for i, n in enumerate(names)}
+        out["elo_std"] = team[:, :, elo].std(axis=1)
+        out["awpers"] = team[:, :, awper].sum(axis=1)
+        return out
+
+    a, b = side(np.asarray(team_a, dtype=np.float64)), side(np.asarray(team_b, dtype=np.float64))
+    columns = {f"d_{c}": a[c] - b[c] for c in (*names, "elo_std", "awpers")}
+    columns.update(
+        elo_a=a["elo"],
+        elo_b=b["elo"],
+        s_elo=(a["elo"] + b["elo"]) / 2.0,
+        s_games=a["games"] + b["games"],
+        s_awpers=a["awpers"] + b["awpers"],
+    )
+    return columns
+
+
 def build_dataset(history: pl.DataFrame) -> pl.DataFrame:
     """One row per match of a models.history frame: pre-match team features, label ``y``
     (faction1 won), team Elos.

@@ -181,3 +181,28 @@ def test_database_shape_frames_work(league_history: pl.DataFrame) -> None:
     # everywhere except players' first matches (undone by one step)
     close = (ds["d_elo"] - ref["d_elo"]).abs() < 1e-6
     assert close.mean() > 0.5
+
+
+def test_team_feature_arrays_equal_team_features(league_history: pl.DataFrame) -> None:
+    """The array form a served prediction uses (no frame per request) computes every team
+    feature as the frame form training uses, on real matches of the demo league."""
+    players = mo.player_prior_features(mo.model_frame(league_history))
+    matches = players["match_id"].unique(maintain_order=True).head(200).to_list()
+    players = players.filter(pl.col("match_id").is_in(matches)).sort("match_id", "player_id")
+    expected = mo.team_features(players).sort("match_id")
+    teams = {
+        faction: np.stack(
+            [
+                players.filter((pl.col("match_id") == m) & (pl.col("faction") == faction))
+                .select(mo.TEAM_INPUTS)
+                .to_numpy()
+                for m in expected["match_id"]
+            ]
+        )
+        for faction in (1, 2)
+    }
+    got = mo.team_feature_arrays(teams[1], teams[2])
+    for column in (*mo.FEATURES, "elo_a", "elo_b"):
+        want = expected[column].to_numpy()
+        assert np.allclose(got[column], want, rtol=0, atol=1e-9), column
+    assert set(mo.FEATURES) <= set(got)
