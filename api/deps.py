@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +26,6 @@ from api.problems import ApiProblem
 from api.ratelimit import ApiRateLimiter, Verdict
 from core import auth
 from core.billing import BillingService
-from core.db.schema import User
 from core.resources import Resources
 from core.settings import ApiSettings
 
@@ -272,19 +270,16 @@ def premium_user(
     analysis slot without holding a pooled connection, so queued requests cannot starve the pool.
     """
     with get_resources(request).sessions() as session:
-        row = session.execute(
-            select(User.username, User.role).where(User.id == claims.user_id)
-        ).first()
-        if row is None:
-            raise unauthorized("This account no longer exists; please log in again.")
-        premium = auth.is_premium(session, claims.user_id)
-    if not premium:
+        found = auth.entitlement(session, claims.user_id)
+    if found is None:
+        raise unauthorized("This account no longer exists; please log in again.")
+    if not found.premium:
         raise ApiProblem(
             403,
             "This analysis needs a premium subscription; upgrade in the app to unlock it.",
             "premium-required",
         )
-    return ApiUser(id=claims.user_id, username=row.username, role=row.role, premium=True)
+    return ApiUser(id=claims.user_id, username=found.username, role=found.role, premium=True)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

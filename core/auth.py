@@ -47,6 +47,7 @@ Rules (documented here, tested in tests/auth):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -57,7 +58,7 @@ from typing import Any
 
 import bcrypt
 import jwt
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import bindparam, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, sessionmaker
@@ -572,14 +573,26 @@ def seed_demo_accounts(session: Session, password: str = DEMO_PASSWORD) -> list[
 # entitlement
 
 
+def _subscription_is_premium(
+    status: str | None, period_end: datetime | None, now: datetime | None = None
+) -> bool:
+    if status is None:
+        return False
+    if status in PREMIUM_STATUSES:
+        return True
+    if status in GRACE_STATUSES and period_end is not None:
+        return (now or datetime.now(UTC)) < period_end
+    return False
+
+
 def subscription_is_premium(sub: Subscription | None, now: datetime | None = None) -> bool:
     if sub is None:
         return False
-    if sub.status in PREMIUM_STATUSES:
-        return True
-    if sub.status in GRACE_STATUSES and sub.current_period_end is not None:
-        return (now or datetime.now(UTC)) < sub.current_period_end
-    return False
+    return _subscription_is_premium(sub.status, sub.current_period_end, now)
+
+
+def _role_is_premium(role: str) -> bool:
+    return role in {"admin", "premium"}
 
 
 def is_premium(session: Session, user_id: int, now: datetime | None = None) -> bool:
@@ -587,10 +600,38 @@ def is_premium(session: Session, user_id: int, now: datetime | None = None) -> b
     role = session.scalar(select(User.role).where(User.id == user_id))
     if role is None:
         return False
-    if role in {"admin", "premium"}:
+    if _role_is_premium(role):
         return True
     sub = session.scalar(select(Subscription).where(Subscription.user_id == user_id))
     return subscription_is_premium(sub, now)
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    username: str
+    role: str
+    premium: bool
+
+
+@functools.cache
+def _entitlement_query() -> Any:
+    return (
+        select(User.username, User.role, Subscription.status, Subscription.current_period_end)
+        .outerjoin(Subscription, Subscription.user_id == User.id)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+def entitlement(session: Session, user_id: int, now: datetime | None = None) -> Entitlement | None:
+    """The user's name, role and :func:`is_premium` in one query (None: no such user), for
+    the API's check on every premium call."""
+    row = session.execute(_entitlement_query(), {"user_id": user_id}).first()
+    if row is None:
+        return None
+    premium = _role_is_premium(row.role) or _subscription_is_premium(
+        row.status, row.current_period_end, now
+    )
+    return Entitlement(username=row.username, role=row.role, premium=premium)
 
 
 # ---------------------------------------------------------------------------------------------

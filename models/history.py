@@ -27,6 +27,7 @@ model registry keeps its own tables).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -351,21 +352,19 @@ def data_watermark(session: Session, player_id: str) -> datetime | None:
     return None if newest is None or not count else to_utc(newest)
 
 
-def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str, str]:
-    """Per player, a token that changes whenever the inputs of the player's served features
-    change: the count and newest ``finished_at`` of the stored match rows, the count, sum and
-    row-weighted sum of the Elo points (estimated points are rewritten in place by a sync) and
-    the profile's Elo. One query for all ``player_ids``; unknown ids are left out."""
-    from sqlalchemy import func, select
+@functools.cache
+def _serving_watermarks_query() -> Any:
+    """The statement of :func:`serving_watermarks`, built once (an immutable SQL expression
+    with an expanding ``ids`` parameter): building it per call cost a served prediction more
+    CPU than running it."""
+    from sqlalchemy import bindparam, func, select
 
     from core.db.schema import EloHistory, MatchPlayer, Player
 
-    ids = list(dict.fromkeys(player_ids))
-    if not ids:
-        return {}
     mp = MatchPlayer.__table__.c
     e = EloHistory.__table__.c
     p = Player.__table__.c
+    ids: Any = bindparam("ids", expanding=True)
     # the (player_id, finished_at) index answers this alone: no join to matches per row
     played = (
         select(
@@ -388,7 +387,7 @@ def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str,
         .group_by(e.player_id)
         .subquery()
     )
-    query = (
+    return (
         select(
             p.id,
             p.faceit_elo,
@@ -405,8 +404,20 @@ def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str,
         )
         .where(p.id.in_(ids))
     )
+
+
+def serving_watermarks(session: Session, player_ids: Sequence[str]) -> dict[str, str]:
+    """Per player, a token that changes whenever the inputs of the player's served features
+    change: the count and newest ``finished_at`` of the stored match rows, the count, sum and
+    row-weighted sum of the Elo points (estimated points are rewritten in place by a sync) and
+    the profile's Elo. One query for all ``player_ids``; unknown ids are left out."""
+    ids = list(dict.fromkeys(player_ids))
+    if not ids:
+        return {}
+    query = _serving_watermarks_query()
     out: dict[str, str] = {}
-    for pid, faceit_elo, n, newest, elo_n, total, weighted in session.execute(query):
+    rows = session.execute(query, {"ids": ids})
+    for pid, faceit_elo, n, newest, elo_n, total, weighted in rows:
         newest_token = to_utc(newest).isoformat() if newest is not None else "none"
         out[pid] = f"{n or 0}|{newest_token}|{elo_n or 0}|{total or 0}|{weighted or 0}|{faceit_elo}"
     return out

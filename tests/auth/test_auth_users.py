@@ -263,6 +263,9 @@ def test_is_premium_rules(
             s.commit()
         assert auth.is_premium(s, user.id, now=T0) is expected
         assert auth.is_premium(s, 999_999, now=T0) is False
+        # the API's one-query check on every premium call follows the same rule
+        assert auth.entitlement(s, user.id, now=T0) == auth.Entitlement("gina", role, expected)
+        assert auth.entitlement(s, 999_999, now=T0) is None
 
 
 def test_streamlit_authenticator_verifies_our_hashes() -> None:
