@@ -39,14 +39,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -71,14 +74,15 @@ def wrk(url: str, token: str, duration: int, connections: int) -> dict[str, Any]
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of ``pid`` and its descendants now."""
+    """User + system CPU seconds of ``pid`` and its descendants now: the live ones' own and
+    the reaped ones' (in their parent's children_* times: a worker's finished flow runs)."""
     total = 0.0
     try:
         root = psutil.Process(pid)
         for proc in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.NoSuchProcess):
                 times = proc.cpu_times()
-                total += times.user + times.system
+                total += times.user + times.system + times.children_user + times.children_system
     except psutil.NoSuchProcess:
         pass
     return total
@@ -115,6 +119,35 @@ def redis_pid(redis_url: str) -> int | None:
     return None
 
 
+def measured(
+    stack: Stack,
+    programs: list[str],
+    servers: dict[str, int | None],
+    work: Callable[[], T],
+    children: str | None = "wrk",
+) -> tuple[T, float, dict[str, float]]:
+    """Run ``work``; return its result, its wall seconds and the cores each part used meanwhile
+    (CPU seconds / wall seconds): the stack's ``programs`` (process trees: a worker's flow
+    runs count as the worker's), the ``servers`` (name -> pid: PostgreSQL, Redis), this
+    process' children under the name ``children`` (``wrk``; None: counted in ``others``), and
+    what the rest of the machine used (``others``: every process not named; a shared
+    machine's other work competes for the same cores)."""
+    pids = {name: int(stack.supervisorctl("pid", name).strip()) for name in programs}
+    pids.update({name: pid for name, pid in servers.items() if pid is not None})
+    before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+    children_before = children_cpu_seconds()
+    machine_before = busy_cpu_seconds()
+    started = time.monotonic()
+    result = work()
+    seconds = time.monotonic() - started
+    machine = busy_cpu_seconds() - machine_before
+    cores = {name: (tree_cpu_seconds(pid) - before[name]) / seconds for name, pid in pids.items()}
+    if children is not None:
+        cores[children] = (children_cpu_seconds() - children_before) / seconds
+    cores["others"] = max(0.0, machine / seconds - sum(cores.values()))
+    return result, seconds, {name: round(value, 2) for name, value in cores.items()}
+
+
 def measured_wrk(
     stack: Stack,
     programs: list[str],
@@ -122,24 +155,13 @@ def measured_wrk(
     token: str,
     duration: int,
     connections: int,
-    servers: dict[str, int | None] | None = None,
+    servers: dict[str, int | None],
 ) -> dict[str, Any]:
-    """``wrk`` and the cores each part of the path used meanwhile (CPU seconds / duration):
-    the stack's ``programs``, the ``servers`` (name -> pid: PostgreSQL, Redis) and wrk; and
-    what the rest of the machine used (``others``: every process not on the path; a shared
-    machine's other work competes for the same cores)."""
-    pids = {name: int(stack.supervisorctl("pid", name).strip()) for name in programs}
-    pids.update({name: pid for name, pid in (servers or {}).items() if pid is not None})
-    before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
-    wrk_before = children_cpu_seconds()
-    machine_before = busy_cpu_seconds()
-    result = wrk(url, token, duration, connections)
-    machine = busy_cpu_seconds() - machine_before
-    cores = {name: (tree_cpu_seconds(pid) - before[name]) / duration for name, pid in pids.items()}
-    cores["wrk"] = (children_cpu_seconds() - wrk_before) / duration
-    cores["others"] = max(0.0, machine / duration - sum(cores.values()))
-    result["cores"] = {name: round(value, 2) for name, value in cores.items()}
-    return result
+    """``wrk`` and the cores each part of the path used meanwhile (see ``measured``)."""
+    result, _, cores = measured(
+        stack, programs, servers, lambda: wrk(url, token, duration, connections)
+    )
+    return {**result, "cores": cores}
 
 
 def busy_cpu_seconds() -> float:
@@ -260,10 +282,19 @@ def main() -> None:
 
             train_runs(stack, 1)  # warm-up: imports, page cache
             stack.supervisorctl("stop", "worker-2")
-            one_worker = train_runs(stack, args.runs)
+            orchestration = ["prefect-server", "worker-1"]
+            one_worker, _, worker_cores_1 = measured(
+                stack, orchestration, servers, lambda: train_runs(stack, args.runs), None
+            )
             stack.supervisorctl("start", "worker-2")
             time.sleep(5)
-            two_workers = train_runs(stack, args.runs)
+            two_workers, _, worker_cores_2 = measured(
+                stack,
+                [*orchestration, "worker-2"],
+                servers,
+                lambda: train_runs(stack, args.runs),
+                None,
+            )
         finally:
             stack.stop()
 
@@ -281,12 +312,15 @@ def main() -> None:
         "worker_seconds_1": round(one_worker, 1),
         "worker_seconds_2": round(two_workers, 1),
         "worker_scale": round(one_worker / two_workers, 2),
+        "worker_cores_1": worker_cores_1,
+        "worker_cores_2": worker_cores_2,
         "cpus": cpus,
         "load_average_1m": round(os.getloadavg()[0], 1),
     }
     print(f"api: {one_api['rps']} req/s with 1 instance, {two_api['rps']} with 2")
     print(f"cores used: {one_api['cores']} with 1 instance, {two_api['cores']} with 2")
     print(f"workers: {args.runs} training runs: {one_worker:.1f} s on 1, {two_workers:.1f} s on 2")
+    print(f"cores used: {worker_cores_1} with 1 worker, {worker_cores_2} with 2")
     print(json.dumps(result))
 
 
