@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from core.cs2 import MAP_POOL
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 from core.db.schema import Match, MatchPlayer, Player, ServedPrediction
-from core.demo_league import generate_league
 from models.analysis import (
     AnalysisError,
     AnalysisModels,
@@ -27,19 +25,15 @@ from models.analysis import (
     scouting_report,
 )
 from models.model_report import match_outcome_report
-from pipelines.train import run_training
-from tests.ingest.conftest import ingest_league
+from tests.utils.trained_db import trained_sqlite
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path = Path(tmp_path_factory.mktemp("analysis")) / "analysis.db"
+    """40 players and 800 matches ingested, the models trained (built once, copied here)."""
+    path = trained_sqlite(tmp_path_factory.mktemp("analysis"), 40, 800, seed=21)
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    sessions = make_session_factory(engine)
-    asyncio.run(ingest_league(generate_league(40, 800, seed=21), sessions))
-    run_training(sessions)
-    yield sessions
+    yield make_session_factory(engine)
     engine.dispose()
 
 

@@ -28,13 +28,11 @@ from core.db import transaction
 from core.db.engine import make_engine, make_session_factory
 from core.db.migrate import upgrade
 from core.db.schema import Match, MatchPlayer, ModelVersion, Player, ServingFeatures
-from core.demo_league import generate_league
 from models import history, registry, serving_features
 from models import match_outcome as mo
 from models.analysis import AnalysisModels, analyze_lineups
-from pipelines.train import run_training
 from tests.conftest import required_env
-from tests.ingest.conftest import ingest_league
+from tests.utils.trained_db import copy_database, trained_sqlite
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,11 +42,15 @@ def trained_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """A small demo league ingested and trained, on SQLite and on PostgreSQL (a fresh schema),
-    shared by the module's tests (each starts from freshly built rows: see ``models``)."""
+    shared by the module's tests (each starts from freshly built rows: see ``models``). Both
+    start from one build (tests.utils.trained_db): the SQLite file copied, its rows copied
+    into PostgreSQL (ingesting and training there are tested in tests/ingest and
+    tests/models)."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin: Engine | None = None
+    built = trained_sqlite(tmp_path_factory.mktemp("serving"), 30, 500, seed=33)
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('serving') / 'serving.db'}")
+        engine = make_engine(f"sqlite:///{built}")
     else:
         url = required_env("TEST_DATABASE_URL")
         admin = make_engine(url)
@@ -56,10 +58,13 @@ def trained_engine(
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        upgrade(engine)
-        sessions = make_session_factory(engine)
-        asyncio.run(ingest_league(generate_league(30, 500, seed=33), sessions))
-        run_training(sessions)
+        if request.param != "sqlite":
+            upgrade(engine)
+            source = make_engine(f"sqlite:///{built}")
+            try:
+                copy_database(source, engine)
+            finally:
+                source.dispose()
         yield engine
     finally:
         engine.dispose()
