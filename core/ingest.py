@@ -335,6 +335,7 @@ class Ingestor:
         with self.sessions.begin() as session:
             store.upsert_players(session, [profile_row(profile)])
             store.mark_profiles(session, [profile.player_id], status="fetched")
+        self._stored_players.add(profile.player_id)  # no stub for it: a stub would conflict
         self.changed_players.add(profile.player_id)
 
     def watermark(self, player_id: str) -> datetime | None:

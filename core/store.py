@@ -86,19 +86,9 @@ def _copy_upsert(
     defaults = _python_defaults(table, columns)
     extra = tuple(defaults.values())
     quoted = ", ".join(f'"{c}"' for c in [*columns, *defaults])
-    connection = session.connection()
-    raw: Any = connection.connection.dbapi_connection  # a psycopg.Connection
-    assert raw is not None
-    with raw.cursor() as cursor:
-        cursor.execute("SAVEPOINT copy_upsert")
-        try:
-            _copy_rows(cursor, table.name, quoted, columns, rows, extra)
-        except pg_errors.UniqueViolation:
-            cursor.execute("ROLLBACK TO SAVEPOINT copy_upsert")
-            cursor.execute("RELEASE SAVEPOINT copy_upsert")
-        else:
-            cursor.execute("RELEASE SAVEPOINT copy_upsert")
-            return
+    if _copy_new(session, table, rows, columns, quoted, extra):
+        return
+    with _raw_connection(session).cursor() as cursor:
         staging = _staging_table(cursor, table.name)
         _copy_rows(cursor, staging, quoted, columns, rows, extra)
         conflict = ", ".join(f'"{k}"' for k in keys)
@@ -112,6 +102,34 @@ def _copy_upsert(
             f"ON CONFLICT ({conflict}) {action}"
         )
         cursor.execute(f'DELETE FROM "{staging}"')  # noqa: S608  (empty for a later call)
+
+
+def _raw_connection(session: Session) -> Any:
+    raw: Any = session.connection().connection.dbapi_connection  # a psycopg.Connection
+    assert raw is not None
+    return raw
+
+
+def _copy_new(
+    session: Session,
+    table: Table,
+    rows: Sequence[Row],
+    columns: list[str],
+    quoted: str,
+    extra: tuple[Any, ...] = (),
+) -> bool:
+    """COPY ``rows`` straight into ``table`` inside a SAVEPOINT: True when every row was new
+    (stored), False when one was already there (nothing written, the savepoint rolled back)."""
+    with _raw_connection(session).cursor() as cursor:
+        cursor.execute("SAVEPOINT copy_upsert")
+        try:
+            _copy_rows(cursor, table.name, quoted, columns, rows, extra)
+        except pg_errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT copy_upsert")
+            cursor.execute("RELEASE SAVEPOINT copy_upsert")
+            return False
+        cursor.execute("RELEASE SAVEPOINT copy_upsert")
+        return True
 
 
 def _copy_rows(
@@ -185,6 +203,14 @@ def upsert_matches(session: Session, rows: Sequence[Row]) -> set[str]:
         return set()
     table: Table = Match.__table__  # type: ignore[assignment]
     rows = sorted(rows, key=itemgetter("id"))  # one lock order for every writer
+    if session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
+        # the common case (ingest hands over matches it did not find stored): all new, one
+        # COPY; a match stored meanwhile (a concurrent run) rolls it back to the insert below
+        columns = list(rows[0].keys())
+        defaults = _python_defaults(table, columns)  # created_at
+        quoted = ", ".join(f'"{c}"' for c in [*columns, *defaults])
+        if _copy_new(session, table, rows, columns, quoted, tuple(defaults.values())):
+            return {r["id"] for r in rows}
     statement = (
         insert_for(session, table)
         .on_conflict_do_nothing(index_elements=["id"])
