@@ -359,11 +359,13 @@ class PlayerLifetimeStats(FaceitModel):
 
 
 class HistoryPlayer(FaceitModel):
+    """A roster entry of a history item: only what ingest reads (a history page holds 1,000 of
+    them, and every field read is a validator call; avatar, game_player_id/name and faceit_url
+    are skipped by the JSON parser)."""
+
     player_id: str
     nickname: Str = ""
     skill_level: OptInt = None
-    game_player_id: Str = ""
-    game_player_name: Str = ""
 
 
 class HistoryTeam(FaceitModel):
