@@ -23,7 +23,11 @@ Figures:
   the floor is 1 + (profiles + history pages) / matches: one profile and ceil(n / 100) history
   pages per player);
 - peak_mb: peak RSS of this (ingest) process, taken before the raw COPY phase; the server's
-  peak (VmHWM) is reported as server_peak_mb.
+  peak (VmHWM) is reported as server_peak_mb;
+- cpu_s / server_cpu_s: CPU seconds of this process and of the demo API server during the
+  ingest, and load_avg_1m at its end: on a shared machine a rate_ratio below the goal with
+  both processes far below a core each, at a load average above the cores, is the machine's
+  CPU, not the client's pacing.
 
 The 20,000 matches at the real API's ~10 requests/s take over half an hour; ``--quick`` uses
 R=100 and L=0.05 (unless given) and takes about 5 minutes. The last line is one JSON object.
@@ -36,6 +40,7 @@ import asyncio
 import inspect
 import json
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -168,6 +173,20 @@ def peak_mb_of(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_s_of(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def self_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def self_peak_mb() -> float:
@@ -323,7 +342,7 @@ def table_counts(url: str) -> dict[str, int]:
 
 
 async def run_ingest(
-    args: argparse.Namespace, port: int, nicknames: list[str], db_url: str
+    args: argparse.Namespace, port: int, nicknames: list[str], db_url: str, server_pid: int
 ) -> dict[str, Any]:
     engine = make_engine(db_url)
     try:
@@ -344,9 +363,11 @@ async def run_ingest(
             ingestor = TimedIngestor(client, sessions, **options)
             args.batch_size, args.workers = ingestor.batch_size, ingestor.concurrency
             args.burst = client.burst
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), self_cpu_s()
+            server_cpu_started = cpu_s_of(server_pid)
             summary, errors = await ingest_all(ingestor, nicknames)
             wall = time.perf_counter() - started
+            server_cpu = cpu_s_of(server_pid)
             return {
                 "wall_s": wall,
                 "requests": client.request_count,
@@ -360,6 +381,12 @@ async def run_ingest(
                 "other_db_s": dict(ingestor.other_db_s),
                 "step_s": dict(ingestor.step_s),
                 "peak_mb": self_peak_mb(),
+                "cpu_s": self_cpu_s() - cpu_started,
+                "server_cpu_s": (
+                    server_cpu - server_cpu_started
+                    if server_cpu is not None and server_cpu_started is not None
+                    else None
+                ),
             }
     finally:
         engine.dispose()
@@ -398,7 +425,7 @@ def main() -> None:
         created = True
         print(f"database {db_name} created; ingesting {len(nicknames)} players...", flush=True)
 
-        result = asyncio.run(run_ingest(args, port, nicknames, db_url))
+        result = asyncio.run(run_ingest(args, port, nicknames, db_url, server.pid))
         server_peak = peak_mb_of(server.pid)
         stop_server(server)
 
@@ -466,6 +493,17 @@ def main() -> None:
         + ", ".join(f"{k} {v:.1f}" for k, v in sorted(result["step_s"].items()))
     )
     server_peak_text = f"{server_peak:.0f} MB" if server_peak is not None else "n/a"
+    server_cpu = result["server_cpu_s"]
+    print(
+        f"CPU during the ingest  ingest process {result['cpu_s']:.1f} s "
+        f"({100 * result['cpu_s'] / wall:.0f}% of a core), demo API server "
+        + (
+            f"{server_cpu:.1f} s ({100 * server_cpu / wall:.0f}% of a core)"
+            if server_cpu
+            else "n/a"
+        )
+        + f"; load average at the end {os.getloadavg()[0]:.2f}"
+    )
     print(
         f"peak memory            ingest process {result['peak_mb']:.0f} MB, "
         f"server process {server_peak_text}"
@@ -486,6 +524,9 @@ def main() -> None:
         "requests_per_s": round(achieved, 2),
         "status_429": status.get(429, 0),
         "wall_s": round(wall, 2),
+        "cpu_s": round(result["cpu_s"], 1),
+        "server_cpu_s": round(server_cpu, 1) if server_cpu is not None else None,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         "rate": args.rate,
         "latency": args.latency,
         "players": args.players,
