@@ -29,7 +29,10 @@ Figures: requests/s and p50/p99 latency of each; throughput_ratio = player route
 (goal >= 0.5, with player p99 < 50 ms); analyze_varied_ratio = varied analyze requests/s over
 player-route requests/s (goal >= 0.25, with analyze_varied_p99_ms <= 100: issue 15; the
 analyses read the players' materialized serving features, built when the models were
-promoted). The last line is one JSON object.
+promoted). Each run also reports the server process's CPU milliseconds per answered request
+(``*_cpu_ms``, from /proc: what a request costs whatever else the machine runs), and
+analyze_varied_cpu_ratio = player CPU ms / varied analyze CPU ms, the throughput ratio one
+core would give. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -151,9 +154,22 @@ def start(args: list[str], env: dict[str, str], log: Path, port: int) -> subproc
     raise RuntimeError("server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(
-    url: str, script: Path, duration: int, connections: int, threads: int, timeout: int = 10
+    url: str,
+    script: Path,
+    duration: int,
+    connections: int,
+    threads: int,
+    timeout: int = 10,
+    server: int | None = None,
 ) -> dict[str, Any]:
+    cpu_before = cpu_seconds(server) if server is not None else 0.0
     out = subprocess.run(
         [
             "wrk",
@@ -182,12 +198,16 @@ def wrk(
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     total = re.search(r"(\d+) requests in", out)
+    requests = int(total.group(1)) if total else 0
+    cpu = cpu_seconds(server) - cpu_before if server is not None else None
     return {
+        # the server's CPU per answered request: what a request costs, whatever else runs
+        "cpu_ms_per_request": round(1000 * cpu / requests, 3) if cpu and requests else None,
         "rps": round(rps, 1),
         "p50_ms": pct("50"),
         "p90_ms": pct("90"),
         "p99_ms": pct("99"),
-        "requests": int(total.group(1)) if total else None,
+        "requests": requests or None,
         "non_2xx": int(bad.group(1)) if bad else 0,
         "socket_errors": errors.group(0) if errors else None,
     }
@@ -295,16 +315,31 @@ def main() -> None:
         n, c, t = args.duration, args.connections, args.threads
         wrk(f"http://127.0.0.1:{bare_port}/bench", get_script, 2, c, t)  # warm-up
         wrk(f"{api}/api/players/{nickname}", get_script, 2, c, t)
+        api_pid, bare_pid = procs[0].pid, procs[1].pid
         results = {
-            "bare": wrk(f"http://127.0.0.1:{bare_port}/bench", get_script, n, c, t),
-            "player": wrk(f"{api}/api/players/{nickname}", get_script, n, c, t),
+            "bare": wrk(
+                f"http://127.0.0.1:{bare_port}/bench", get_script, n, c, t, server=bare_pid
+            ),
+            "player": wrk(f"{api}/api/players/{nickname}", get_script, n, c, t, server=api_pid),
             "analyze": wrk(
-                f"{api}/api/analysis/analyze", post_script, max(n, 30), c, t, timeout=60
+                f"{api}/api/analysis/analyze",
+                post_script,
+                max(n, 30),
+                c,
+                t,
+                timeout=60,
+                server=api_pid,
             ),
             # an analysis costs ~0.3 s of CPU: at 32 connections a request queues for seconds,
             # so this run is longer and its timeout generous (completed requests only count)
             "analyze_varied": wrk(
-                f"{api}/api/analysis/analyze", varied, max(n, 30), c, t, timeout=60
+                f"{api}/api/analysis/analyze",
+                varied,
+                max(n, 30),
+                c,
+                t,
+                timeout=60,
+                server=api_pid,
             ),
         }
         metrics = httpx.get(f"{api}/metrics", timeout=120).text
@@ -316,13 +351,15 @@ def main() -> None:
             for v in re.findall(r"^faceit_ai_cache_misses_total\{.*\} (\S+)$", metrics, re.M)
         )
         print(
-            f"\n{'route':<15}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'non-2xx':>9}"
-            "  socket errors"
+            f"\n{'route':<15}{'req/s':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}"
+            f"{'CPU ms':>9}{'non-2xx':>9}  socket errors"
         )
         for name, r in results.items():
+            cpu_ms = r["cpu_ms_per_request"]
             print(
                 f"{name:<15}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p90_ms']:>10.2f}"
-                f"{r['p99_ms']:>10.2f}{r['non_2xx']:>9}  {r['socket_errors'] or '-'}"
+                f"{r['p99_ms']:>10.2f}{cpu_ms if cpu_ms is not None else '-':>9}"
+                f"{r['non_2xx']:>9}  {r['socket_errors'] or '-'}"
             )
         ratio = results["player"]["rps"] / results["bare"]["rps"]
         player = results["player"]
@@ -358,6 +395,16 @@ def main() -> None:
             "analyze_varied_non_2xx": results["analyze_varied"]["non_2xx"],
             "analyze_varied_requests": results["analyze_varied"]["requests"],
             "analyze_varied_ratio": round(varied_ratio, 3),
+            # server CPU per request (load-independent, unlike requests/s on a shared machine)
+            "bare_cpu_ms": results["bare"]["cpu_ms_per_request"],
+            "player_cpu_ms": player["cpu_ms_per_request"],
+            "analyze_cpu_ms": results["analyze"]["cpu_ms_per_request"],
+            "analyze_varied_cpu_ms": varied_run["cpu_ms_per_request"],
+            "analyze_varied_cpu_ratio": (
+                round(player["cpu_ms_per_request"] / varied_run["cpu_ms_per_request"], 3)
+                if player["cpu_ms_per_request"] and varied_run["cpu_ms_per_request"]
+                else None
+            ),
             "goal_met": ratio >= 0.5 and player["p99_ms"] < 50,
             "analyze_goal_met": varied_ratio >= 0.25 and varied_run["p99_ms"] <= 100,
             "connections": c,

@@ -26,7 +26,7 @@ from models.dashboard import cached_features
 from models.errors import AnalysisError as AnalysisError
 from models.errors import ModelNotTrained as ModelNotTrained
 from models.errors import UnknownSubject as UnknownSubject
-from models.improvement import improvement_plan
+from models.improvement import plan_from_inputs, plan_inputs
 from models.playstyle import PlaystyleModel, player_rates, rate_matrix
 from models.results import (
     ImprovementPlan,
@@ -331,22 +331,27 @@ def improvement_for(
     sessions: sessionmaker[Session], models: AnalysisModels, player_id: str
 ) -> ImprovementPlan:
     """Peer percentiles from the peer table (models.peers: the player's level and region, else
-    level), what separates wins from losses, and a 20-match Elo forecast. Only the player's own
-    history is loaded."""
-    marks = peers.peer_benchmarks(sessions, player_id)
+    level), what separates wins from losses, and a 20-match Elo forecast. The player's own
+    inputs (drivers, recent record) come with their member row of the peer table, current by
+    its watermark; only a player without one (no level, or a row built before rows held
+    them) has their own history loaded."""
+    marks, inputs = peers.peer_lookup(sessions, player_id)
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
             raise UnknownSubject("Unknown player.")
-        frame = history.load(
-            session, [player_id], columns=(*features.INPUT_COLUMNS, "elo_after", "elo_before")
-        )
-    if not frame.height:
-        raise AnalysisError(f"No matches stored yet for {player.nickname}.")
-    plan = improvement_plan(
+        frame = None
+        if inputs is None:
+            frame = history.load(session, [player_id], columns=peers.PLAN_COLUMNS)
+    if frame is not None:
+        if not frame.height:
+            raise AnalysisError(f"No matches stored yet for {player.nickname}.")
+        inputs = plan_inputs(frame, player_id)
+    assert inputs is not None
+    plan = plan_from_inputs(
         player_id,
-        frame,
-        benchmarks=marks,
+        inputs,
+        marks,
         current_elo=float(player.faceit_elo) if player.faceit_elo else None,
     )
     return ImprovementPlan.model_validate({**plan, "nickname": player.nickname})

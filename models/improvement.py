@@ -176,6 +176,29 @@ def elo_forecast(
     }
 
 
+RECENT_MATCHES = 20
+"""The matches the forecast's default win probability is taken over."""
+
+
+def plan_inputs(mine: pl.DataFrame, player_id: str) -> dict[str, Any]:
+    """What the plan reads from the player's own history ``mine`` (JSON-ready, so the peer
+    table can hold it: models.peers stores it with each member): the win/loss drivers, the
+    wins (a draw or unknown result half) and matches of the latest :data:`RECENT_MATCHES`, and
+    the latest Elo of the history (None without Elo columns or points)."""
+    recent = mine.sort("ts").tail(RECENT_MATCHES)
+    elo = None
+    if {"elo_after", "elo_before"} <= set(mine.columns):
+        latest = _current_elo(mine)
+        if latest.height and latest["elo"][0] is not None:
+            elo = float(latest["elo"][0])
+    return {
+        "drivers": win_loss_drivers(mine, player_id),
+        "recent_wins": float(recent["result"].cast(pl.Float64).fill_null(0.5).sum()),
+        "recent_matches": int(recent.height),
+        "elo": elo,
+    }
+
+
 def improvement_plan(
     player_id: str,
     history: pl.DataFrame,
@@ -200,16 +223,34 @@ def improvement_plan(
         stats = player_stats(history, last=features.PEER_WINDOW, levels=levels)
         table = peers.build_table(history, roster_of(stats))
         benchmarks = peers.benchmarks(table, player_id)
+    return plan_from_inputs(
+        player_id,
+        plan_inputs(mine, player_id),
+        benchmarks,
+        win_probability=win_probability,
+        current_elo=current_elo,
+        seed=seed,
+    )
+
+
+def plan_from_inputs(
+    player_id: str,
+    inputs: Mapping[str, Any],
+    benchmarks: PeerBenchmarks,
+    *,
+    win_probability: float | Sequence[float] | None = None,
+    current_elo: float | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """:func:`improvement_plan` from the player's :func:`plan_inputs` (as the peer table
+    holds them) and benchmarks: no history read."""
     percentiles = peer_percentiles(benchmarks)
-    drivers = win_loss_drivers(mine, player_id)
-    latest = _current_elo(mine)
-    elo = current_elo if current_elo is not None else (latest["elo"][0] if latest.height else None)
+    drivers = [dict(d) for d in inputs["drivers"]]
+    elo = current_elo if current_elo is not None else inputs["elo"]
     level = benchmarks.level or int(elo_level(elo if elo is not None else 1000))
     percentiles["level"] = level
     if win_probability is None:
-        recent = mine.sort("ts").tail(20)
-        wins = float(recent["result"].cast(pl.Float64).fill_null(0.5).sum())
-        win_probability = (wins + 5.0) / (recent.height + 10.0)
+        win_probability = (inputs["recent_wins"] + 5.0) / (inputs["recent_matches"] + 10.0)
     ranked = sorted(
         (
             (s, v["percentile"])

@@ -56,6 +56,9 @@ target is ~40 peers; 20 is the floor because a percentile among n peers moves in
 ~11 points of error at 20 peers (8 at 40), while below 20 the error passes 12 points and a
 single peer moves a player by more than 5. A level-and-region group smaller than this falls back
 to the whole level, which is larger, rather than give a percentile that noisy."""
+PLAN_COLUMNS: tuple[str, ...] = (*features.INPUT_COLUMNS, "elo_after", "elo_before")
+"""The history columns the stored table is built from: the peer stats' and the improvement
+plan's (models.improvement.plan_inputs)."""
 ALL_REGIONS = ""
 """The region key of a level's group of every region."""
 
@@ -81,6 +84,9 @@ class Member:
     region: str | None
     matches: int
     stats: dict[str, float | None]
+    plan: dict[str, Any] | None = None
+    """The improvement plan's inputs from the member's own history
+    (models.improvement.plan_inputs), when the table was built with them."""
 
     def group_keys(self) -> list[Key]:
         """The groups the player is a member of: level-and-region (when known), then level."""
@@ -106,8 +112,17 @@ def _finite(value: Any) -> float | None:
     return float(value) if value is not None and np.isfinite(value) else None
 
 
-def _members(frame: pl.DataFrame, roster: Mapping[str, tuple[int, str | None]]) -> list[Member]:
+def _members(
+    frame: pl.DataFrame, roster: Mapping[str, tuple[int, str | None]], plans: bool = False
+) -> list[Member]:
     stats = features.window_stats(frame, features.PEER_WINDOW)
+    own: dict[str, dict[str, Any]] = {}
+    if plans:
+        from models.improvement import plan_inputs
+
+        for (pid,), mine in frame.partition_by("player_id", as_dict=True).items():
+            if pid in roster:
+                own[str(pid)] = plan_inputs(mine, str(pid))
     out = []
     for row in stats.select("player_id", "matches", *features.PEER_STATS).iter_rows(named=True):
         place = roster.get(row["player_id"])
@@ -120,6 +135,7 @@ def _members(frame: pl.DataFrame, roster: Mapping[str, tuple[int, str | None]]) 
                 region=place[1] or None,
                 matches=int(row["matches"]),
                 stats={s: _finite(row[s]) for s in features.PEER_STATS},
+                plan=own.get(row["player_id"]),
             )
         )
     return out
@@ -182,10 +198,14 @@ def build_table(
     frame: pl.DataFrame,
     roster: Mapping[str, tuple[int, str | None]],
     states: Mapping[Key, GroupState] | None = None,
+    *,
+    plans: bool = False,
 ) -> PeerTable:
     """The peer table of the players of ``roster`` (player id -> (level, region)) from their
-    history ``frame``: in memory (tests, notebooks, brute-force checks) or to be stored."""
-    members = _members(frame, roster)
+    history ``frame``: in memory (tests, notebooks, brute-force checks) or to be stored.
+    ``plans``: each member also gets the improvement plan's inputs from their own history
+    (``frame`` then needs the Elo columns too), as the stored table holds them."""
+    members = _members(frame, roster, plans)
     groups = _groups(members, states if states is not None else frame_states(frame, roster))
     return PeerTable(groups=groups, members={m.player_id: m for m in members})
 
@@ -347,6 +367,7 @@ def _from_rows(groups: list[PeerGroup], members: list[PeerMember]) -> PeerTable:
                 region=m.region,
                 matches=m.matches,
                 stats={s: _finite(m.stats.get(s)) for s in features.PEER_STATS},
+                plan=m.plan,
             )
             for m in members
         },
@@ -372,6 +393,7 @@ def _member_row(member: Member) -> dict[str, Any]:
         "region": member.region,
         "matches": member.matches,
         "stats": member.stats,
+        "plan": member.plan,
     }
 
 
@@ -385,8 +407,8 @@ def refresh_level(sessions: sessionmaker[Session], level: int) -> tuple[PeerTabl
         states = expected_states(history.peer_group_states(session, level))
         stored = {(g.level, g.region): g for g in peer_store.read_groups(session, version, level)}
         roster = {pid: (level, region) for pid, region in peer_store.roster(session, level)}
-        frame = history.load(session, list(roster), columns=features.INPUT_COLUMNS)
-    table = build_table(frame, roster, states)
+        frame = history.load(session, list(roster), columns=PLAN_COLUMNS)
+    table = build_table(frame, roster, states, plans=True)
     stale = [
         key
         for key, state in states.items()
@@ -448,6 +470,15 @@ def peer_benchmarks(
     """A stored player's benchmarks from the peer table: a lookup of the player's two groups
     and their own row, after checking that the groups' watermarks are the current ones (else
     the level is rebuilt first: a stale row is never read as current)."""
+    return peer_lookup(sessions, player_id, min_peers=min_peers)[0]
+
+
+def peer_lookup(
+    sessions: sessionmaker[Session], player_id: str, *, min_peers: int | None = None
+) -> tuple[PeerBenchmarks, dict[str, Any] | None]:
+    """:func:`peer_benchmarks` and the player's improvement-plan inputs as their member row
+    holds them (None: no member row, or one built before rows held them), current by the same
+    watermark check."""
     version = features.FEATURE_VERSION
     with sessions() as session:
         player = session.get(Player, player_id)
@@ -456,9 +487,10 @@ def peer_benchmarks(
         nickname, region = player.nickname, player.region or None
         level = crud.level_of(player.skill_level, player.faceit_elo)
         if level is None:
-            return benchmarks(
+            marks = benchmarks(
                 PeerTable({}, {}), player_id, nickname=nickname, region=region, min_peers=min_peers
             )
+            return marks, None
         states = expected_states(history.peer_group_states(session, level))
         keys = [(level, region)] if region else []
         keys.append((level, ALL_REGIONS))
@@ -476,6 +508,8 @@ def peer_benchmarks(
         table = _from_rows(rows, [member] if member is not None else [])
     else:
         table, _ = refresh_level(sessions, level)
-    return benchmarks(
+    marks = benchmarks(
         table, player_id, nickname=nickname, level=level, region=region, min_peers=min_peers
     )
+    own = table.members.get(player_id)
+    return marks, own.plan if own is not None else None

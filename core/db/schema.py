@@ -549,3 +549,6 @@ class PeerMember(Base):
     matches: Mapped[int] = mapped_column(Integer)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON)
     """stat -> the player's value over their last PEER_WINDOW matches (null: not recorded)."""
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """The improvement plan's inputs from the player's own history (models.improvement.
+    plan_inputs: win/loss drivers, recent record, latest Elo); null in rows built before."""

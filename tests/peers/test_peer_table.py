@@ -281,3 +281,53 @@ def test_ties_count_half_and_the_player_is_not_their_own_peer() -> None:
     marks = peers.benchmarks(peers.build_table(frame, players), "p0", min_peers=3)
     # three peers, all tied with the player: half of them below
     assert marks.stats["kd"].percentile == 50.0 and marks.stats["kd"].peers == 3
+
+
+def test_the_improvement_plan_is_a_lookup_equal_to_the_one_from_history(
+    league_db: sessionmaker[Session], peer_league: League, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """improvement_for reads the player's own inputs (drivers, recent record) from their
+    member row, loads no history, and answers what improvement_plan computes from the
+    history; a new match makes the row stale, and the answer follows it."""
+    from models import history
+    from models.analysis import AnalysisModels, improvement_for
+    from models.improvement import improvement_plan
+    from models.results import ImprovementPlan
+
+    def from_history(player_id: str) -> ImprovementPlan:
+        with league_db() as session:
+            player = session.get(Player, player_id)
+            assert player is not None
+            frame = history.load(session, [player_id], columns=peers.PLAN_COLUMNS)
+        plan = improvement_plan(
+            player_id,
+            frame,
+            benchmarks=peers.peer_benchmarks(league_db, player_id),
+            current_elo=float(player.faceit_elo) if player.faceit_elo else None,
+        )
+        return ImprovementPlan.model_validate({**plan, "nickname": player.nickname})
+
+    peers.refresh(league_db)
+    models = AnalysisModels.for_sessions(league_db)
+    asked = peer_league.player_ids[LEGACY_ONLY - 2 : LEGACY_ONLY + 8]  # legacy-only ones too
+    expected = {pid: from_history(pid) for pid in asked}
+    real_load = history.load
+    loads: list[list[str]] = []
+
+    def counted(session: Session, ids: Any, **kw: Any) -> pl.DataFrame:
+        loads.append(list(ids))
+        return real_load(session, ids, **kw)
+
+    monkeypatch.setattr(history, "load", counted)
+    for pid in asked:
+        got = improvement_for(league_db, models, pid)
+        assert got == expected[pid], pid
+        assert got.drivers, pid  # not an empty plan that would equal trivially
+    assert loads == []  # no history read on request
+
+    player_id = asked[-1]
+    add_match(league_db, player_id, kills=60)
+    monkeypatch.setattr(history, "load", real_load)
+    fresh = from_history(player_id)
+    assert fresh != expected[player_id]
+    assert improvement_for(league_db, models, player_id) == fresh
