@@ -130,9 +130,10 @@ def prefect_harness() -> Iterator[None]:
 
 # files slower than most (minutes under load), after the stack and the browser tests
 HEAVY_FILES = (
-    "tests/analysis/test_analysis.py",
+    "tests/notebooks/test_notebooks.py",
     "tests/analysis/test_serving_features.py",
-    "tests/ingest/test_ingest_interrupted.py",
+    "tests/analysis/test_analysis.py",
+    "tests/models/test_train_flow.py",
 )
 
 

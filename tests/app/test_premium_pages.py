@@ -12,12 +12,14 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
 from core.resources import Resources
 from core.settings import get_settings
 from core.sources import demo_league, run_ingest
 from pipelines.ingest import ingest_nicknames
 from pipelines.train import run_training
 from tests.app.conftest import APP, shown
+from tests.utils.trained_db import cached_sqlite
 
 
 @pytest.fixture
@@ -31,11 +33,19 @@ def premium(app_settings: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     settings = get_settings()
     league = demo_league(settings)
     nicknames = list(league.players_frame()["nickname"])
-    with Resources.open(settings) as resources:
-        asyncio.run(run_ingest(resources, lambda i: ingest_nicknames(i, nicknames), roster_depth=0))
+
+    def build(path: Path) -> None:  # once per tree (tests.utils.trained_db), copied per test
+        at = settings.model_copy(update={"database_url": f"sqlite:///{path}"})
+        with Resources.open(at) as resources:
+            upgrade(resources.engine)
+            job = lambda i: ingest_nicknames(i, nicknames)  # noqa: E731
+            asyncio.run(run_ingest(resources, job, roster_depth=0))
+            run_training(resources.sessions)
+
+    name = f"app-premium-{settings.demo_players}-{settings.demo_seed}-peers-{peers.MIN_PEERS}"
+    cached_sqlite(name, build, app_settings)
     engine = make_engine(f"sqlite:///{app_settings}")
     sessions = make_session_factory(engine)
-    run_training(sessions)
     with sessions() as session:
         users = {u.username: u.id for u in auth.seed_demo_accounts(session)}
     engine.dispose()

@@ -15,21 +15,24 @@ from models.analysis import AnalysisModels
 from models.errors import IncompatibleModel, ModelNotTrained
 
 
-def shuffled_model(split: mo.Split) -> mo.MatchOutcomeModel:
+@pytest.fixture(scope="module")
+def shuffled(split: mo.Split) -> bytes:
+    """A model trained on shuffled outcomes (worse than the session's ``model``), trained once
+    for the module: each backend's test registers the same artifact."""
     rng = np.random.default_rng(0)
     bad = split.train.with_columns(pl.Series("y", rng.permutation(split.train["y"].to_numpy())))
-    return mo.train(mo.Split(bad, split.calibration, split.evaluation), num_rounds=120)
+    return mo.train(mo.Split(bad, split.calibration, split.evaluation), num_rounds=120).to_bytes()
 
 
 def test_round_trip_and_promotion(
-    sessions: sessionmaker[Session], model: mo.MatchOutcomeModel, split: mo.Split
+    sessions: sessionmaker[Session], model: mo.MatchOutcomeModel, split: mo.Split, shuffled: bytes
 ) -> None:
     window = mo.dataset_window(split.train)
     with sessions.begin() as s:
         bad = registry.register(
             s,
             registry.MATCH_OUTCOME,
-            shuffled_model(split).to_bytes(),
+            shuffled,
             {"x": float("nan")},
             mo.FEATURE_VERSION,
             window,
@@ -52,7 +55,7 @@ def test_round_trip_and_promotion(
         worse = registry.register(
             s,
             registry.MATCH_OUTCOME,
-            shuffled_model(split).to_bytes(),
+            shuffled,
             {},
             mo.FEATURE_VERSION,
             window,

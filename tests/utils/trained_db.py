@@ -2,11 +2,12 @@
 needs one (ingesting and training a league is the longest setup of the analysis tests: ~20 s
 quiet, a minute or more under load, and two modules built the same kind of database).
 
-The built SQLite file is kept in ``.cache/test-databases/`` under a key made of the league's
-size and seed and the content of every file the build runs (core/, models/, pipelines/, the
-ingest helpers, uv.lock): a change to any of them builds anew, an unchanged tree reuses the
-file, across runs and across pytest-xdist workers (a file lock makes the second wait for the
-first). Each caller gets its own copy, free to change it.
+The built SQLite file is kept in ``.cache/test-databases/`` under a key made of the build's
+name (the league's size and seed), the date and the content of every file the build runs
+(core/, models/, pipelines/, the ingest helpers, uv.lock): a change to any of them builds anew,
+an unchanged tree reuses the file the same day, across runs and across pytest-xdist workers (a
+file lock makes the second wait for the first). Each caller gets its own copy, free to change
+it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import fcntl
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, Integer, func, insert, select, text
@@ -26,9 +29,12 @@ BUILD_INPUTS = ("core", "models", "pipelines")
 EXTRA_INPUTS = ("uv.lock", "tests/ingest/conftest.py", "tests/utils/trained_db.py")
 
 
-def content_key(players: int, matches: int, seed: int) -> str:
-    """The cache key: the league's parameters and the bytes of every file the build runs."""
-    digest = hashlib.sha256(f"{players}:{matches}:{seed}".encode())
+def content_key(name: str) -> str:
+    """The cache key: the build's name (its parameters), today's date (a build records when it
+    ran: sync and training times stay within a day of the tests that read them) and the bytes
+    of every file it runs."""
+    today = datetime.now(UTC).date().isoformat()
+    digest = hashlib.sha256(f"{name}:{today}".encode())
     files = sorted(
         path
         for folder in BUILD_INPUTS
@@ -40,7 +46,28 @@ def content_key(players: int, matches: int, seed: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def _build(path: Path, players: int, matches: int, seed: int) -> None:
+def cached_sqlite(name: str, build: Callable[[Path], None], copy: Path) -> Path:
+    """``copy``: a fresh copy of the SQLite database ``build(path)`` makes at ``path`` (built
+    once per ``name`` and content of the tree; ``name`` must say everything the build depends
+    on besides the tree, e.g. the league's size and seed)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    built = CACHE / f"{name}-{content_key(name)}.db"
+    with (CACHE / f"{built.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build; the other worker waits, then copies
+        if not built.exists():
+            partial = built.with_suffix(f".{os.getpid()}.tmp")
+            partial.unlink(missing_ok=True)
+            try:
+                build(partial)
+                partial.rename(built)
+            finally:
+                partial.unlink(missing_ok=True)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built, copy)
+    return copy
+
+
+def _build_league(path: Path, players: int, matches: int, seed: int) -> None:
     from core.db.engine import make_engine, make_session_factory
     from core.db.migrate import upgrade
     from core.demo_league import generate_league
@@ -61,22 +88,12 @@ def trained_sqlite(directory: Path, players: int, matches: int, seed: int) -> Pa
     """A fresh copy, in ``directory``, of a SQLite database holding the demo league
     ``generate_league(players, matches, seed=seed)`` ingested (every player, no roster depth)
     and ``run_training`` done on it."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    built = CACHE / f"league-{players}-{matches}-{seed}-{content_key(players, matches, seed)}.db"
-    with (CACHE / f"{built.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build; the other worker waits, then copies
-        if not built.exists():
-            partial = built.with_suffix(f".{os.getpid()}.tmp")
-            partial.unlink(missing_ok=True)
-            try:
-                _build(partial, players, matches, seed)
-                partial.rename(built)
-            finally:
-                partial.unlink(missing_ok=True)
-    directory.mkdir(parents=True, exist_ok=True)
-    copy = directory / f"league-{players}-{matches}-{seed}.db"
-    shutil.copyfile(built, copy)
-    return copy
+    name = f"league-{players}-{matches}-{seed}"
+    return cached_sqlite(
+        name,
+        lambda path: _build_league(path, players, matches, seed),
+        directory / f"{name}.db",
+    )
 
 
 def copy_database(source: Engine, target: Engine) -> None:
