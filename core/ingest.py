@@ -497,14 +497,24 @@ class Ingestor:
         scoreboard and its players' current profiles (Elo, level; one that fails stays as it
         was, the next sync fetches it). The
         players' watermarks do not move: their next sync finds it stored and skips it.
+        Only what is not stored yet is asked for: a match stored with its scoreboard (an event
+        delivered again, a retried event, a sync that came first) is not fetched again, nor the
+        profile of a player fetched since the match finished (its Elo already counts it).
         Raises NotFound for an unknown match and IngestError for one not finished yet."""
         details: MatchDetails = await self.refetch_invalid(lambda: self.client.get_match(match_id))
         if not details.is_finished or details.finished_at is None:
             raise IngestError(f"Match {match_id} has not finished yet ({details.status}).")
-        batch = await self.ingest_batch([history_of(details)])
-        if batch.failed:
-            raise IngestError(f"Match {match_id}: its scoreboard stayed invalid.")
         players = [pid for team in details.teams.values() for pid in team.player_ids]
+        with self.sessions() as session:
+            stored = match_id in store.complete_match_ids(session, [match_id])
+            fresh = store.profiles_fetched_since(session, players, details.finished_at)
+        if stored:
+            batch = MatchBatch()
+        else:
+            batch = await self.ingest_batch([history_of(details)])
+            if batch.failed:
+                raise IngestError(f"Match {match_id}: its scoreboard stayed invalid.")
+        players = [p for p in players if p not in fresh]
         results = await asyncio.gather(*(self._fetch_queued_profile(p) for p in players))
         profiles = [r for r in results if isinstance(r, PlayerProfile)]
         with self.sessions.begin() as session:

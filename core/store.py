@@ -308,6 +308,21 @@ def quarantine(session: Session, source: str, payload: str, error: str) -> None:
     session.add(Quarantine(source=source[:256], payload=payload[:MAX_PAYLOAD_CHARS], error=error))
 
 
+def profiles_fetched_since(
+    session: Session, player_ids: Sequence[str], moment: datetime
+) -> set[str]:
+    """Of ``player_ids``, those whose full profile was fetched at or after ``moment``."""
+    if not player_ids:
+        return set()
+    table = ProfileFetch.__table__
+    query = select(table.c.player_id).where(
+        table.c.player_id.in_(list(player_ids)),
+        table.c.status == "fetched",
+        table.c.updated_at >= moment,
+    )
+    return set(session.execute(query).scalars())
+
+
 def complete_match_ids(session: Session, match_ids: Sequence[str]) -> set[str]:
     """Matches already stored with their full scoreboard (nothing left to fetch)."""
     if not match_ids:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.schema import ProfileFetch
 from core.demo_league import League, create_app
 from tests.ingest.conftest import demo_client, run_job, snapshot
 
@@ -60,3 +62,40 @@ async def test_players_ingested_at_once_fetch_each_shared_match_once(
     )
     assert not again.count("/matches/")  # every match is stored: nothing to fetch
     assert sum(again.paths.values()) == 2 * len(nicknames)  # one profile, one history page each
+
+
+async def test_a_finished_match_delivered_again_asks_only_what_is_not_stored(
+    league: League, sessions: sessionmaker[Session]
+) -> None:
+    match_id = league.match_ids[-1]
+    first = CountingTransport(league)
+    batch = await run_job(
+        demo_client(league, transport=first), sessions, lambda i: i.ingest_match(match_id)
+    )
+    assert batch.new_matches == 1
+    assert first.paths[f"/matches/{match_id}"] == 1
+    assert first.paths[f"/matches/{match_id}/stats"] == 1
+    profiles = first.count("/players/")
+    assert len(profiles) == 10 and set(profiles.values()) == {1}
+
+    # the same event again (a retry, a second delivery): the match and its ten profiles are
+    # stored, and each profile was fetched after the match finished: only the match is asked
+    again = CountingTransport(league)
+    batch = await run_job(
+        demo_client(league, transport=again), sessions, lambda i: i.ingest_match(match_id)
+    )
+    assert batch.new_matches == 0
+    assert dict(again.paths) == {f"/matches/{match_id}": 1}
+
+    # a profile fetched before the match finished does not count its Elo: asked again
+    stale = next(iter(profiles)).removeprefix("/players/")
+    with sessions.begin() as session:
+        row = session.get(ProfileFetch, stale)
+        assert row is not None
+        finished = datetime.fromtimestamp(int(league.finished_at[-1]), UTC)
+        row.updated_at = finished - timedelta(minutes=5)
+    third = CountingTransport(league)
+    await run_job(
+        demo_client(league, transport=third), sessions, lambda i: i.ingest_match(match_id)
+    )
+    assert dict(third.paths) == {f"/matches/{match_id}": 1, f"/players/{stale}": 1}
