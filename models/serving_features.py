@@ -18,7 +18,7 @@ predict (one row per map), the explanation only for the chosen map.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,17 +165,18 @@ def lineup_inputs(
     cache: FeatureCache | None,
     player_ids: Sequence[str],
     key: ServingKey,
-) -> dict[str, dict[str, Any]]:
-    """The current payloads of these players: from the cache, else the table, else rebuilt (a
-    stale or missing row). Players without stored matches are left out."""
+) -> dict[str, np.ndarray]:
+    """The current inputs of these players, each a (maps of the pool, :data:`PLAYER_COLUMNS`)
+    array: from the cache, else the table, else rebuilt (a stale or missing row). Players
+    without stored matches are left out."""
     marks = history.serving_watermarks(session, player_ids)
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, np.ndarray] = {}
     wanted = [p for p in player_ids if p in marks]
     if cache is not None and wanted:
         keys = [_cache_key(cache, key, p, marks[p]) for p in wanted]
         for pid, blob in zip(wanted, cache.get_blobs(keys), strict=True):
-            if blob is not None:
-                found[pid] = json.loads(blob)
+            if blob is not None and len(blob) == _BLOB_BYTES:
+                found[pid] = np.frombuffer(blob, dtype=_BLOB_DTYPE).reshape(_SHAPE)
     missing = [p for p in wanted if p not in found]
     if missing:
         current = {}
@@ -186,14 +187,16 @@ def lineup_inputs(
                 and row["watermark"] == marks[pid]
             ):
                 current[pid] = row
-        found.update({pid: row["payload"] for pid, row in current.items()})
+        found.update({pid: _array(row["payload"]) for pid, row in current.items()})
         if cache is not None and current:
             cache.set_blobs(
                 {_cache_key(cache, key, p, r["watermark"]): _blob(r) for p, r in current.items()}
             )
         stale = [p for p in missing if p not in current]
         if stale:
-            found.update(materialize(sessions, cache, stale, key))
+            found.update(
+                {p: _array(v) for p, v in materialize(sessions, cache, stale, key).items()}
+            )
     return found
 
 
@@ -218,24 +221,21 @@ def lineup_odds(
     model: mo.OutcomeModel,
     lineup_a: Sequence[str],
     lineup_b: Sequence[str],
-    inputs: Mapping[str, Mapping[str, Any]],
-    pool: Sequence[str] = MAP_POOL,
+    inputs: Mapping[str, np.ndarray],
 ) -> LineupOdds:
-    """Team features of the two lineups for every map from the players' materialized inputs
-    (models.match_outcome.team_feature_arrays: team_features' definitions on a (maps,
-    players, inputs) array, no frame per request) and one predict for all maps."""
+    """Team features of the two lineups for every map of the pool from the players'
+    materialized inputs (:func:`lineup_inputs`' arrays; models.match_outcome.
+    team_feature_arrays: team_features' definitions on a (maps, players, inputs) array, no
+    frame per request) and one predict for all maps."""
     if len(lineup_a) != len(lineup_b):
         raise mo.UnequalLineups(len(lineup_a), len(lineup_b))
     missing = [p for p in (*lineup_a, *lineup_b) if p not in inputs]
     if missing:
         raise AnalysisError(f"No matches stored yet for: {', '.join(missing)}.")
-    maps = list(pool)
+    maps = list(MAP_POOL)
 
     def team(lineup: Sequence[str]) -> np.ndarray:
-        return np.array(
-            [[[inputs[pid]["maps"][m][c] for c in PLAYER_COLUMNS] for pid in lineup] for m in maps],
-            dtype=np.float64,
-        )
+        return np.stack([inputs[pid] for pid in lineup], axis=1)  # (maps, players, columns)
 
     columns = mo.team_feature_arrays(team(lineup_a), team(lineup_b))
     x = np.column_stack([columns[f] for f in model.features])
@@ -244,12 +244,28 @@ def lineup_odds(
     return LineupOdds(maps, probabilities, elo_probability, x)
 
 
+_SHAPE = (len(MAP_POOL), len(PLAYER_COLUMNS))
+_BLOB_DTYPE = np.dtype("<f8")
+_BLOB_BYTES = _SHAPE[0] * _SHAPE[1] * _BLOB_DTYPE.itemsize
+_LAYOUT = hashlib.sha256(repr((tuple(MAP_POOL), PLAYER_COLUMNS)).encode()).hexdigest()[:8]
+"""The cached array's layout (maps and columns, in order) is part of its key: a process
+with another pool or column list never reads these bytes as its own."""
+
+
+def _array(payload: Mapping[str, Any]) -> np.ndarray:
+    """A row's payload as the (maps of the pool, :data:`PLAYER_COLUMNS`) array it serves."""
+    maps = payload["maps"]
+    return np.array([[maps[m][c] for c in PLAYER_COLUMNS] for m in MAP_POOL], dtype=np.float64)
+
+
 def _cache_key(cache: FeatureCache, key: ServingKey, player_id: str, watermark: str) -> str:
-    return cache.key(FEATURE_SET, key.version, player_id, watermark)
+    return cache.key(FEATURE_SET, f"{key.version}-{_LAYOUT}", player_id, watermark)
 
 
 def _blob(row: Mapping[str, Any]) -> bytes:
-    return json.dumps(row["payload"], separators=(",", ":")).encode()
+    """The cached form of a row: its array's little-endian float64 bytes (no JSON to parse
+    per request; floats round-trip exactly, as through the table's JSON)."""
+    return _array(row["payload"]).astype(_BLOB_DTYPE).tobytes()
 
 
 def refresh(
