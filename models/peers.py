@@ -16,7 +16,8 @@ every player's history on request:
   out); ``peer_members`` holds each member's own values, so the player's value is a lookup too
   and is left out of their own group exactly. A member without a value for a stat (only legacy
   matches, without FACEIT's extended stats) is in neither its numerator nor its denominator;
-* a row is keyed by the feature version (models.features.FEATURE_VERSION) and the group's data
+* a row is keyed by the feature version (:func:`table_version`: models.features.FEATURE_VERSION
+  and the table's layout) and the group's data
   watermark (models.history.peer_group_states: newest stored match, players with a match, their
   rows). A lookup compares the stored watermark with the one the stored matches give now and
   never reads another as current: a stale group is rebuilt first (from its own members'
@@ -59,6 +60,16 @@ to the whole level, which is larger, rather than give a percentile that noisy.""
 PLAN_COLUMNS: tuple[str, ...] = (*features.INPUT_COLUMNS, "elo_after", "elo_before")
 """The history columns the stored table is built from: the peer stats' and the improvement
 plan's (models.improvement.plan_inputs)."""
+TABLE_LAYOUT = "p2"
+"""What a row holds besides the peer stats (p2: members hold the improvement plan's inputs);
+bumped when that changes, so rows of the former layout are rebuilt, never read as current."""
+
+
+def table_version() -> str:
+    """The key of the table's rows: the stats vocabulary's version and the layout."""
+    return f"{features.FEATURE_VERSION}.{TABLE_LAYOUT}"
+
+
 ALL_REGIONS = ""
 """The region key of a level's group of every region."""
 
@@ -400,7 +411,7 @@ def _member_row(member: Member) -> dict[str, Any]:
 def refresh_level(sessions: sessionmaker[Session], level: int) -> tuple[PeerTable, list[Key]]:
     """Rebuild the stale groups of one level from its members' histories (only theirs) and
     store them; the level's table as built, and the groups rebuilt."""
-    version = features.FEATURE_VERSION
+    version = table_version()
     with sessions() as session:
         # the watermark first: a match landing while the histories load makes the stored
         # watermark older than the rows, so the group is rebuilt again, never served stale
@@ -440,7 +451,7 @@ def refresh(sessions: sessionmaker[Session]) -> dict[str, Any]:
     """Bring the whole peer table up to date: every stale group is rebuilt (level by level,
     only the groups whose watermark moved), groups without players and rows of other feature
     versions are removed. What the sync and train flows and the first start run."""
-    version = features.FEATURE_VERSION
+    version = table_version()
     with transaction(sessions) as session:
         dropped = peer_store.delete_other_versions(session, version)
     with sessions() as session:
@@ -470,27 +481,35 @@ def peer_benchmarks(
     """A stored player's benchmarks from the peer table: a lookup of the player's two groups
     and their own row, after checking that the groups' watermarks are the current ones (else
     the level is rebuilt first: a stale row is never read as current)."""
-    return peer_lookup(sessions, player_id, min_peers=min_peers)[0]
+    return peer_lookup(sessions, player_id, min_peers=min_peers).benchmarks
+
+
+@dataclass(frozen=True)
+class PeerLookup:
+    benchmarks: PeerBenchmarks
+    plan: dict[str, Any] | None
+    """The player's improvement-plan inputs as their member row holds them (None: no row)."""
+    faceit_elo: int | None
+    """The profile's Elo, read with the rest."""
 
 
 def peer_lookup(
     sessions: sessionmaker[Session], player_id: str, *, min_peers: int | None = None
-) -> tuple[PeerBenchmarks, dict[str, Any] | None]:
-    """:func:`peer_benchmarks` and the player's improvement-plan inputs as their member row
-    holds them (None: no member row, or one built before rows held them), current by the same
-    watermark check."""
-    version = features.FEATURE_VERSION
+) -> PeerLookup:
+    """:func:`peer_benchmarks` with the player's improvement-plan inputs from their member
+    row (current by the same watermark check) and profile Elo, in one read session."""
+    version = table_version()
     with sessions() as session:
         player = session.get(Player, player_id)
         if player is None:
             raise UnknownSubject("Unknown player.")
-        nickname, region = player.nickname, player.region or None
+        nickname, region, elo = player.nickname, player.region or None, player.faceit_elo
         level = crud.level_of(player.skill_level, player.faceit_elo)
         if level is None:
             marks = benchmarks(
                 PeerTable({}, {}), player_id, nickname=nickname, region=region, min_peers=min_peers
             )
-            return marks, None
+            return PeerLookup(marks, None, elo)
         states = expected_states(history.peer_group_states(session, level))
         keys = [(level, region)] if region else []
         keys.append((level, ALL_REGIONS))
@@ -512,4 +531,4 @@ def peer_lookup(
         table, player_id, nickname=nickname, level=level, region=region, min_peers=min_peers
     )
     own = table.members.get(player_id)
-    return marks, own.plan if own is not None else None
+    return PeerLookup(marks, own.plan if own is not None else None, elo)
