@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -27,8 +28,9 @@ from sqlalchemy import ColumnElement, Select, TypeDecorator
 from sqlalchemy import types as sa_types
 from sqlalchemy.orm import Session
 
-CHUNK_BYTES = 32 << 20
-"""Bytes of COPY output parsed at a time: the memory a load needs beyond its frame."""
+CHUNK_BYTES = 8 << 20
+"""Bytes of COPY output parsed at a time: with the pieces' parse, the memory a load needs
+beyond its frame (a few pieces, whatever the rows)."""
 
 # COPY's text format escapes these as a backslash and a letter (and a backslash as two)
 _ESCAPES = (
@@ -129,37 +131,72 @@ def schema_of(columns: Sequence[ColumnElement[Any]]) -> dict[str, pl.DataType]:
     return {str(c.key): polars_type(c) for c in columns}
 
 
+def order_list(schema: Mapping[str, pl.DataType], sort: Sequence[str]) -> str:
+    """ORDER BY terms (over the subquery ``q``) that order rows as polars' ``sort(sort)``
+    does: strings by their bytes (COLLATE "C", whatever the database's collation), nulls
+    first."""
+    terms = []
+    for name in sort:
+        quoted = 'q."' + name.replace('"', '""') + '"'
+        collate = ' COLLATE "C"' if schema[name] == pl.String else ""
+        terms.append(f"{quoted}{collate} NULLS FIRST")
+    return ", ".join(terms)
+
+
 def read_frame(
     session: Session,
     statement: Select[Any],
     schema: Mapping[str, pl.DataType],
     *,
-    chunk_bytes: int = CHUNK_BYTES,
+    sort: Sequence[str] = (),
+    chunk_bytes: int | None = None,
 ) -> pl.DataFrame:
     """The rows of ``statement`` as a frame with exactly ``schema`` (the statement's columns,
-    labelled with the schema's names, in its order)."""
+    labelled with the schema's names, in its order). With ``sort`` (schema column names) the
+    frame equals ``frame.sort(sort)``; on PostgreSQL the server sorts (ORDER BY), so the
+    client never holds a second copy of the frame.
+
+    On PostgreSQL the COPY stream is cut into ``chunk_bytes`` pieces (:data:`CHUNK_BYTES`
+    when None) that a second thread parses (polars releases the GIL) while this one reads the
+    next: the server's work, the wire and the parse overlap, at most two pieces are held
+    besides the frame, and the parsed pieces become the frame's chunks (no copy)."""
+    unknown = [name for name in sort if name not in schema]
+    if unknown:
+        raise ValueError(f"sort columns not in the schema: {unknown}")
+    chunk_bytes = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         rows = connection.execute(statement).all()
-        return pl.DataFrame(
+        frame = pl.DataFrame(
             [tuple(r) for r in rows], schema=dict(schema), orient="row", infer_schema_length=None
         )
+        return frame.sort(list(sort)) if sort else frame
     compiled = statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
+    order = f" ORDER BY {order_list(schema, sort)}" if sort else ""
     # the column names come from code (the schema), quoted; values are bound by psycopg
-    sql = f"COPY (SELECT {_select_list(schema)} FROM ({compiled}) AS q) TO STDOUT"  # noqa: S608
-    frames: list[pl.DataFrame] = []
-    buffer = bytearray()
+    sql = f"COPY (SELECT {_select_list(schema)} FROM ({compiled}) AS q{order}) TO STDOUT"  # noqa: S608
     raw = connection.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(sql, compiled.params) as copy:
-        for data in copy:
-            buffer += data
-            if len(buffer) >= chunk_bytes:
+    frames: list[pl.DataFrame] = []
+    buffer = bytearray()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-parse") as parser:
+        pending: Future[pl.DataFrame] | None = None
+        with raw.cursor() as cursor, cursor.copy(sql, compiled.params) as copy:
+            for data in copy:
+                buffer += data
+                if len(buffer) < chunk_bytes:
+                    continue
                 cut = buffer.rfind(b"\n") + 1
-                frames.append(_parse(bytes(buffer[:cut]), schema))
+                piece = bytes(buffer[:cut])
                 del buffer[:cut]
+                if pending is not None:  # bounded: one piece parsing, one being read
+                    frames.append(pending.result())
+                pending = parser.submit(_parse, piece, schema)
+        if pending is not None:
+            frames.append(pending.result())
     if buffer or not frames:
         frames.append(_parse(bytes(buffer), schema))
+    # the pieces as the frame's chunks: a rechunk would hold the frame twice
     return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]

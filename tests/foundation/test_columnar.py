@@ -100,3 +100,23 @@ def test_parameters_and_an_empty_result(engine: Engine) -> None:
         none = read_frame(session, statement(["nobody"]), SCHEMA)  # type: ignore[arg-type]
     assert some["player_id"].to_list() == ["p0003", "p0007"]
     assert none.height == 0 and none.schema == pl.Schema(SCHEMA)
+
+
+def test_sorted_by_the_server_as_polars_sorts(engine: Engine) -> None:
+    # nicknames with NULL, "", upper/lower case and non-ASCII: byte order, nulls first, on
+    # every backend and whatever the database's collation
+    with Session(engine) as session:
+        fill(session, 36)
+        query = statement()
+        expected = driver_frame(session, query).sort("nickname", "finished_at", "player_id")
+        got = read_frame(
+            session,
+            query,  # type: ignore[arg-type]
+            SCHEMA,
+            sort=("nickname", "finished_at", "player_id"),
+            chunk_bytes=64,
+        )
+        with pytest.raises(ValueError, match="sort columns not in the schema"):
+            read_frame(session, query, SCHEMA, sort=("password",))  # type: ignore[arg-type]
+    assert got.equals(expected, null_equal=True)
+    assert got["nickname"][0] is None
