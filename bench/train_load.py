@@ -1,21 +1,25 @@
 """Benchmark: the training loader against a raw binary COPY of the same rows, same run.
 
     uv run python bench/train_load.py [--rows 5000000] [--database-url postgresql://...]
-                                      [--loader module:function] [--keep]
+                                      [--loader module:function] [--keep] [--no-joined]
 
 Generates ``--rows`` player-match rows (10 players a match, one Elo point each, a player every
 100 rows) into a fresh PostgreSQL database next to ``--database-url`` (default
 TEST_DATABASE_URL), migrated to the product's schema, with SQL (generate_series), then, each in
 its own fresh process so peak memory is the load's own:
 
-- raw: ``COPY (the loader's two queries) TO STDOUT (FORMAT binary)``, drained (the floor: what
-  the server and the wire cost, no parsing at all);
+- raw: ``COPY (the loader's query, joined, derived and sorted by the server) TO STDOUT (FORMAT
+  binary)``, drained (the floor: what the server and the wire cost, no parsing at all);
 - ours: the training loader (default ``pipelines.train:load_history``: the one match history,
-  the columns training reads), which returns polars frames of the same rows and columns.
+  the columns training reads), which returns polars frames of the same rows and columns;
+- joined (unless ``--no-joined``): the portable loader ``models.history.load_joined`` on the
+  same columns (two queries joined, derived and sorted by polars: the training loader until
+  issue 15 item 5), so ``joined_ratio`` (its time over ours) compares the two in one run.
 
 load_ratio = our rows/s over raw rows/s (goal >= 0.5); peak_mb_per_m_rows = the loader process'
 peak RSS above a process that only imported the same modules, per million player-match rows
-(goal <= 300). The last line is one JSON object.
+(goal <= 300); the same for the portable loader with ``joined_``. The last line is one JSON
+object.
 """
 
 from __future__ import annotations
@@ -71,18 +75,17 @@ ANALYZE;
 
 
 def raw_queries() -> tuple[str, ...]:
-    """What the default loader reads (models.history.queries for the training columns), as
-    SQL for raw binary COPYs."""
+    """What the default loader reads (models.history.sorted_query for the training columns,
+    in the loader's order), as SQL for a raw binary COPY."""
     from sqlalchemy.dialects import postgresql
 
-    from models.history import columns_for, queries
+    from core.db.columnar import order_list
+    from models.history import SORT, columns_for, sorted_query
     from pipelines.train import TRAINING_COLUMNS
 
-    query, elo_query, _ = queries(columns_for(TRAINING_COLUMNS))
-    return tuple(
-        str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-        for q in (query, elo_query)
-    )
+    query, schema = sorted_query(columns_for(TRAINING_COLUMNS))
+    sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    return (f"SELECT * FROM ({sql}) AS q ORDER BY {order_list(schema, SORT)}",)
 
 
 CHILD = r"""
@@ -99,7 +102,11 @@ engine = make_engine(url)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 rows = 0
-if mode == "ours":
+if mode in ("ours", "joined"):
+    if mode == "joined":
+        from models.history import load_joined
+        from pipelines.train import TRAINING_COLUMNS
+        loader = lambda session: load_joined(session, columns=TRAINING_COLUMNS)  # noqa: E731
     with Session(engine) as session:
         frames = loader(session)
     rows = (frames[0] if isinstance(frames, tuple) else frames).height
@@ -137,6 +144,7 @@ def main() -> None:
     )
     parser.add_argument("--loader", default="pipelines.train:load_history")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument("--no-joined", action="store_true", help="skip the portable loader")
     args = parser.parse_args()
 
     import psycopg
@@ -163,6 +171,7 @@ def main() -> None:
         baseline = child("import", url, args.loader, queries)
         raw = child("raw", url, args.loader, queries)
         ours = child("ours", url, args.loader, queries)
+        joined = None if args.no_joined else child("joined", url, args.loader, queries)
     finally:
         if not args.keep:
             with psycopg.connect(args.database_url.replace("+psycopg", ""), autocommit=True) as c:
@@ -178,6 +187,17 @@ def main() -> None:
         "load_ratio": round(raw["seconds"] / ours["seconds"], 3),
         "peak_mb_per_m_rows": round((ours["peak_kb"] - baseline["peak_kb"]) / 1024 / million, 1),
         "loader": args.loader,
+        **(
+            {}
+            if joined is None
+            else {
+                "joined_s": round(joined["seconds"], 2),
+                "joined_ratio": round(joined["seconds"] / ours["seconds"], 2),
+                "joined_peak_mb_per_m_rows": round(
+                    (joined["peak_kb"] - baseline["peak_kb"]) / 1024 / million, 1
+                ),
+            }
+        ),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     print(f"raw binary COPY {result['raw_s']} s, loader {result['ours_s']} s")

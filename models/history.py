@@ -128,7 +128,8 @@ ELO_SCHEMA: dict[str, pl.DataType] = {
 }
 """Columns and dtypes of :func:`load_elo` (one point per recorded Elo)."""
 
-_ORDER = ("player_id", "ts", "match_id")
+SORT = ("player_id", "ts", "match_id")
+"""The frame's order (every window and "before this match" relies on it)."""
 
 
 def empty() -> pl.DataFrame:
@@ -169,9 +170,8 @@ def _needed(keep: Sequence[str]) -> set[str]:
 
 
 def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
-    """The SELECTs :func:`load` runs for the frame columns ``keep`` (player-match rows joined
-    with their match; the Elo recorded per match) and the selected columns. bench/train_load.py
-    compares them, run raw, with the loader."""
+    """The SELECTs :func:`load_joined` runs for the frame columns ``keep`` (player-match rows
+    joined with their match; the Elo recorded per match) and the selected columns."""
     from sqlalchemy import select
 
     from core.db.schema import EloHistory, Match, MatchPlayer
@@ -207,7 +207,8 @@ def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
 
 def filter_conditions(flt: MatchFilter) -> list[Any]:
     """The SQL conditions of the parts of ``flt`` that SQL answers the same on SQLite and
-    PostgreSQL (date range, map, team, result) on the query of :func:`queries`: :func:`load`
+    PostgreSQL (date range, map, team, result) on the queries of :func:`queries` and
+    :func:`sorted_query` (both read ``match_players`` joined with ``matches``): :func:`load`
     sends them so that a filtered view reads only the rows it keeps. Weekday and hour stay
     with models.filters.apply, the one definition, which :func:`load` applies after them (on
     rows these conditions kept, it keeps the same ones)."""
@@ -235,6 +236,42 @@ def filter_conditions(flt: MatchFilter) -> list[Any]:
     return conditions
 
 
+def sorted_query(keep: Sequence[str]) -> tuple[Any, dict[str, pl.DataType]]:
+    """The one SELECT :func:`load` runs on PostgreSQL for the frame columns ``keep`` (but
+    ``elo_before``, which no stored row knows), and the schema it is read with: player-match
+    rows joined with their match and their Elo point, every derived column (``finished_at``,
+    ``map``, ``ts``, ``team``, ``extended``) computed by the server, so the client parses the
+    frame as it is returned. The rows are to be read sorted by ``player_id``, ``ts``,
+    ``match_id`` (core.db.columnar.read_frame's ``sort``). bench/train_load.py runs it raw."""
+    from sqlalchemy import BigInteger, SmallInteger, cast, extract, func, select
+
+    from core.db.schema import EloHistory, Match, MatchPlayer
+
+    mp = MatchPlayer.__table__.c
+    m = Match.__table__.c
+    e = EloHistory.__table__.c
+    finished = func.coalesce(mp.finished_at, m.finished_at)
+    derived: dict[str, Any] = {
+        "finished_at": finished,
+        "map": func.coalesce(mp.map, m.map),
+        # epoch seconds, floored as polars' dt.epoch("s") does
+        "ts": cast(func.floor(extract("epoch", func.coalesce(m.started_at, finished))), BigInteger),
+        "team": cast(func.substring(mp.faction, "[0-9]+"), SmallInteger),
+        "extended": mp.entry_count.is_not(None),
+        "elo_after": e.elo,
+        **{c: m[c] for c in ("started_at", "rounds", "score", "faction1_score", "faction2_score",
+                              "winner_faction")},
+    }  # fmt: skip
+    names = [c for c in keep if c != "elo_before"]
+    selected = [(derived[c] if c in derived else mp[c]).label(c) for c in names]
+    joined = MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id)
+    if "elo_after" in names:  # (player_id, match_id) is unique in elo_history
+        joined = joined.outerjoin(
+            EloHistory.__table__, (e.player_id == mp.player_id) & (e.match_id == mp.match_id)
+        )
+    return select(*selected).select_from(joined), {c: HISTORY_SCHEMA[c] for c in names}
+
+
 def load(
     session: Session,
     players: Sequence[str] | None = None,
@@ -248,19 +285,79 @@ def load(
     :func:`columns_for`) when given, read and typed as narrow as the schema says; only the
     rows the filter ``flt`` keeps when given (models.filters.apply of the whole history: the
     filter's SQL conditions, :func:`filter_conditions`, and then ``apply`` itself, so the
-    database sends only kept rows). Column-wise on PostgreSQL (core.db.columnar), so a whole
-    league loads without a Python object per row, and a projection costs only the columns it
-    keeps."""
+    database sends only kept rows).
+
+    On PostgreSQL one query (:func:`sorted_query`) joins, derives and sorts on the server and
+    the COPY stream is parsed column-wise in bounded pieces (core.db.columnar), so a whole
+    league loads without a Python object per row, memory holds the frame plus a few pieces,
+    and a projection costs only the columns it keeps. Elsewhere (SQLite) the rows come
+    through the driver and polars joins, derives and sorts (:func:`load_joined`)."""
+    return _filtered(session, players, matches, columns, flt, joined=False)
+
+
+def load_joined(
+    session: Session,
+    players: Sequence[str] | None = None,
+    *,
+    matches: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    flt: MatchFilter | None = None,
+) -> pl.DataFrame:
+    """:func:`load` on any backend, the portable way: the rows and their Elo points read by two
+    queries (:func:`queries`), joined, derived and sorted by polars. The same frame as
+    :func:`load`'s (tests/features/test_history_loader.py compares them), at the cost of a copy
+    of the frame per join and sort: the SQLite set-up's loader, and the reference for the
+    PostgreSQL one."""
+    return _filtered(session, players, matches, columns, flt, joined=True)
+
+
+def _filtered(
+    session: Session,
+    players: Sequence[str] | None,
+    matches: Sequence[str] | None,
+    columns: Sequence[str] | None,
+    flt: MatchFilter | None,
+    *,
+    joined: bool,
+) -> pl.DataFrame:
     keep = columns_for(columns)
+    if (players is not None and not players) or (matches is not None and not matches):
+        return empty().select(keep)
+    joined = joined or session.connection().dialect.name != "postgresql"
+    load_rows = _load_joined if joined else _load_sorted
     if flt is None or not flt.active:
-        return _load(session, players, matches, keep, None)
+        return load_rows(session, players, matches, keep, None)
     from models import filters
 
-    frame = _load(session, players, matches, columns_for([*keep, *filters.COLUMNS]), flt)
+    frame = load_rows(session, players, matches, columns_for([*keep, *filters.COLUMNS]), flt)
     return filters.apply(frame, flt).select(keep)
 
 
-def _load(
+def _load_sorted(
+    session: Session,
+    players: Sequence[str] | None,
+    matches: Sequence[str] | None,
+    keep: list[str],
+    flt: MatchFilter | None,
+) -> pl.DataFrame:
+    from core.db.columnar import read_frame
+    from core.db.schema import MatchPlayer
+
+    query, wire = sorted_query(keep)
+    if flt is not None:
+        query = query.where(*filter_conditions(flt))
+    mp = MatchPlayer.__table__.c
+    if players is not None:
+        query = query.where(mp.player_id.in_(list(dict.fromkeys(players))))
+    if matches is not None:
+        query = query.where(mp.match_id.in_(list(dict.fromkeys(matches))))
+    frame = read_frame(session, query, wire, sort=SORT)
+    if "elo_before" in keep:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Int64).alias("elo_before"))
+    return frame.select(keep)
+
+
+def _load_joined(
     session: Session,
     players: Sequence[str] | None,
     matches: Sequence[str] | None,
@@ -564,4 +661,4 @@ def _finish(frame: pl.DataFrame, keep: Sequence[str] | None = None) -> pl.DataFr
         else pl.lit(None, dtype=HISTORY_SCHEMA[c]).alias(c)
         for c in (keep or HISTORY_SCHEMA)
     ]
-    return frame.select(cols).sort(_ORDER)
+    return frame.select(cols).sort(SORT)
