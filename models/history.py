@@ -321,16 +321,31 @@ def _filtered(
     joined: bool,
 ) -> pl.DataFrame:
     keep = columns_for(columns)
-    if (players is not None and not players) or (matches is not None and not matches):
-        return empty().select(keep)
-    joined = joined or session.connection().dialect.name != "postgresql"
-    load_rows = _load_joined if joined else _load_sorted
     if flt is None or not flt.active:
-        return load_rows(session, players, matches, keep, None)
+        return _load(session, players, matches, keep, None, joined=joined)
     from models import filters
 
-    frame = load_rows(session, players, matches, columns_for([*keep, *filters.COLUMNS]), flt)
+    wider = columns_for([*keep, *filters.COLUMNS])
+    frame = _load(session, players, matches, wider, flt, joined=joined)
     return filters.apply(frame, flt).select(keep)
+
+
+def _load(
+    session: Session,
+    players: Sequence[str] | None,
+    matches: Sequence[str] | None,
+    keep: list[str],
+    flt: MatchFilter | None,
+    *,
+    joined: bool = False,
+) -> pl.DataFrame:
+    """The rows the database sends for ``keep`` under ``flt``'s SQL conditions (before
+    models.filters.apply), the server-sorted way on PostgreSQL unless ``joined``."""
+    if (players is not None and not players) or (matches is not None and not matches):
+        return empty().select(keep)
+    if joined or session.connection().dialect.name != "postgresql":
+        return _load_joined(session, players, matches, keep, flt)
+    return _load_sorted(session, players, matches, keep, flt)
 
 
 def _load_sorted(
