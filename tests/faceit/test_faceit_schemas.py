@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,6 +160,30 @@ def test_history_page() -> None:
     assert len(f1.players) == 5 and darwin in f1.player_ids
     assert f1.players[1].nickname == "Darwin" and f1.players[1].skill_level == 10
     assert all(len(m.teams) == 2 for m in page.items)
+
+
+@pytest.mark.parametrize("parse", ["json", "python"])
+def test_history_nulls_read_as_empty(parse: str) -> None:
+    """FACEIT sends null for an empty list or map (items, teams, a roster, a score): read
+    as empty, from the JSON bytes as from Python objects."""
+    raw = {
+        "items": [
+            {"match_id": "m1", "teams": None, "results": {"winner": None, "score": None}},
+            {"match_id": "m2", "teams": {"faction1": {"players": None}}},
+        ],
+        "start": 0,
+        "end": 2,
+    }
+    empty: dict[str, Any] = {"items": None}
+    if parse == "json":
+        page = HistoryPage.model_validate_json(json.dumps(raw).encode())
+        nothing = HistoryPage.model_validate_json(json.dumps(empty).encode())
+    else:
+        page, nothing = HistoryPage.model_validate(raw), HistoryPage.model_validate(empty)
+    first, second = page.items
+    assert first.teams == {} and first.score == {} and first.winner is None
+    assert second.teams["faction1"].players == [] and second.teams["faction1"].player_ids == []
+    assert nothing.items == []
 
 
 def test_games_stats_rows() -> None:
