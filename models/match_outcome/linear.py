@@ -13,11 +13,11 @@ features are means, so a player counts as one fifth of a team; lineups of unequa
 refused (:class:`~models.match_outcome.features.UnequalLineups`: FACEIT is five against five).
 ``d_elo`` is the current team Elo gap and ``d_elo_10`` the gap of the players' Elo ten matches
 ago (the current one for a player with fewer matches); both weights are bounded ``>= 0`` in the
-fit, as are the Elo averages' (``d_elo_avg_*``, which count the current Elo), which makes the
-probability monotone in every player's current Elo. Fitted by L-BFGS-B (scipy, bounds) with an
-L2 penalty on standardized inputs (a fixed prior: stronger on small data) and, on 20,000
-matches or more, recency weights; then a slope-only Platt calibration on the next time slice
-(odd, so symmetry holds).
+fit, as are the Elo averages' (``d_elo_avg_*`` and the recency-weighted ``d_elo_e*``, which count
+the current Elo), which makes the probability monotone in every player's current Elo. Fitted by
+L-BFGS-B (scipy, bounds) with an L2 penalty on standardized inputs (a fixed prior: stronger on
+small data) and, on 20,000 matches or more, recency weights; then a slope-only Platt calibration
+on the next time slice (odd, so symmetry holds).
 
 Explanations are the linear terms ``w_i * d_i``: they sum exactly to the logit.
 """
@@ -36,7 +36,12 @@ import polars as pl
 from scipy.optimize import minimize
 
 from models.match_outcome.evaluation import dataset_window
-from models.match_outcome.features import FEATURE_VERSION, SHARE_WINDOWS, feature_matrix
+from models.match_outcome.features import (
+    FEATURE_VERSION,
+    HALF_LIVES,
+    SHARE_WINDOWS,
+    feature_matrix,
+)
 
 KIND = "match_outcome_linear"
 LEARNER = "symmetric logistic regression"
@@ -65,8 +70,16 @@ LINEAR_FEATURES: tuple[str, ...] = (
     "d_assists_pr",
     "d_utility_dpr",
     "d_flashes_pr",
+    *(f"d_{k}_e{h}" for h in HALF_LIVES for k in ("elo", "kill_share", "death_share")),
+    "d_map_kill_share_rel",
+    "d_map_death_share_rel",
 )
-MONOTONE_UP: tuple[str, ...] = ("d_elo", "d_elo_10", *(f"d_elo_avg_{n}" for n in SHARE_WINDOWS))
+MONOTONE_UP: tuple[str, ...] = (
+    "d_elo",
+    "d_elo_10",
+    *(f"d_elo_avg_{n}" for n in SHARE_WINDOWS),
+    *(f"d_elo_e{h}" for h in HALF_LIVES),
+)
 """Features whose weight is bounded >= 0: each grows with a player's current Elo, so a higher
 team Elo never lowers the probability."""
 L2 = 1e-4
