@@ -104,6 +104,10 @@ class PrivateCluster:
                 os.kill(pid, signal.SIGCONT)
 
     def drop(self) -> None:
+        """Stop and remove the cluster; a frozen one (a test that failed before its thaw) is
+        thawed first, or pg_dropcluster cannot stop it and the cluster outlives the test."""
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            self.thaw(self.processes())
         subprocess.run(
             ["pg_dropcluster", "--stop", self.version, self.name], check=False, capture_output=True
         )
