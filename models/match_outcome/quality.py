@@ -80,7 +80,9 @@ def state_at(canonical: pl.DataFrame, ts: int, map_name: str) -> pl.DataFrame:
     ).with_columns(pl.lit(0.0).alias(c) for c in UNPLAYED_ZEROS)
     rows = pl.concat([before, nxt.select(before.columns)], how="vertical_relaxed")
     state = player_prior_features(rows).filter(pl.col("match_id") == "__state__")
-    return state.join(last.select("player_id", "n_prior"), on="player_id")
+    # in player order: the bench draws its hypothetical lineups from these rows by position, and
+    # neither group_by nor join keeps an order, so the same seed drew other lineups run to run
+    return state.join(last.select("player_id", "n_prior"), on="player_id").sort("player_id")
 
 
 def lineup_dataset(
