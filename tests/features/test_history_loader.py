@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import store
 from core.db import columnar, transaction
 from core.db.engine import make_session_factory
-from core.db.schema import MatchPlayer
 from core.demo_league import generate_league
 from models import features, history
 from models import match_outcome as mo
 from models.filters import MatchFilter
 from pipelines.train import TRAINING_COLUMNS, load_history
+from tests.utils.stored_history import matches_of, store_matches
 
-MP_COLUMNS = [c.name for c in MatchPlayer.__table__.columns]
 HOSTILE = ["tab\there", "new\nline", "back\\slash", "\\N", "", "ünïcødé ✓"]
 
 
@@ -42,19 +41,7 @@ def stored_league(sessions: sessionmaker[Session]) -> pl.DataFrame:
         .alias("nickname"),
     )
     assert frame.filter(~pl.col("extended")).height > 100, "the league has legacy matches"
-    matches = frame.group_by("match_id").agg(
-        pl.col(c).first()
-        for c in (
-            "map",
-            "started_at",
-            "finished_at",
-            "score",
-            "faction1_score",
-            "faction2_score",
-            "rounds",
-            "winner_faction",
-        )
-    )
+    matches = matches_of(frame)
     # some matches without a start (ts is their end), a few without a time at all (the rows
     # without their own time have no ts: sorted first)
     ends = pl.col("match_id").str.ends_with
@@ -73,11 +60,7 @@ def stored_league(sessions: sessionmaker[Session]) -> pl.DataFrame:
                 for r in league.players_frame().iter_rows(named=True)
             ],
         )
-        store.upsert_matches(
-            session, [{"id": r.pop("match_id"), **r} for r in matches.iter_rows(named=True)]
-        )
-        keep = [c for c in MP_COLUMNS if c in rows.columns]
-        store.upsert_match_players(session, rows.select(keep).to_dicts())
+        store_matches(session, matches, rows)
         # Elo points for two rows in three; one estimated; one recorded without a match
         elo = frame.filter(i % 3 != 0).select(
             "player_id",

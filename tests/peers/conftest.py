@@ -18,8 +18,7 @@ from core.db import transaction
 from core.db.schema import Match, MatchPlayer, Player
 from core.demo_league import League, generate_league
 from models import features, history
-
-MP_COLUMNS = [c.name for c in MatchPlayer.__table__.columns]
+from tests.utils.stored_history import matches_of, store_matches
 
 
 @pytest.fixture(scope="session")
@@ -57,25 +56,7 @@ def store_league(league: League, sessions: sessionmaker[Session]) -> None:
                 for row in players.iter_rows(named=True)
             ],
         )
-        matches = frame.group_by("match_id").agg(
-            pl.col(c).first()
-            for c in (
-                "map",
-                "started_at",
-                "finished_at",
-                "score",
-                "faction1_score",
-                "faction2_score",
-                "rounds",
-                "winner_faction",
-            )
-        )
-        store.upsert_matches(
-            session,
-            [{"id": r.pop("match_id"), **r} for r in matches.iter_rows(named=True)],
-        )
-        keep = [c for c in MP_COLUMNS if c in frame.columns]
-        store.upsert_match_players(session, frame.select(keep).to_dicts())
+        store_matches(session, matches_of(frame), frame)
 
 
 def add_match(
