@@ -517,8 +517,8 @@ def require_login(what: str = "this page") -> User:
 
 
 def premium_or_prompt(feature: str, *, key: str = "upgrade") -> User | None:
-    """The premium user, or ``None`` after a login or upgrade prompt in place: for a premium
-    section of a free page, which goes on rendering below it."""
+    """The premium user, or ``None`` after a login or upgrade prompt in place (the page may go
+    on rendering below it)."""
     user = current_user()
     if user is None:
         login_prompt(feature)

@@ -333,7 +333,10 @@ else:
         "Each group of your matches against your other matches, with a verdict only beyond "
         "the noise."
     )
-    auth.premium_or_prompt("the tilt analysis", key="upgrade_tilt")
+    if viewer is None:
+        auth.login_prompt("the tilt analysis")
+    else:  # entitlement was read above: prompt without reading it again
+        auth.upgrade_call_to_action(viewer, "the tilt analysis", key="upgrade_tilt")
 
 st.subheader("Last matches")
 match_history_table(overview.last_matches)
