@@ -356,3 +356,18 @@ def current_matches(
         for r in rows
     ]
     return sorted(matches, key=lambda m: not m["followed"])
+
+
+def room_default(recent: list[dict[str, Any]], shown: str | None) -> str | None:
+    """The match the match room shows when the user has picked none: a followed player's match
+    first (the one on show if it is one), else the match on show so far this session, else
+    the newest. A followed player's match that arrives while another is on show takes over;
+    any other new match does not."""
+    ids = [m["match_id"] for m in recent]
+    followed = [m["match_id"] for m in recent if m["followed"]]
+    for group in (followed, ids):
+        if shown in group:
+            return shown
+        if group:
+            return group[0]
+    return None

@@ -12,7 +12,7 @@ from app.notifications import follow_buttons
 from app.resources import get_resources
 from app.widgets import level_badge, plain, text_input
 from core import notify
-from models.live import current_matches, match_room
+from models.live import current_matches, match_room, room_default
 
 STATES = ("created", "configuring", "ready", "finished")
 STATE_LABELS = {
@@ -47,23 +47,25 @@ viewer = auth.current_user()
 with resources.sessions() as session:
     following = set(notify.followed(session, viewer.id)) if viewer is not None else set()
 recent = current_matches(resources, followed=following)
-wanted = st.query_params.get("match")
+wanted = st.query_params.get("match")  # the user's own pick (or a shared link's)
 options = [m["match_id"] for m in recent]
 if wanted and wanted not in options:
     options.insert(0, wanted)
+default = wanted or room_default(recent, st.session_state.get("match_room_shown"))
 labels = {m["match_id"]: lineup_label(m) for m in recent}
 pick, paste = st.columns([3, 2])
 with pick:
     chosen = st.selectbox(
         "Follow a live match",
         options,
-        index=options.index(wanted) if wanted in options else 0 if options else None,
+        index=options.index(default) if default in options else None,
         format_func=lambda m: labels.get(m, m),
         placeholder="No live match yet",
     )
 with paste:
     pasted = text_input("or paste a match id", placeholder="1-6e9986d0-fca9-4840-...")
 match_id = (pasted or "").strip() or chosen
+st.session_state["match_room_shown"] = match_id
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -79,7 +81,10 @@ offer_new_matches(frozenset((m["match_id"], m["status"]) for m in recent))
 if not match_id:
     st.info("No live match yet: they appear here as soon as FACEIT announces them.")
     st.stop()
-st.query_params["match"] = match_id
+if match_id != default or wanted:
+    # the user's pick is kept in the address (a reload or a shared link shows it); the
+    # default is not, so a followed player's match can still take over when it arrives
+    st.query_params["match"] = match_id
 
 
 def player_rows(team: dict[str, Any]) -> list[dict[str, object]]:

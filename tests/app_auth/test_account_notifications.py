@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from core import notify
 from core.db.schema import User
 from core.settings import get_settings
+from core.sources import demo_league
+from tests.app.test_match_room import add_live_match
 from tests.app_auth.test_app_auth_gates import app, logged_in, texts
 
 HOOK_TOKEN = "hushHushToken_0123456789abcdefghijklmnop"
@@ -159,6 +161,62 @@ def test_the_match_room_offers_a_followed_players_match_first(
     assert picker.value == theirs  # followed first, although the other match is newer
     labels = picker.options  # as shown: formatted
     assert labels[0].startswith("★ Map veto · ") and not labels[1].startswith("★")
+
+
+def test_a_followed_players_match_takes_over_the_open_room_and_a_pick_stays(
+    users: dict[str, User], sessions: Any, seeded: dict[str, Any]
+) -> None:
+    """The room is open on a stranger's match when the followed player's match arrives: it
+    switches to it by itself; a newer stranger's match does not; a match the user picked
+    stays picked (and in the address) whatever arrives."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.db.schema import LiveMatch
+
+    def stranger(match_id: str, minutes: int) -> None:
+        with sessions() as session:
+            session.add(
+                LiveMatch(
+                    match_id=match_id,
+                    status="created",
+                    teams={
+                        "faction1": {
+                            "name": f"team_{match_id}",
+                            "players": [{"player_id": match_id, "nickname": match_id}],
+                        }
+                    },
+                    updated_at=datetime.now(UTC) + timedelta(minutes=minutes),
+                )
+            )
+            session.commit()
+
+    stranger("1-stranger-first", 1)
+    league = demo_league(get_settings())
+    with sessions() as session:
+        notify.follow(session, users["free"].id, str(league.players_frame()["player_id"][0]))
+    at = logged_in("freddy")
+    at.switch_page("views/match_room.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox[0].value == "1-stranger-first"
+    assert "match" not in at.query_params  # shown by default, not picked
+
+    stranger("1-stranger-newer", 2)
+    at.run()
+    assert at.selectbox[0].value == "1-stranger-first"  # a stranger's match does not take over
+
+    theirs = add_live_match("created")  # the first ten demo players: the followed one plays
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox[0].value == theirs
+    assert at.selectbox[0].options[0].startswith("★ Match found · ")
+
+    picker = at.selectbox[0]
+    picker.select_index(next(i for i, o in enumerate(picker.options) if "newer" in o)).run()
+    assert at.selectbox[0].value == "1-stranger-newer"
+    assert at.query_params["match"] in ("1-stranger-newer", ["1-stranger-newer"])
+    add_live_match("configuring")  # another match of the followed player
+    at.run()
+    assert at.selectbox[0].value == "1-stranger-newer"  # the user's pick stays
 
 
 def test_the_inbox_can_be_muted_and_unmuted_on_the_account_page(
