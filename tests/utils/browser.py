@@ -79,12 +79,15 @@ class Shots:
         return path
 
 
-# the page is done: the script ran to its end, no element is still a placeholder, and every
-# chart and table is drawn (Vega's SVG, the data grid's accessible table)
+# the page is done: the script ran to its end, no element is still a placeholder or left over
+# from the previous run, and every chart and table is drawn (Vega's SVG, the data grid's
+# accessible table)
 _SETTLED = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  // an element of the previous run (or the previous page) still on show, not yet replaced
+  if (document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')) return false;
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
   if (charts.some(c => !c.querySelector('svg .mark-group'))) return false;
   const frames = [...document.querySelectorAll('[data-testid="stDataFrame"]')];
