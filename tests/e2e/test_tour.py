@@ -360,7 +360,7 @@ def matches_page(tour: Tour, nickname: str) -> None:
 def maps_page(tour: Tour, nickname: str) -> None:
     page = tour.visit(page_spec("views/maps.py"), f"Maps of {nickname}")
     expect_readable(page, "Maps")
-    rows = table(page.get_by_test_id("stDataFrame").first)
+    rows = table(page.get_by_test_id("stDataFrame").first, ("Map", "Matches", "Win rate"))
     bars = marks(chart(page, "Win rate per map (most played first)"), "bar")
     assert rows and len(bars) == len(rows)
     # the chart and the table in one order: most played first

@@ -113,15 +113,19 @@ def metric(page: Any, label: str | re.Pattern[str]) -> str:
     return str(card.get_by_test_id("stMetricValue").inner_text()).strip()
 
 
-def table(frame: Any) -> list[dict[str, str]]:
+def table(frame: Any, columns: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """The rows of an ``st.dataframe`` as the grid shows them (its accessible table). Waits
     for the grid's header: the dataframe's frame is on the page before its grid, and the grid
-    before its column names (the accessible table is hidden: attached is what counts)."""
+    before its column names (the accessible table is hidden: attached is what counts); with
+    ``columns``, until the header names each of them (not a table the page showed before)."""
     frame.locator('[role="grid"] thead th').first.wait_for(state="attached")
     frame.page.wait_for_function(
-        """e => [...(e.querySelector('[role="grid"]')?.querySelectorAll('thead th') ?? [])]
-                 .some(t => t.innerText.trim() !== '')""",
-        arg=frame.element_handle(),
+        """([e, wanted]) => {
+             const heads = [...(e.querySelector('[role="grid"]')?.querySelectorAll('thead th')
+                                ?? [])].map(t => t.innerText.trim());
+             return heads.some(h => h !== '') && wanted.every(w => heads.includes(w));
+           }""",
+        arg=[frame.element_handle(), list(columns)],
     )
     rows: list[dict[str, str]] = frame.evaluate(
         """e => {
