@@ -41,7 +41,7 @@ from tests.utils.ports import free_port
 pytestmark = pytest.mark.browser
 
 DEMO_PLAYERS = 20
-LIVE_STAGE = 30  # seconds per stage: created -> configuring -> ready -> finished
+LIVE_STAGE = 20  # seconds per stage: created -> configuring -> ready -> finished
 TIMEOUT_MS = 60_000
 # the embedded clock waits for the first training; then the followed player's match is created
 MATCH_MS = 300_000
