@@ -130,11 +130,33 @@ def test_a_visitor_is_asked_to_log_in_to_follow(seeded: dict[str, Any]) -> None:
     assert "Log in to follow players and hear about their matches" in links
 
 
+def add_stranger_match(sessions: Any, match_id: str, *, minutes: int) -> None:
+    """A live match of one unknown player (named ``match_id``), updated ``minutes`` from now:
+    newer than the demo players' matches, followed by nobody."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.db.schema import LiveMatch
+
+    with sessions() as session:
+        session.add(
+            LiveMatch(
+                match_id=match_id,
+                status="created",
+                teams={
+                    "faction1": {
+                        "name": f"team_{match_id}",
+                        "players": [{"player_id": match_id, "nickname": match_id}],
+                    }
+                },
+                updated_at=datetime.now(UTC) + timedelta(minutes=minutes),
+            )
+        )
+        session.commit()
+
+
 def test_the_match_room_offers_a_followed_players_match_first(
     users: dict[str, User], sessions: Any, seeded: dict[str, Any]
 ) -> None:
-    from datetime import UTC, datetime, timedelta
-
     from core.db.schema import LiveMatch
     from tests.app.test_match_room import add_live_match
 
@@ -144,16 +166,8 @@ def test_the_match_room_offers_a_followed_players_match_first(
             select(LiveMatch.teams).where(LiveMatch.match_id == theirs)
         ).all()
         followed_id = fan_of["faction1"]["players"][0]["player_id"]
-        session.add(
-            LiveMatch(
-                match_id="1-newer-stranger-match",
-                status="created",
-                teams={"faction1": {"name": "team_strangers", "players": []}},
-                updated_at=datetime.now(UTC) + timedelta(minutes=1),
-            )
-        )
-        session.commit()
         notify.follow(session, users["free"].id, followed_id)
+    add_stranger_match(sessions, "1-newer-stranger-match", minutes=1)
     at = logged_in("freddy")
     at.switch_page("views/match_room.py").run()
     assert not at.exception, at.exception
@@ -169,28 +183,7 @@ def test_a_followed_players_match_takes_over_the_open_room_and_a_pick_stays(
     """The room is open on a stranger's match when the followed player's match arrives: it
     switches to it by itself; a newer stranger's match does not; a match the user picked
     stays picked (and in the address) whatever arrives."""
-    from datetime import UTC, datetime, timedelta
-
-    from core.db.schema import LiveMatch
-
-    def stranger(match_id: str, minutes: int) -> None:
-        with sessions() as session:
-            session.add(
-                LiveMatch(
-                    match_id=match_id,
-                    status="created",
-                    teams={
-                        "faction1": {
-                            "name": f"team_{match_id}",
-                            "players": [{"player_id": match_id, "nickname": match_id}],
-                        }
-                    },
-                    updated_at=datetime.now(UTC) + timedelta(minutes=minutes),
-                )
-            )
-            session.commit()
-
-    stranger("1-stranger-first", 1)
+    add_stranger_match(sessions, "1-stranger-first", minutes=1)
     league = demo_league(get_settings())
     with sessions() as session:
         notify.follow(session, users["free"].id, str(league.players_frame()["player_id"][0]))
@@ -200,7 +193,7 @@ def test_a_followed_players_match_takes_over_the_open_room_and_a_pick_stays(
     assert at.selectbox[0].value == "1-stranger-first"
     assert "match" not in at.query_params  # shown by default, not picked
 
-    stranger("1-stranger-newer", 2)
+    add_stranger_match(sessions, "1-stranger-newer", minutes=2)
     at.run()
     assert at.selectbox[0].value == "1-stranger-first"  # a stranger's match does not take over
 
