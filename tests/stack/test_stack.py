@@ -254,14 +254,28 @@ def test_https_serves_the_app_and_the_api_and_http_redirects(stack: RunningStack
 
 
 def test_streamlit_websocket_through_nginx(stack: RunningStack) -> None:
+    from websockets.exceptions import InvalidMessage
     from websockets.sync.client import connect
 
     context = ssl.create_default_context(cafile=str(stack.directory / "tls" / "cert.pem"))
     url = f"wss://127.0.0.1:{stack.ports.https}/_stcore/stream"
-    with connect(url, ssl=context, open_timeout=30, subprotocols=["streamlit"]) as socket_:
-        # the upgrade went through nginx to Streamlit, which answered the handshake
-        assert socket_.response.status_code == 101
-        assert socket_.response.headers["Strict-Transport-Security"].startswith("max-age=")
+    # A connection closed before any answer is the transport, not nginx's routing (which answers
+    # with a status: 101, or 4xx/5xx): one CI run on a loaded machine had one. It gets two more
+    # tries; a third such close fails with nginx's own error log.
+    for attempt in range(3):
+        try:
+            with connect(url, ssl=context, open_timeout=30, subprotocols=["streamlit"]) as ws:
+                # the upgrade went through nginx to Streamlit, which answered the handshake
+                assert ws.response.status_code == 101
+                assert ws.response.headers["Strict-Transport-Security"].startswith("max-age=")
+                return
+        except InvalidMessage:
+            if attempt == 2:
+                errors = (stack.directory / "logs" / "nginx.log").read_text()[-3000:]
+                raise AssertionError(
+                    f"nginx closed the WebSocket unanswered 3 times:\n{errors}"
+                ) from None
+            time.sleep(1.0)
 
 
 def test_nginx_refuses_oversized_bodies_before_the_api(stack: RunningStack) -> None:
