@@ -15,6 +15,10 @@ the same schema, :data:`HISTORY_SCHEMA`:
   was one party, as the API exposes it);
 * ``elo_before`` (Int64, nullable: only a source that knows it fills it) and ``elo_after``
   (Int64, nullable: the Elo history point recorded for the match);
+* ``mates_elo`` (Float64, nullable): the mean Elo the player's teammates had before the match,
+  from their recorded points (:func:`pre_match_elo`), whichever rows are loaded; null when no
+  teammate's point is recorded (a kill share is relative to the teammates: this says how
+  strong they were);
 * ``extended`` (Boolean): the match has FACEIT's extended stats (recorded since August 2024);
 * the basic stats (Int32 counts, Float64 ``headshots_pct``, ``kd_ratio``, ``kr_ratio``) and the
   extended stats (nullable Int32 counts, nullable Float64 rates). **A stat FACEIT did not record
@@ -112,6 +116,7 @@ HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "premade": pl.Boolean(),
     "elo_before": pl.Int64(),
     "elo_after": pl.Int64(),
+    "mates_elo": pl.Float64(),
     "extended": pl.Boolean(),
     **{c: pl.Int32() for c in BASE_COUNTS},
     **{c: pl.Float64() for c in BASE_RATES},
@@ -148,6 +153,7 @@ _DERIVED: dict[str, tuple[str, ...]] = {
     "extended": ("entry_count",),
     "elo_before": (),
     "elo_after": (),
+    "mates_elo": ("mates_elo",),
 }
 _ALWAYS = ("player_id", "match_id", "ts")
 
@@ -167,6 +173,55 @@ def columns_for(wanted: Sequence[str] | None) -> list[str]:
 def _needed(keep: Sequence[str]) -> set[str]:
     """The query's columns the frame columns ``keep`` are made from."""
     return {source for c in keep for source in _DERIVED.get(c, (c,))}
+
+
+def pre_match_elo(elo_after: Any, won: Any) -> Any:
+    """A player's Elo before a match from the point recorded after it: one FACEIT step
+    (core.cs2.ELO_STEP) back, down for a win and up for a loss (SQL or polars expressions)."""
+    from core.cs2 import ELO_STEP
+
+    if isinstance(won, pl.Expr):
+        return elo_after - ELO_STEP * (2 * won.cast(pl.Int32) - 1)
+    from sqlalchemy import case
+
+    return elo_after - case((won, ELO_STEP), else_=-ELO_STEP)
+
+
+def mates_elo_sql() -> Any:
+    """``mates_elo`` of a ``match_players`` row: a scalar subquery over the other rows of its
+    match and faction (every teammate stored, loaded or not) and their Elo points."""
+    from sqlalchemy import Float, cast, func, select
+    from sqlalchemy.orm import aliased
+
+    from core.db.schema import EloHistory, MatchPlayer
+
+    mp = MatchPlayer.__table__.c
+    mate = aliased(MatchPlayer)
+    point = aliased(EloHistory)
+    return (
+        select(cast(func.avg(pre_match_elo(point.elo, mate.result)), Float))
+        .select_from(mate)
+        .join(point, (point.player_id == mate.player_id) & (point.match_id == mate.match_id))
+        .where(
+            mate.match_id == mp.match_id,
+            mate.faction == mp.faction,
+            mate.player_id != mp.player_id,
+        )
+        .correlate(MatchPlayer.__table__)
+        .scalar_subquery()
+    )
+
+
+def _mates_elo_window(elo: Any, mp: Any) -> Any:
+    """:func:`mates_elo_sql` over the rows of the query itself (which holds whole matches):
+    the faction's sum of pre-match Elos minus the row's own, over their count minus its own."""
+    from sqlalchemy import Float, Integer, cast, func
+
+    pre = cast(pre_match_elo(elo, mp.result), Float)
+    faction = (mp.match_id, mp.faction)
+    total = func.sum(pre).over(partition_by=faction) - func.coalesce(pre, 0.0)
+    mates = func.count(pre).over(partition_by=faction) - cast(pre.is_not(None), Integer)
+    return cast(total / func.nullif(mates, 0), Float)
 
 
 def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
@@ -193,6 +248,7 @@ def queries(keep: Sequence[str]) -> tuple[Any, Any, list[Any]]:
         "faction1_score": m.faction1_score,
         "faction2_score": m.faction2_score,
         "winner_faction": m.winner_faction,
+        "mates_elo": mates_elo_sql().label("mates_elo"),
     }
     selected = [column for name, column in sources.items() if name in needed]
     query = select(*selected).select_from(
@@ -236,13 +292,19 @@ def filter_conditions(flt: MatchFilter) -> list[Any]:
     return conditions
 
 
-def sorted_query(keep: Sequence[str]) -> tuple[Any, dict[str, pl.DataType]]:
+def sorted_query(
+    keep: Sequence[str], *, whole_matches: bool = True
+) -> tuple[Any, dict[str, pl.DataType]]:
     """The one SELECT :func:`load` runs on PostgreSQL for the frame columns ``keep`` (but
     ``elo_before``, which no stored row knows), and the schema it is read with: player-match
     rows joined with their match and their Elo point, every derived column (``finished_at``,
     ``map``, ``ts``, ``team``, ``extended``) computed by the server, so the client parses the
     frame as it is returned. The rows are to be read sorted by ``player_id``, ``ts``,
-    ``match_id`` (core.db.columnar.read_frame's ``sort``). bench/train_load.py runs it raw."""
+    ``match_id`` (core.db.columnar.read_frame's ``sort``). bench/train_load.py runs it raw.
+
+    ``whole_matches``: the query will keep every row of each match it keeps (no player or
+    filter condition), so ``mates_elo`` is a window over the faction's rows (one pass; the
+    per-row subquery of :func:`mates_elo_sql` costs ~15 s per million rows)."""
     from sqlalchemy import BigInteger, SmallInteger, cast, extract, func, select
 
     from core.db.schema import EloHistory, Match, MatchPlayer
@@ -259,13 +321,14 @@ def sorted_query(keep: Sequence[str]) -> tuple[Any, dict[str, pl.DataType]]:
         "team": cast(func.substring(mp.faction, "[0-9]+"), SmallInteger),
         "extended": mp.entry_count.is_not(None),
         "elo_after": e.elo,
+        "mates_elo": _mates_elo_window(e.elo, mp) if whole_matches else mates_elo_sql(),
         **{c: m[c] for c in ("started_at", "rounds", "score", "faction1_score", "faction2_score",
                               "winner_faction")},
     }  # fmt: skip
     names = [c for c in keep if c != "elo_before"]
     selected = [(derived[c] if c in derived else mp[c]).label(c) for c in names]
     joined = MatchPlayer.__table__.join(Match.__table__, mp.match_id == m.id)
-    if "elo_after" in names:  # (player_id, match_id) is unique in elo_history
+    if {"elo_after", "mates_elo"} & set(names):  # (player_id, match_id) is unique there
         joined = joined.outerjoin(
             EloHistory.__table__, (e.player_id == mp.player_id) & (e.match_id == mp.match_id)
         )
@@ -358,7 +421,7 @@ def _load_sorted(
     from core.db.columnar import read_frame
     from core.db.schema import MatchPlayer
 
-    query, wire = sorted_query(keep)
+    query, wire = sorted_query(keep, whole_matches=players is None and flt is None)
     if flt is not None:
         query = query.where(*filter_conditions(flt))
     mp = MatchPlayer.__table__.c
@@ -656,7 +719,22 @@ def from_league(league: Any) -> pl.DataFrame:
         (kills / pl.col("deaths").clip(lower_bound=1)).round(2).alias("kd_ratio"),
         pl.when(pl.col("rounds") > 0).then(kills / pl.col("rounds")).round(2).alias("kr_ratio"),
     )
-    return _finish(frame)
+    return _finish(with_mates_elo(frame))
+
+
+def with_mates_elo(frame: pl.DataFrame) -> pl.DataFrame:
+    """``mates_elo`` from the frame's own rows (``elo_after``, ``result``, ``faction``): the
+    definition of :func:`mates_elo_sql` for a frame that holds every player of its matches
+    (the demo league's)."""
+    group = ["match_id", "faction"]
+    pre = pre_match_elo(pl.col("elo_after"), pl.col("result")).cast(pl.Float64)
+    mates = pl.col("_pre").count().over(group) - pl.col("_pre").is_not_null().cast(pl.UInt32)
+    total = pl.col("_pre").sum().over(group) - pl.col("_pre").fill_null(0.0)
+    return (
+        frame.with_columns(pre.alias("_pre"))
+        .with_columns(pl.when(mates > 0).then(total / mates).alias("mates_elo"))
+        .drop("_pre")
+    )
 
 
 # ---- shared finishing ----------------------------------------------------------------------

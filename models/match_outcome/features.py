@@ -23,7 +23,7 @@ import polars as pl
 from core.cs2 import ELO_STEP
 from models.features import expected_team_deaths, expected_team_kills
 
-FEATURE_VERSION = "mo-5"
+FEATURE_VERSION = "mo-6"
 """Bump whenever the feature code below changes (stored with every registered model)."""
 
 NEXT_MATCH_ID = "__next__"
@@ -57,7 +57,7 @@ _EXTENDED = {
     "sniper_kills",
 }
 
-UNPLAYED_ZEROS: tuple[str, ...] = ("rounds", "rounds_won", "ext", "premade", *STATS)
+UNPLAYED_ZEROS: tuple[str, ...] = ("rounds", "rounds_won", "ext", "premade", "mate_gap", *STATS)
 """The :func:`model_frame` columns a next (not yet played) match row carries as 0."""
 
 HISTORY_COLUMNS: tuple[str, ...] = (
@@ -70,6 +70,7 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "premade",
     "elo_before",
     "elo_after",
+    "mates_elo",
     "extended",
     "rounds",
     "faction1_score",
@@ -89,6 +90,9 @@ HALF_LIVES: tuple[int, ...] = (8, 25, 70, 200)
 """Half-lives (in earlier matches) of the recency-weighted Elo and kill and death shares: a
 player's hidden skill drifts, and exponential weights follow it better than the fixed windows
 (bench/model_quality.py: gap closed +0.008 on seed 9001, +0.023 on 4242, +0.014 on 777)."""
+MATE_PRIOR = 3.0
+"""The teammates' Elo edge is a weighted mean over earlier matches shrunk towards 0 by this
+many matches' weight (a first match says little)."""
 
 # player-level prior features averaged per team: name -> human label
 PLAYER_FEATURES: dict[str, str] = {
@@ -116,6 +120,7 @@ PLAYER_FEATURES: dict[str, str] = {
     **{f"elo_e{h}": f"recent Elo (half-life {h} matches)" for h in HALF_LIVES},
     **{f"kill_share_e{h}": f"recent kill share (half-life {h} matches)" for h in HALF_LIVES},
     **{f"death_share_e{h}": f"recent death share (half-life {h} matches)" for h in HALF_LIVES},
+    **{f"mate_gap_e{h}": f"past teammates' Elo edge (half-life {h} matches)" for h in HALF_LIVES},
     "map_kill_share_rel": "{map} kill-share edge",
     "map_death_share_rel": "{map} death-share edge",
     "sniper_share": "share of sniper kills",
@@ -150,7 +155,9 @@ def model_frame(history: pl.DataFrame) -> pl.DataFrame:
     (1/2), ``result`` (1.0/0.0, null for a future match), ``elo_before``, ``elo_after``
     (nullable), ``rounds``, ``rounds_won`` (the player's team's score), ``ext`` (1.0 when the
     match has extended stats), ``premade`` (1.0 when the player's team was one party, known
-    before the match) and :data:`STATS`, where an
+    before the match), ``mate_gap`` (the teammates' mean Elo before the match minus the
+    player's, 0 when unknown: a kill share won among stronger teammates is worth more) and
+    :data:`STATS`, where an
     extended stat of a match without extended stats is 0 (every feature that uses one divides
     by the rounds or kills of extended matches only, ``rounds_ext``/``kills_ext``).
     """
@@ -181,16 +188,20 @@ def model_frame(history: pl.DataFrame) -> pl.DataFrame:
         .alias("rounds_won"),
         ext.alias("ext"),
         pl.col("premade").cast(pl.Float64).fill_null(0.0),
+        pl.col("mates_elo").cast(pl.Float64),
         *(stat(name).alias(name) for name in STATS if name != "clutch_count"),
         (clutch * ext).alias("clutch_count"),
     ).sort("player_id", "ts", "match_id")
     # Elo before a match, where the source does not say: the Elo after the player's previous
     # match (first match: undo one step)
     undo = pl.col("elo_after") - ELO_STEP * (2 * pl.col("result").fill_null(0.5) - 1)
-    return out.with_columns(
+    out = out.with_columns(
         pl.coalesce(pl.col("elo_before"), pl.col("elo_after").shift(1).over("player_id"), undo)
         .fill_null(1000.0)
         .alias("elo_before")
+    )
+    return out.with_columns(
+        (pl.col("mates_elo") - pl.col("elo_before")).fill_null(0.0).alias("mate_gap")
     ).select(
         "player_id",
         "match_id",
@@ -204,6 +215,7 @@ def model_frame(history: pl.DataFrame) -> pl.DataFrame:
         "rounds_won",
         "ext",
         "premade",
+        "mate_gap",
         *STATS,
     )
 
@@ -315,11 +327,17 @@ def player_prior_features(canonical: pl.DataFrame) -> pl.DataFrame:
         def ewm_share(num: str, den: str) -> pl.Expr:
             return ((ewm(num) + 0.2 * SHARE_PRIOR) / (ewm(den) + SHARE_PRIOR)).log()
 
+        # the teammates' Elo edge: kill and death shares are shares among the teammates, so
+        # the same share against stronger teammates means a stronger player (bench/
+        # model_quality.py: gap closed 0.809 -> 0.858 on seed 9001, 0.794 -> 0.827 on 4242)
+        mate_gap = (ewm("mate_gap") / (total + MATE_PRIOR)).alias(f"mate_gap_e{h}")
+
         return [
             # the current Elo counts once, as in ``elo_avg_*`` (its weight is bounded >= 0)
             ((ewm("elo_before") + pl.col("elo_before")) / (total + 1.0)).alias(f"elo_e{h}"),
             ewm_share("kills", "team_kills").alias(f"kill_share_e{h}"),
             ewm_share("deaths", "team_deaths").alias(f"death_share_e{h}"),
+            mate_gap,
         ]
 
     windows = [

@@ -71,6 +71,7 @@ LINEAR_FEATURES: tuple[str, ...] = (
     "d_utility_dpr",
     "d_flashes_pr",
     *(f"d_{k}_e{h}" for h in HALF_LIVES for k in ("elo", "kill_share", "death_share")),
+    *(f"d_mate_gap_e{h}" for h in HALF_LIVES),
     "d_map_kill_share_rel",
     "d_map_death_share_rel",
 )

@@ -152,6 +152,51 @@ def test_the_server_sorted_loader_equals_the_portable_one(
     assert_same(training, everything.select(training.columns))
 
 
+def test_the_teammates_elo_of_a_player_loaded_alone_is_from_all_his_teammates(
+    pg_engine: Engine,
+) -> None:
+    # The model's teammates' Elo edge must be the same in training (everyone loaded) and in
+    # serving (the lineup's players loaded): each row's mates_elo is the mean pre-match Elo of
+    # the other players of its faction whose Elo point is recorded, null when none is.
+    sessions = make_session_factory(pg_engine)
+    written = stored_league(sessions)
+    recorded = written.with_columns(
+        pl.when(pl.col("i") % 3 != 0).then(pl.col("elo_after")).alias("elo_after")
+    )
+    expected = history.with_mates_elo(recorded).select("player_id", "match_id", "mates_elo")
+    player = written["player_id"].unique().sort()[3]
+    with sessions() as session:
+        alone = {
+            "server": history.load(session, [player], columns=mo.HISTORY_COLUMNS),
+            "portable": history.load_joined(session, [player], columns=mo.HISTORY_COLUMNS),
+        }
+    for name, frame in alone.items():
+        got = frame.select("player_id", "match_id", "mates_elo").join(
+            expected, on=["player_id", "match_id"], suffix="_expected"
+        )
+        assert got.height == frame.height > 10, name
+        assert got["mates_elo"].null_count() < got.height, name
+        assert (
+            got.select((pl.col("mates_elo") - pl.col("mates_elo_expected")).abs().max()).item()
+            < 1e-9
+        ), name
+        assert got["mates_elo"].is_null().eq(got["mates_elo_expected"].is_null()).all(), name
+    # a teammate's pre-match Elo is his recorded point one step back (up after a loss)
+    row = (
+        expected.join(written, on=["player_id", "match_id"])
+        .filter(pl.col("mates_elo").is_not_null())
+        .row(0, named=True)
+    )
+    mates = recorded.filter(
+        (pl.col("match_id") == row["match_id"])
+        & (pl.col("faction") == row["faction"])
+        & (pl.col("player_id") != row["player_id"])
+        & pl.col("elo_after").is_not_null()
+    )
+    by_hand = [e - 25 if won else e + 25 for e, won in mates.select("elo_after", "result").rows()]
+    assert row["mates_elo"] == pytest.approx(sum(by_hand) / len(by_hand))
+
+
 def test_an_empty_selection_and_an_empty_database(pg_engine: Engine) -> None:
     sessions = make_session_factory(pg_engine)
     with sessions() as session:
