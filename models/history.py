@@ -177,14 +177,15 @@ def _needed(keep: Sequence[str]) -> set[str]:
 
 def pre_match_elo(elo_after: Any, won: Any) -> Any:
     """A player's Elo before a match from the point recorded after it: one FACEIT step
-    (core.cs2.ELO_STEP) back, down for a win and up for a loss (SQL or polars expressions)."""
+    (core.cs2.ELO_STEP) back, down for a win and up for a loss, null without a result (SQL or
+    polars expressions)."""
     from core.cs2 import ELO_STEP
 
     if isinstance(won, pl.Expr):
         return elo_after - ELO_STEP * (2 * won.cast(pl.Int32) - 1)
     from sqlalchemy import case
 
-    return elo_after - case((won, ELO_STEP), else_=-ELO_STEP)
+    return elo_after - case((won.is_(True), ELO_STEP), (won.is_(False), -ELO_STEP), else_=None)
 
 
 def mates_elo_sql() -> Any:
