@@ -160,8 +160,15 @@ def test_a_newcomer_follows_a_player_and_watches_their_match_go_live(
         expect(page.get_by_text(re.compile(r"^Prediction \(made"))).to_be_visible()
         settle(page)
         assert stage(page) in {"Match found", "Map veto"}, "the match started before we looked"
-        frames = page.get_by_test_id("stDataFrame").all()
-        lineups = [table(f) for f in frames[:2]]
+        # the picker shows the new match a moment before its lineups replace the old ones
+        deadline = time.monotonic() + 20
+        while True:
+            frames = page.get_by_test_id("stDataFrame").all()
+            lineups = [table(f) for f in frames[:2]]
+            shown = {row["Player"] for rows in lineups for row in rows}
+            if nickname in shown or time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(500)
         assert [len(rows) for rows in lineups] == [5, 5]
         players = [row["Player"] for rows in lineups for row in rows]
         assert nickname in players and len(set(players)) == 10
