@@ -68,8 +68,9 @@ def cached_features(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Summary, map stats, rolling form and Elo history of one player over the matches ``flt``
     keeps (cached per data watermark and filter; the player's history is loaded once, and only
-    on a cache miss). The Elo history is every point whatever the filter: a match's Elo change
-    is from the point before it, kept or not (:func:`elo_per_match` filters the changes)."""
+    on a cache miss), but the summary's streaks, which are the whole history's. The Elo
+    history is every point whatever the filter: a match's Elo change is from the point before
+    it, kept or not (:func:`elo_per_match` filters the changes)."""
     suffix = f":{flt.key()}" if flt.active else ""
     with sessions() as session:
         watermark = history.data_watermark(session, player_id)
@@ -95,6 +96,20 @@ def cached_features(
         summary = load(
             "summary", lambda: features.player_summary(matches(), elo_history=elo_points())
         )
+        if flt.active and summary.height:
+            # streaks are runs of matches as played: the whole history's, whatever the filter
+            whole = cache.get_or_compute(
+                "summary",
+                features.FEATURE_VERSION,
+                player_id,
+                watermark,
+                lambda: features.player_summary(
+                    history.load(session, [player_id], columns=HISTORY_COLUMNS),
+                    elo_history=elo_points(),
+                ),
+            )
+            if whole.height:
+                summary = summary.with_columns(whole[c] for c in features.STREAK_COLUMNS)
         maps = load("maps", lambda: features.map_stats(matches()))
         form = load("form", lambda: features.rolling_form(matches()))
         elo = cache.get_or_compute(
@@ -253,8 +268,9 @@ def tilt_for(
     session_minutes: int = tilt.SESSION_MINUTES,
     flt: MatchFilter = EVERY_MATCH,
 ) -> tilt.TiltReport:
-    """Streaks and tilt of the matches ``flt`` keeps: each kept match is grouped by the losses
-    and the session before it in the whole history (a loss on another map still counts)."""
+    """Tilt of the matches ``flt`` keeps: each kept match is grouped by the losses and the
+    session before it in the whole history (a loss on another map still counts); the streaks
+    are the whole history's."""
     with sessions() as session:  # the rating's inputs, the times and the filter's columns
         frame = history.load(session, [player_id], columns=HISTORY_COLUMNS)
     keep = filters.apply(frame, flt)["match_id"] if flt.active else None

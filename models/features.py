@@ -296,6 +296,11 @@ def _ratio_finish(lf: pl.LazyFrame, suffix: str) -> pl.LazyFrame:
     return lf.with_columns(ratios).drop(helpers)
 
 
+STREAK_COLUMNS: tuple[str, ...] = ("current_streak", "longest_win_streak")
+"""The summary's runs of consecutive results: a filtered view takes them from the whole
+history (models.dashboard), as the tilt report does (models.tilt)."""
+
+
 def _streaks(lf: pl.LazyFrame) -> pl.LazyFrame:
     runs = (
         lf.select("player_id", pl.col("result").fill_null(False))

@@ -3,7 +3,9 @@
 From the one history (models.history) and the one rating (models.features.match_ratings):
 
 * streaks: the current run (+n wins / -n losses up to the latest match) and the longest run of
-  wins and of losses;
+  wins and of losses, always over the whole history (a run is consecutive matches as played:
+  the matches a filter keeps are not consecutive, and "27 losses in a row" under a losses-only
+  filter would be a count, not a streak);
 * tilt groups: the matches played after exactly 1, exactly 2, and 3 or more losses in a row,
   and the matches by their position in a *session* (a match that starts less than
   ``session_minutes`` after the previous one ended continues the session): 1st, 2nd, 3rd, 4th+.
@@ -170,14 +172,15 @@ def tilt_report(
     """Streaks and the tilt groups of one player's history (see the module docstring). With
     ``keep`` (match ids, a filter's matches: models.filters), only those matches are grouped
     and counted, each by the losses and the session before it in the whole history; the
-    streaks are the kept matches' own runs."""
+    streaks stay the whole history's."""
     if session_minutes < 1:
         raise ValueError("a session gap is at least 1 minute")
     frame = tilt_frame(history, session_minutes) if not history.is_empty() else None
+    runs = streaks([bool(w) for w in frame["win"]]) if frame is not None else Streaks(0, 0, 0)
     if frame is not None and keep is not None:
         frame = frame.filter(pl.col("match_id").is_in(keep.implode()))
     if frame is None or frame.is_empty():
-        return TiltReport(Streaks(0, 0, 0), session_minutes, 1 - FAMILY_ERROR)
+        return TiltReport(runs, session_minutes, 1 - FAMILY_ERROR)
     wins = frame["win"].to_numpy()
     ratings = frame["rating"].to_numpy()
     rated = np.isfinite(ratings.astype(np.float64))
@@ -218,5 +221,4 @@ def tilt_report(
             verdict=None,
         )
         groups.append(replace(group, verdict=_verdict(label, group)))
-    results = [bool(w) for w in wins]
-    return TiltReport(streaks(results), session_minutes, confidence, groups)
+    return TiltReport(runs, session_minutes, confidence, groups)

@@ -325,6 +325,8 @@ streak_cols = st.columns(3)
 streak_cols[0].metric("Current streak", present.streak(report.streaks.current))
 streak_cols[1].metric("Longest win streak", present.streak(report.streaks.longest_win))
 streak_cols[2].metric("Longest losing streak", present.streak(-report.streaks.longest_loss))
+if flt.active:
+    st.caption("Streaks are runs of matches as you played them: every match, whatever the filters.")
 if premium:
     tilt_section(report)
 else:

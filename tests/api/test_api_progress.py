@@ -75,6 +75,26 @@ async def test_trends_latest_point_is_the_profiles_last_n_stats(
         assert latest["kd"] == pytest.approx(last["kills"] / last["deaths"])
 
 
+async def test_streaks_are_the_whole_historys_under_a_filter(http, tokens, seeded) -> None:
+    """A losses-only view keeps the player's losses, which are not one run of losses: the
+    profile's headline and /tilt show the same streaks as the unfiltered view, while the
+    counts are the filter's."""
+    nickname = seeded.nicknames[0]
+    whole = await get(http, tokens, nickname)
+    losses = await get(http, tokens, nickname, result="loss")
+    tilt = await get(http, tokens, f"{nickname}/tilt", "premium", result="loss")
+    assert 0 < losses["headline"]["matches"] < whole["headline"]["matches"]
+    assert losses["headline"]["win_rate"] == 0
+    for field in ("current_streak", "longest_win_streak"):
+        assert losses["headline"][field] == whole["headline"][field]
+        assert losses["features"][field] == whole["features"][field]
+    assert whole["headline"]["longest_win_streak"] > 0
+    assert tilt["streaks"]["current"] == whole["headline"]["current_streak"]
+    assert tilt["streaks"]["longest_win"] == whole["headline"]["longest_win_streak"]
+    for group in tilt["groups"]:
+        assert group["matches"] + group["other_matches"] == losses["headline"]["matches"]
+
+
 async def test_tilt_streaks_agree_with_the_profile(http, tokens, seeded) -> None:
     nickname = seeded.nicknames[0]
     body = await get(http, tokens, f"{nickname}/tilt", "premium", session_minutes=90)

@@ -57,6 +57,11 @@ def test_the_overview_shows_the_services_filtered_numbers(seeded: dict[str, Any]
     every = player_overview(resources.sessions, resources.cache, pid).summary
     assert summary["matches_lifetime"] < every["matches_lifetime"]
     assert f"Filtered: {present.map_label(chosen)} · wins." in shown(texts(at))
+    # the kept wins are not one run of wins: the streak cards are the whole history's runs
+    assert cards["Current streak"] == present.streak(every["current_streak"])
+    assert cards["Longest win streak"] == present.streak(every["longest_win_streak"])
+    assert summary["current_streak"] == every["current_streak"]
+    assert "every match, whatever the filters" in shown(texts(at))
 
 
 def test_refused_url_values_are_named_and_ignored(seeded: dict[str, Any]) -> None:

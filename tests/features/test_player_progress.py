@@ -174,6 +174,16 @@ def test_streaks_by_hand() -> None:
     assert (summary["current_streak"], summary["longest_win_streak"]) == (-1, 1)
 
 
+def test_a_filtered_tilt_report_keeps_the_whole_historys_streaks() -> None:
+    # A losses-only filter keeps 6 losses, which are not 6 losses in a row: the streaks are
+    # runs of matches as played, so they stay the whole history's; the groups count kept ones.
+    frame = results_history(RESULTS)
+    losses = frame.filter(~pl.col("result"))["match_id"]
+    report = tilt.tilt_report(frame, keep=losses)
+    assert report.streaks == tilt.streaks(RESULTS) == tilt.Streaks(-1, 1, 3)
+    assert {g.matches + g.other_matches for g in report.groups} == {losses.len()} == {6}
+
+
 def test_losses_in_a_row_before_each_match_and_the_position_in_a_session() -> None:
     # matches last 40 minutes; starts 0, 50, 100 (gaps of 10 min), 300 (gap 160), 345 (gap 5),
     # 2000, 2045, 2090, 2135
