@@ -93,16 +93,26 @@ def stat_value(key: str, value: float | None) -> str:
 
 
 def stat_change(key: str, now: float | None, before: float | None) -> str | None:
-    """A signed change for a metric's delta (Streamlit draws the arrow from the sign)."""
+    """A signed change for a metric's delta (Streamlit draws the arrow from the sign); one
+    that shows as zero at its precision is "±0" (:func:`is_flat`: no arrow, no colour)."""
     if now is None or before is None:
         return None
     change = now - before
     stat = base_stat(key)
     if stat in SHARES:
-        return f"{change * 100:+.0f} pts"
-    if stat in ONE_DECIMAL or stat in PERCENTS:
-        return f"{change:+.1f}"
-    return f"{change:+.2f}"
+        text, unit = f"{change * 100:+.0f}", " pts"
+    elif stat in ONE_DECIMAL or stat in PERCENTS:
+        text, unit = f"{change:+.1f}", ""
+    else:
+        text, unit = f"{change:+.2f}", ""
+    if not text.strip("+-0."):
+        text = "±" + text[1:]
+    return text + unit
+
+
+def is_flat(change: str) -> bool:
+    """A :func:`stat_change` that shows no change: drawn without an up or down arrow."""
+    return change.startswith("±")
 
 
 def ordinal(n: int) -> str:

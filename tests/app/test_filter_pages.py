@@ -64,6 +64,22 @@ def test_the_overview_shows_the_services_filtered_numbers(seeded: dict[str, Any]
     assert "every match, whatever the filters" in shown(texts(at))
 
 
+def test_a_change_that_shows_as_zero_has_no_arrow(seeded: dict[str, Any]) -> None:
+    # losses only: 0% over every kept match and over the last 10, so "±0 pts", no green arrow
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = open_page("views/player.py", seeded["player_id"], {"result": "loss"})
+    assert not at.exception, at.exception
+    (win_rate,) = [m for m in at.metric if m.label == "Win rate"]
+    assert win_rate.value == "0%"
+    assert win_rate.proto.delta == "±0 pts last 10"
+    assert win_rate.proto.direction == Metric.MetricDirection.NONE
+    assert win_rate.proto.color == Metric.MetricColor.GRAY
+    # a real change keeps its arrow (K/D moves over the last 10 of the kept losses)
+    (kd,) = [m for m in at.metric if m.label == "K/D"]
+    assert kd.proto.delta[0] in "+-" and kd.proto.direction != Metric.MetricDirection.NONE
+
+
 def test_refused_url_values_are_named_and_ignored(seeded: dict[str, Any]) -> None:
     pid = seeded["player_id"]
     hostile = {

@@ -82,3 +82,13 @@ def test_labels_never_show_keys() -> None:
     ]
     assert present.stat_change("kd", 0.67, 0.89) == "-0.22"
     assert present.stat_change("win_rate", 0.6, 0.5) == "+10 pts"
+    # no change at the shown precision has no direction: no arrow, no colour
+    for key, now, before, shown in (
+        ("win_rate", 0.0, 0.0, "±0 pts"),
+        ("win_rate", 0.5, 0.502, "±0 pts"),
+        ("kd", 1.0, 1.001, "±0.00"),
+        ("adr", 80.0, 80.01, "±0.0"),
+    ):
+        change = present.stat_change(key, now, before)
+        assert change == shown and present.is_flat(change), (key, change)
+    assert not present.is_flat(present.stat_change("win_rate", 0.51, 0.5) or "")
