@@ -81,22 +81,24 @@ if bins:
         .mark_line(strokeDash=[4, 4], color="gray")
         .encode(x="Predicted:Q", y="Observed:Q")
     )
-    points = (
-        alt.Chart(curve, title="Predicted win probability vs how often the team won")
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("Predicted:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("Observed:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            size=alt.Size("Matches:Q", title="Matches"),
-            tooltip=[
-                "Bin",
-                "Matches",
-                alt.Tooltip("Predicted:Q", format=".1%"),
-                alt.Tooltip("Observed:Q", format=".1%"),
-            ],
-        )
+    x = alt.X("Predicted:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+    y = alt.Y("Observed:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]))
+    # one line through the bins, and a circle per bin sized by its matches (a size channel on
+    # the line itself would split it into one invisible line per distinct count)
+    base = alt.Chart(curve, title="Predicted win probability vs how often the team won")
+    line = base.mark_line().encode(x=x, y=y)
+    points = base.mark_circle(opacity=0.9).encode(
+        x=x,
+        y=y,
+        size=alt.Size("Matches:Q", title="Matches", scale=alt.Scale(range=[40, 600])),
+        tooltip=[
+            "Bin",
+            "Matches",
+            alt.Tooltip("Predicted:Q", format=".1%"),
+            alt.Tooltip("Observed:Q", format=".1%"),
+        ],
     )
-    st.altair_chart(points + diagonal, width="stretch")
+    st.altair_chart(line + points + diagonal, width="stretch")
     st.caption(
         "Each point is one probability bin of the held-out matches (its size: the number of "
         "matches); on the dashed line the predicted and observed rates agree."

@@ -29,8 +29,17 @@ def test_model_report_shows_the_reliability_of_the_champion(premium: dict[str, A
         ).one()
         stored = champion.metrics
     engine.dispose()
-    ((_spec, data),) = charts(at)
+    ((spec, data),) = charts(at)
     bins = [b for b in stored["reliability"] if b["n"]]
+    # one connected line through the bins and a circle per bin sized by its matches: a size
+    # channel on a line splits it into one line per distinct count (invisible single points)
+    marks = {}
+    for layer in spec["layer"]:
+        mark = layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+        marks.setdefault(mark, []).append(layer.get("encoding", {}))
+    assert all("size" not in enc for enc in marks["line"])
+    assert [enc["size"]["field"] for enc in marks["circle"]] == ["Matches"]
+    assert {enc["x"]["field"] for enc in marks["circle"]} == {"Predicted"}
     # one point per non-empty bin, at its mean prediction and observed win rate, sized by count
     assert list(data["Matches"]) == [b["n"] for b in bins]
     assert list(data["Predicted"].round(6)) == [round(b["mean_p"], 6) for b in bins]
