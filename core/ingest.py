@@ -348,11 +348,17 @@ class Ingestor:
     ) -> tuple[list[HistoryMatch], list[HistoryMatch]]:
         """Finished matches since `since` (newest first), and those of them not stored yet."""
         found = await self.list_history(player_id, since)
-        with self.sessions() as session:
-            done: set[str] = set()
-            for part in chunks([m.match_id for m in found], 500):
-                done |= store.complete_match_ids(session, part)
+        # in a thread: the other players' requests go on while the database answers
+        done = await asyncio.to_thread(self.stored_complete, [m.match_id for m in found])
         return found, [m for m in found if m.match_id not in done]
+
+    def stored_complete(self, match_ids: Sequence[str]) -> set[str]:
+        """The ones of these matches already stored whole (nothing to fetch again)."""
+        done: set[str] = set()
+        with self.sessions() as session:
+            for part in chunks(match_ids, 500):
+                done |= store.complete_match_ids(session, part)
+        return done
 
     async def list_history(self, player_id: str, since: datetime | None) -> list[HistoryMatch]:
         found: list[HistoryMatch] = []
