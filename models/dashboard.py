@@ -88,9 +88,11 @@ def cached_features(
                 loaded["elo"] = history.load_elo(session, [player_id])
             return loaded["elo"]
 
-        def load(name: str, compute: Any) -> pl.DataFrame:
+        def load(name: str, compute: Any, *, filtered: bool = True) -> pl.DataFrame:
+            """The cached ``name`` of the filtered view (of every match when not ``filtered``)."""
+            key = name + suffix if filtered else name
             return cache.get_or_compute(
-                name + suffix, features.FEATURE_VERSION, player_id, watermark, compute
+                key, features.FEATURE_VERSION, player_id, watermark, compute
             )
 
         summary = load(
@@ -98,23 +100,19 @@ def cached_features(
         )
         if flt.active and summary.height:
             # streaks are runs of matches as played: the whole history's, whatever the filter
-            whole = cache.get_or_compute(
+            whole = load(
                 "summary",
-                features.FEATURE_VERSION,
-                player_id,
-                watermark,
                 lambda: features.player_summary(
                     history.load(session, [player_id], columns=HISTORY_COLUMNS),
                     elo_history=elo_points(),
                 ),
+                filtered=False,
             )
             if whole.height:
                 summary = summary.with_columns(whole[c] for c in features.STREAK_COLUMNS)
         maps = load("maps", lambda: features.map_stats(matches()))
         form = load("form", lambda: features.rolling_form(matches()))
-        elo = cache.get_or_compute(
-            "elo", features.FEATURE_VERSION, player_id, watermark, elo_points
-        )
+        elo = load("elo", elo_points, filtered=False)
     return summary, maps, form, elo
 
 
