@@ -11,8 +11,12 @@ TEST_WORKERS ?= 2
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
+# --compile-bytecode: every process (a flow run, a worker, the app) imports the libraries from
+# .pyc instead of compiling them from source each time, which a PYTHONDONTWRITEBYTECODE machine
+# (this one, and the Docker image) would otherwise do: a train-models flow run started in ~25 s
+# instead of ~8 s
 install: uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 run: install
 	$(UV) run faceit-ai run --port $(PORT)
@@ -30,7 +34,6 @@ typecheck: install
 	$(UV) run mypy
 
 test: lint
-	$(UV) sync --frozen --compile-bytecode --quiet
 	$(UV) run pytest -n $(TEST_WORKERS) --dist loadfile
 
 api: install
