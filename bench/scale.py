@@ -197,7 +197,12 @@ def train_runs(stack: Stack, runs: int) -> float:
             for run_id in list(pending):
                 state = prefect.get(f"/flow_runs/{run_id}").json()["state"]["type"]
                 if state in {"FAILED", "CRASHED", "CANCELLED"}:
-                    raise RuntimeError(f"train-models run {run_id} ended {state}")
+                    logs = prefect.post(
+                        "/logs/filter",
+                        json={"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200},
+                    ).json()
+                    tail = "\n".join(entry["message"] for entry in logs[-20:])
+                    raise RuntimeError(f"train-models run {run_id} ended {state}:\n{tail}")
                 if state == "COMPLETED":
                     pending.discard(run_id)
             time.sleep(0.5)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.engine import serialize
 from core.db.schema import Match, ModelVersion, ServedPrediction
 from models.errors import IncompatibleModel
 
@@ -57,7 +58,10 @@ def register(
     window: tuple[datetime | int | float | None, datetime | int | float | None] = (None, None),
 ) -> ModelVersion:
     """Store a new version (``max(version) + 1`` for ``name``); not promoted. Flushes only:
-    the caller's transaction commits."""
+    the caller's transaction commits. Registrations of one name are serialized until the
+    caller's transaction ends, so trainings at once (two pool workers) get a version each and
+    their promotions decide one after another, against the champion the previous one left."""
+    serialize(session, f"model_versions:{name}")
     current = session.scalar(
         select(func.max(ModelVersion.version)).where(ModelVersion.name == name)
     )

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,3 +70,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def serialize(session: Session, key: str) -> None:
+    """Hold the lock named ``key`` until ``session``'s transaction ends: concurrent transactions
+    that take the same key run this part one after another, each seeing what the previous one
+    committed (PostgreSQL's transaction-scoped advisory lock; the key is hashed to its 64 bits).
+    SQLite: nothing to do, the demo's one process writes through one database lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
 import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.engine import make_session_factory, transaction
+from core.db.schema import ModelVersion
 from models import match_outcome as mo
 from models import registry
 from models.analysis import AnalysisModels
@@ -134,3 +140,34 @@ def test_a_model_of_another_feature_version_is_refused_cleanly(
     np.testing.assert_array_equal(
         served.predict_frame(split.evaluation), current.predict_frame(split.evaluation)
     )
+
+
+def test_trainings_registering_at_once_get_one_version_each_and_one_champion(
+    pg_engine: Engine,
+) -> None:
+    """Two pool workers may train the same model at once (a schedule and a manual run). Each
+    registration is serialized with the others until its transaction ends: before, both read
+    the same ``max(version)`` and the later one failed its flow run on the unique version;
+    promotions at once could also leave two versions promoted."""
+    sessions = make_session_factory(pg_engine)
+    runs = 4
+    start = threading.Barrier(runs)
+
+    def train(index: int) -> int:
+        start.wait()
+        with transaction(sessions) as s:
+            version = registry.register(s, "toy", f"fit {index}".encode(), {}, "1")
+            time.sleep(0.1)  # the rest of a promotion, while the others register
+            registry.promote(s, version)
+            return version.version
+
+    with ThreadPoolExecutor(runs) as pool:
+        versions = list(pool.map(train, range(runs)))
+    assert sorted(versions) == list(range(1, runs + 1))
+    with sessions() as s:
+        promoted = s.scalars(
+            select(ModelVersion.version).where(
+                ModelVersion.name == "toy", ModelVersion.promoted.is_(True)
+            )
+        ).all()
+    assert promoted == [runs]  # the last registered is the champion, and the only one
