@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,12 +73,18 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def serialize(session: Session, key: str) -> None:
+def serialize(session: Session, key: str, wait_seconds: float = 600.0) -> None:
     """Hold the lock named ``key`` until ``session``'s transaction ends: concurrent transactions
     that take the same key run this part one after another, each seeing what the previous one
     committed (PostgreSQL's transaction-scoped advisory lock; the key is hashed to its 64 bits).
-    SQLite: nothing to do, the demo's one process writes through one database lock."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-        )
+    The wait is polled, not one blocking statement, so that the holder may take longer than
+    the statement timeout; past ``wait_seconds`` it fails with TimeoutError. SQLite: nothing to
+    do, the demo's one process writes through one database lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    deadline = time.monotonic() + wait_seconds
+    take = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
+    while not session.scalar(take, {"key": key}):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{key!r} was held by another transaction for {wait_seconds:.0f} s")
+        time.sleep(0.1)

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.engine import make_session_factory, transaction
+from core.db.engine import make_session_factory, serialize, transaction
 from core.db.schema import ModelVersion
 from models import match_outcome as mo
 from models import registry
@@ -171,3 +171,21 @@ def test_trainings_registering_at_once_get_one_version_each_and_one_champion(
             )
         ).all()
     assert promoted == [runs]  # the last registered is the champion, and the only one
+
+
+def test_a_registration_waits_past_the_statement_timeout_and_gives_up_clearly(
+    pg_engine: Engine,
+) -> None:
+    """The lock is polled: a promotion longer than the database's statement timeout does not
+    fail the registration waiting for it, and a lock held too long fails with its name."""
+    sessions = make_session_factory(pg_engine)
+    with transaction(sessions) as holder:
+        serialize(holder, "model_versions:toy")
+        with transaction(sessions) as waiter:
+            waiter.execute(text("SET LOCAL statement_timeout = 50"))
+            started = time.monotonic()
+            with pytest.raises(TimeoutError, match="model_versions:toy"):
+                serialize(waiter, "model_versions:toy", wait_seconds=0.5)
+            assert time.monotonic() - started >= 0.5
+    with transaction(sessions) as s:  # released with the holder's transaction
+        assert registry.register(s, "toy", b"fit", {}, "1").version == 1
