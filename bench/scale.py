@@ -1,6 +1,6 @@
 """Benchmark: does the production stack scale out? (1 vs 2 API instances, 1 vs 2 workers)
 
-    uv run python bench/scale.py [--duration 10] [--connections 16] [--runs 4] [--rounds 3]
+    uv run python bench/scale.py [--duration 10] [--connections 16] [--runs 8] [--rounds 3]
                                  [--api-rounds 6]
                                  [--database-url postgresql://...] [--redis-url redis://...]
 
@@ -218,7 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=8)
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternate 1 and 2 workers this often"
     )
