@@ -24,9 +24,10 @@ teams (+-25 per win or loss), marked as estimated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -242,6 +243,27 @@ _quarantined_here: contextvars.ContextVar[list[int] | None] = contextvars.Contex
     "quarantined_here", default=None
 )
 """Quarantine rows written by the job running in this context (one player's ingest)."""
+
+_slot_here: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.ContextVar(
+    "slot_here", default=None
+)
+"""The ``ingest_many`` gate whose slot the job running in this context holds."""
+
+
+@contextlib.asynccontextmanager
+async def _slot_lent() -> AsyncIterator[None]:
+    """Give this job's ``ingest_many`` slot to the next player while it only waits, and take one
+    back before going on. Cancel-safe: a cancelled wait's shielded acquire still completes, and
+    the gate's ``async with`` then gives that slot back."""
+    gate = _slot_here.get()
+    if gate is None:
+        yield
+        return
+    gate.release()
+    try:
+        yield
+    finally:
+        await asyncio.shield(gate.acquire())
 
 
 STORED, MISSING, FAILED = "stored", "missing", "failed"
@@ -588,8 +610,16 @@ class Ingestor:
         theirs = [m for m in todo if m.match_id in self._claims]
         failed = await self.fetch_claimed(mine, summary)
         # Matches another player of this run claimed: wait until they are stored (or not); one
-        # that failed there is tried once more here, as a player of its own would.
-        outcomes = await asyncio.gather(*(self._claims[m.match_id] for m in theirs))
+        # that failed there is tried once more here, as a player of its own would. The wait
+        # sends nothing, so the next player starts meanwhile: when the late players' matches
+        # were all claimed, they held every slot waiting, and the run ended on a few players'
+        # history pages listed one after another, at a quarter of the rate limit.
+        waits = [self._claims[m.match_id] for m in theirs]
+        if all(wait.done() for wait in waits):
+            outcomes = [wait.result() for wait in waits]
+        else:
+            async with _slot_lent():
+                outcomes = await asyncio.gather(*waits)
         again = [m for m, outcome in zip(theirs, outcomes, strict=True) if outcome == FAILED]
         failed += await self.fetch_claimed(again, summary)
         self.step(self.finish_player, "finish-player")(profile, history, failed)
@@ -613,6 +643,7 @@ class Ingestor:
         async def one(item: str) -> IngestSummary | Exception:
             nonlocal done
             async with gate:
+                _slot_here.set(gate)  # this task's own context (gather wraps each in a task)
                 try:
                     return await job(item)
                 except Exception as exc:  # reported per item by the caller

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -99,3 +100,45 @@ async def test_a_finished_match_delivered_again_asks_only_what_is_not_stored(
         demo_client(league, transport=third), sessions, lambda i: i.ingest_match(match_id)
     )
     assert dict(third.paths) == {f"/matches/{match_id}": 1, f"/players/{stale}": 1}
+
+
+class HeldStats(CountingTransport):
+    """The first match's stats are answered only once someone asks for ``release_on``'s
+    profile (the first player's batch, and so his claims, stay pending until then)."""
+
+    def __init__(self, league: League, release_on: str) -> None:
+        super().__init__(league)
+        self.release_on = release_on
+        self.released = asyncio.Event()
+        self.held: str | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("nickname") == self.release_on:
+            self.released.set()
+        if request.url.path.endswith("/stats") and self.held in (None, request.url.path):
+            self.held = request.url.path
+            await self.released.wait()
+        return await super().handle_async_request(request)
+
+
+async def test_a_player_waiting_for_matches_another_fetches_lets_the_next_player_start(
+    league: League, sessions: sessionmaker[Session]
+) -> None:
+    """Two slots: the first player fetches his matches; the second (the same player, listed
+    twice) has nothing of his own to fetch and only waits for them. The third starts
+    meanwhile: before, the waiting player kept his slot, and a run's late players, whose
+    matches were all claimed, held every slot waiting while the rate limit went unused."""
+    first, third = list(league.players_frame()["nickname"])[:2]
+    transport = HeldStats(league, release_on=third)
+    summary = await asyncio.wait_for(
+        run_job(
+            demo_client(league, transport=transport),
+            sessions,
+            lambda i: i.ingest_nicknames([first, first, third]),
+            roster_depth=0,
+            concurrency=2,
+        ),
+        timeout=60,
+    )
+    assert transport.released.is_set() and not summary.failed
+    assert set(transport.count("/matches/", "/stats").values()) == {1}  # still each match once
