@@ -611,9 +611,8 @@ class Ingestor:
         failed = await self.fetch_claimed(mine, summary)
         # Matches another player of this run claimed: wait until they are stored (or not); one
         # that failed there is tried once more here, as a player of its own would. The wait
-        # sends nothing, so the next player starts meanwhile: when the late players' matches
-        # were all claimed, they held every slot waiting, and the run ended on a few players'
-        # history pages listed one after another, at a quarter of the rate limit.
+        # sends nothing, so the next player starts meanwhile: a player whose matches were all
+        # claimed held a slot doing nothing while the next ones' history pages waited.
         waits = [self._claims[m.match_id] for m in theirs]
         if all(wait.done() for wait in waits):
             outcomes = [wait.result() for wait in waits]
