@@ -390,7 +390,7 @@ def main() -> None:
     }
     print(
         f"api: {result['api_rps_1_rounds']} req/s with 1 instance, "
-        f"{result['api_rps_2_rounds']} with 2 (best of {args.rounds} rounds each)"
+        f"{result['api_rps_2_rounds']} with 2 (best of {args.api_rounds} rounds each)"
     )
     print(f"cores used: {one_api['cores']} with 1 instance, {two_api['cores']} with 2")
     print(
