@@ -119,14 +119,19 @@ def table(frame: Any, columns: tuple[str, ...] = ()) -> list[dict[str, str]]:
     before its column names (the accessible table is hidden: attached is what counts); with
     ``columns``, until the header names each of them (not a table the page showed before)."""
     frame.locator('[role="grid"] thead th').first.wait_for(state="attached")
-    frame.page.wait_for_function(
-        """([e, wanted]) => {
-             const heads = [...(e.querySelector('[role="grid"]')?.querySelectorAll('thead th')
-                                ?? [])].map(t => t.innerText.trim());
-             return heads.some(h => h !== '') && wanted.every(w => heads.includes(w));
-           }""",
-        arg=[frame.element_handle(), list(columns)],
-    )
+    # polled through the locator, which finds its element again on every call: a handle taken
+    # once could be the previous page's table, still drawn, and never get the new columns
+    deadline = time.monotonic() + 60
+    while True:
+        heads: list[str] = frame.evaluate(
+            """e => [...(e.querySelector('[role="grid"]')?.querySelectorAll('thead th') ?? [])]
+                    .map(t => t.innerText.trim())"""
+        )
+        if any(heads) and all(name in heads for name in columns):
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the table's columns are {heads}, not {list(columns)}")
+        time.sleep(0.2)
     rows: list[dict[str, str]] = frame.evaluate(
         """e => {
           const grid = e.querySelector('[role="grid"]');
