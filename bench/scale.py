@@ -179,6 +179,27 @@ def measured_wrk(
     return {**result, "cores": cores}
 
 
+def alternating(
+    stack: Stack,
+    first: list[str],
+    second: str,
+    rounds: int,
+    measure: Callable[[list[str]], T],
+    settle: Callable[[], None],
+) -> dict[int, list[T]]:
+    """``rounds`` times: ``measure`` the ``first`` programs with ``second`` stopped, then all
+    of them with ``second`` started again (after ``settle``). Alternately, so that both sides
+    meet the same conditions; {1: the first side's results, 2: the second's}."""
+    runs: dict[int, list[T]] = {1: [], 2: []}
+    for _ in range(rounds):
+        stack.supervisorctl("stop", second)
+        runs[1].append(measure(first))
+        stack.supervisorctl("start", second)
+        settle()
+        runs[2].append(measure([*first, second]))
+    return runs
+
+
 def busy_cpu_seconds() -> float:
     """CPU seconds every core of the machine spent not idle, since boot: steal (the hypervisor
     running someone else on our virtual CPUs) not included, it is reported apart."""
@@ -296,57 +317,41 @@ def main() -> None:
             for name in workers:
                 stack.supervisorctl("stop", name)
             wrk(url, token, 3, args.connections)  # warm-up: caches, connections
-            api_runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
-            for _ in range(args.api_rounds):  # 1 and 2 instances alternately: same conditions
-                stack.supervisorctl("stop", "api-2")
-                api_runs[1].append(
-                    measured_wrk(
-                        stack,
-                        ["nginx", "api-1"],
-                        url,
-                        token,
-                        args.duration,
-                        args.connections,
-                        servers,
-                    )
-                )
-                stack.supervisorctl("start", "api-2")
+
+            def warm_api_2() -> None:
                 time.sleep(3)
-                wrk(url, token, 3, args.connections)  # warm-up of the restarted instance
-                api_runs[2].append(
-                    measured_wrk(
-                        stack,
-                        ["nginx", "api-1", "api-2"],
-                        url,
-                        token,
-                        args.duration,
-                        args.connections,
-                        servers,
-                    )
-                )
+                wrk(url, token, 3, args.connections)  # the restarted instance
+
+            api_runs = alternating(
+                stack,
+                ["nginx", "api-1"],
+                "api-2",
+                args.api_rounds,
+                lambda programs: measured_wrk(
+                    stack, programs, url, token, args.duration, args.connections, servers
+                ),
+                warm_api_2,
+            )
 
             for name in workers:
                 stack.supervisorctl("start", name)
             time.sleep(5)
             train_runs(stack, 1)  # warm-up: imports, page cache
-            orchestration = ["prefect-server", "worker-1"]
-            worker_runs: dict[int, list[tuple[float, dict[str, float]]]] = {1: [], 2: []}
-            for _ in range(args.rounds):
-                stack.supervisorctl("stop", "worker-2")
+
+            def timed_training(programs: list[str]) -> tuple[float, dict[str, float]]:
                 seconds, _, cores = measured(
-                    stack, orchestration, servers, lambda: train_runs(stack, args.runs), None
+                    stack, programs, servers, lambda: train_runs(stack, args.runs), None
                 )
-                worker_runs[1].append((seconds, cores))
-                stack.supervisorctl("start", "worker-2")
-                time.sleep(5)
-                seconds, _, cores = measured(
-                    stack,
-                    [*orchestration, "worker-2"],
-                    servers,
-                    lambda: train_runs(stack, args.runs),
-                    None,
-                )
-                worker_runs[2].append((seconds, cores))
+                return seconds, cores
+
+            worker_runs = alternating(
+                stack,
+                ["prefect-server", "worker-1"],
+                "worker-2",
+                args.rounds,
+                timed_training,
+                lambda: time.sleep(5),
+            )
         finally:
             stack.stop()
 

@@ -117,12 +117,13 @@ def card(column: st.delta_generator.DeltaGenerator, key: str, last10: str | None
     lifetime = summary.get(key)
     recent = summary.get(last10) if last10 else None
     delta = present.stat_change(key, recent, lifetime) if last10 else None
+    flat = delta is not None and present.is_flat(delta)
     column.metric(
         present.stat_label(key),
         present.stat_value(key, lifetime),
         delta=f"{delta} last 10" if delta else None,
-        delta_color="off" if delta and present.is_flat(delta) else "normal",
-        delta_arrow="off" if delta and present.is_flat(delta) else "auto",
+        delta_color="off" if flat else "normal",
+        delta_arrow="off" if flat else "auto",
         help=f"{scope}; the small number is the last 10 matches compared with it "
         f"({present.stat_value(key, recent)} over the last 10)."
         if last10
