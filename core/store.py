@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from psycopg import errors as pg_errors
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -327,13 +327,16 @@ def complete_match_ids(session: Session, match_ids: Sequence[str]) -> set[str]:
     """Matches already stored with their full scoreboard (nothing left to fetch)."""
     if not match_ids:
         return set()
-    stored = session.execute(
-        select(MatchPlayer.match_id).where(MatchPlayer.match_id.in_(match_ids))
-    ).scalars()
-    counts: dict[str, int] = {}
-    for match_id in stored:
-        counts[match_id] = counts.get(match_id, 0) + 1
-    return {m for m, n in counts.items() if n >= 10}
+    # counted by the database: one row per match, not ten (this ran for every history page
+    # listed, and fetching 10 rows a match was an eighth of an ingest's CPU once its matches
+    # were stored)
+    whole = (
+        select(MatchPlayer.match_id)
+        .where(MatchPlayer.match_id.in_(match_ids))
+        .group_by(MatchPlayer.match_id)
+        .having(func.count() >= 10)
+    )
+    return set(session.execute(whole).scalars())
 
 
 def ingest_state(session: Session, player_id: str) -> IngestState | None:
