@@ -249,14 +249,13 @@ def search_players(league: League, prefix: str, offset: int, limit: int) -> dict
 # ---------------------------------------------------------------------------------------------
 # history and per-match rows
 # ---------------------------------------------------------------------------------------------
-def _history_player(league: League, m: int, slot: int) -> dict[str, Any]:
-    p = int(league.mp_player[m, slot])
+def _history_player(league: League, p: int, level: int) -> dict[str, Any]:
     nick = league.nicknames[p]
     return {
         "player_id": league.player_ids[p],
         "nickname": nick,
         "avatar": league.avatars[p],
-        "skill_level": int(elo_to_level(int(league.elo_before[m, slot]))),
+        "skill_level": level,
         "game_player_id": str(int(league.steam_ids[p])),
         "game_player_name": nick,
         "faceit_url": player_url(nick),
@@ -265,15 +264,21 @@ def _history_player(league: League, m: int, slot: int) -> dict[str, Any]:
 
 def history_item(league: League, m: int) -> dict[str, Any]:
     mid = league.match_ids[m]
+    roster: list[int] = league.mp_player[m].tolist()
+    # one vectorized call for the ten levels (numpy per player was most of a page's cost)
+    levels: list[int] = elo_to_level(league.elo_before[m]).tolist()
     teams = {}
     for f in (0, 1):
-        leader = int(league.mp_player[m, f * 5])
+        leader = roster[f * 5]
         teams[f"faction{f + 1}"] = {
             "team_id": league.faction_id(m, f),
             "nickname": team_name(league, m, f),
             "avatar": league.avatars[leader],
             "type": "premade" if league.premade[m, f] else "",
-            "players": [_history_player(league, m, f * 5 + i) for i in range(5)],
+            "players": [
+                _history_player(league, roster[slot], levels[slot])
+                for slot in range(f * 5, f * 5 + 5)
+            ],
         }
     return {
         "match_id": mid,
@@ -284,7 +289,7 @@ def history_item(league: League, m: int) -> dict[str, Any]:
         "max_players": 10,
         "teams_size": 5,
         "teams": teams,
-        "playing_players": [league.player_ids[int(p)] for p in league.mp_player[m]],
+        "playing_players": [league.player_ids[p] for p in roster],
         "competition_id": COMPETITION_ID,
         "competition_name": COMPETITION_NAME,
         "competition_type": "matchmaking",
