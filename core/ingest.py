@@ -310,15 +310,22 @@ class Ingestor:
         *,
         batch_size: int = 200,
         roster_depth: int = 10,
-        concurrency: int = 4,
+        concurrency: int | None = None,
         progress: Progress | None = None,
         step: Step = run_directly,
     ) -> None:
-        """`step` wraps each unit of work; the Prefect flows pass one that makes it a task."""
+        """`step` wraps each unit of work; the Prefect flows pass one that makes it a task.
+
+        `concurrency`: players ingested at a time (default: the client's max_concurrency). A
+        player lists his history one page after another, so at the end of a run, when the
+        players left have nothing new to fetch, only as many requests are in flight as players
+        run at once: fewer players than the client's slots left its rate limit unused (4 at a
+        time held 20-35 of 100 requests/s over a run's last minute).
+        """
         self.client = client
         self.step = step
         self.quarantined = 0
-        self.concurrency = concurrency
+        self.concurrency = concurrency if concurrency is not None else client.max_concurrency
         self.history_listed = 0
         self.matches_listed = 0
         self.matches_fetched = 0
