@@ -1,7 +1,7 @@
 """Benchmark: ingest a demo league over HTTP (rate limit R, latency L) into PostgreSQL.
 
     uv run python bench/ingest.py [--players 200] [--matches 20000] [--rate 10] [--latency 0.08]
-                                  [--workers 4] [--concurrency 8] [--quick]
+                                  [--workers N] [--concurrency N] [--quick]
                                   [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 The demo league (core.demo_league) is served by uvicorn in a separate process on 127.0.0.1 with
@@ -15,10 +15,14 @@ client's defaults.
 Figures:
 - rate_ratio: requests served (sent minus 429s and connection errors) / ingest wall time / R
   (goal >= 0.9);
-- copy_ratio: rows/s of the Ingestor's batch writes (time spent in ``Ingestor.store_batch``; rows
-  = matches + match_players + player stubs handed to it) / rows/s of a raw psycopg COPY
+- copy_ratio: rows/s of the Ingestor's batch writes / rows/s of a raw psycopg COPY
   (``cursor.copy`` + ``write_row``, one transaction) of the ingested match_players rows into an
-  empty table of the same shape (``LIKE match_players INCLUDING ALL``) (goal >= 0.5);
+  empty table of the same shape (``LIKE match_players INCLUDING ALL``) (goal >= 0.5). Both are
+  timed after the ingest, alone: the writes as ``Ingestor.store_batch`` of the ingested matches
+  in batches of ``--batch-size`` into a fresh database (``replay_store``; rows = matches +
+  match_players + player stubs handed to it). During the ingest the writes run in threads
+  beside the event loop, so their wall time there (``store_batch_s``) also counts the waits for
+  the interpreter lock; it is reported too;
 - requests_per_match: requests sent (every attempt, 429s included) / matches stored (goal <= 1.1;
   the floor is 1 + (profiles + history pages) / matches: one profile and ceil(n / 100) history
   pages per player);
@@ -53,6 +57,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -91,7 +96,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=None, help="R, requests/s (default 10)")
     parser.add_argument("--latency", type=float, default=None, help="L, s/request (default 0.08)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--concurrency", type=int, default=8, help="client max_concurrency")
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="client max_concurrency (default: its own)"
+    )
     parser.add_argument(
         "--burst", type=float, default=None, help="client burst (default: the client's)"
     )
@@ -217,7 +224,7 @@ def drop_database(admin_url: str, name: str) -> None:
 
 
 class TimedIngestor(Ingestor):
-    """The project's Ingestor, timing its synchronous database work."""
+    """The project's Ingestor, timing its database work (in threads: core.ingest.off_the_loop)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, step=self._timed_step, **kwargs)
@@ -330,6 +337,46 @@ def raw_copy(url: str, table: str) -> tuple[int, float]:
     return len(rows), seconds
 
 
+def replay_store(admin_url: str, source_url: str, batch_size: int) -> tuple[int, float, int]:
+    """The Ingestor's batch writes timed on their own, as the raw COPY is: the ingested matches
+    (newest last), ``batch_size`` at a time with their match_players rows, written by
+    ``Ingestor.store_batch`` one after another into a fresh database, with nothing else
+    running. During the ingest the writes run in threads (core.ingest.off_the_loop) beside the
+    event loop, so their wall time there also counts the waits for the interpreter lock.
+    Returns (rows handed to it, seconds, batches)."""
+    name = f"bench_ingest_replay_{uuid.uuid4().hex[:12]}"
+    create_database(admin_url, name)
+    engine = make_engine(libpq_url(admin_url, name))
+    try:
+        upgrade(engine)
+        with psycopg.connect(source_url, row_factory=dict_row) as conn:
+            matches = conn.execute("SELECT * FROM matches ORDER BY finished_at, id").fetchall()
+            by_match: dict[str, list[dict[str, Any]]] = {}
+            for row in conn.execute("SELECT * FROM match_players ORDER BY match_id, player_id"):
+                by_match.setdefault(row["match_id"], []).append(row)
+        client = FaceitClient()  # store_batch sends nothing
+        ingestor = Ingestor(client, make_session_factory(engine), concurrency=1)
+        rows = batches = 0
+        seconds = 0.0
+        for start in range(0, len(matches), batch_size):
+            batch = MatchBatch()
+            for match in matches[start : start + batch_size]:
+                batch.matches.append({k: v for k, v in match.items() if k != "created_at"})
+                for row in by_match.get(match["id"], []):
+                    batch.match_players.append(row)
+                    batch.players.setdefault(row["player_id"], row["nickname"] or row["player_id"])
+            started = time.perf_counter()
+            ingestor.store_batch(batch)
+            seconds += time.perf_counter() - started
+            rows += len(batch.matches) + len(batch.match_players) + len(batch.players)
+            batches += 1
+        asyncio.run(client.aclose())
+        return rows, seconds, batches
+    finally:
+        engine.dispose()
+        drop_database(admin_url, name)
+
+
 def table_counts(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         return {
@@ -363,6 +410,7 @@ async def run_ingest(
             ingestor = TimedIngestor(client, sessions, **options)
             args.batch_size, args.workers = ingestor.batch_size, ingestor.concurrency
             args.burst = client.burst
+            args.concurrency = client.max_concurrency
             started, cpu_started = time.perf_counter(), self_cpu_s()
             server_cpu_started = cpu_s_of(server_pid)
             summary, errors = await ingest_all(ingestor, nicknames)
@@ -399,7 +447,7 @@ def main() -> None:
     print(
         f"demo league: {args.players} players, {args.matches} matches, seed {args.seed}; "
         f"R={args.rate:g} req/s, L={args.latency:g} s; client max_concurrency "
-        f"{args.concurrency}, burst {args.burst or 'default'}, "
+        f"{args.concurrency or 'default'}, burst {args.burst or 'default'}, "
         f"{args.workers or 'default'} player(s) at a time, batch_size "
         f"{args.batch_size or 'default'}, roster_depth {args.roster_depth}",
         flush=True,
@@ -431,6 +479,9 @@ def main() -> None:
 
         counts = table_counts(db_url)
         copy_rows, copy_s = raw_copy(db_url, "match_players")
+        replay_rows, replay_s, replay_batches = replay_store(
+            args.database_url, db_url, args.batch_size
+        )
     finally:
         stop_server(server)
         tmp.cleanup()
@@ -446,7 +497,8 @@ def main() -> None:
     rate_ratio = achieved / args.rate
     rows = result["rows"]
     ours_rows = sum(rows.values())
-    ours_rps = ours_rows / result["batch_s"] if result["batch_s"] else 0.0
+    in_ingest_rps = ours_rows / result["batch_s"] if result["batch_s"] else 0.0
+    ours_rps = replay_rows / replay_s if replay_s else 0.0
     raw_rps = copy_rows / copy_s if copy_s else 0.0
     copy_ratio = ours_rps / raw_rps if raw_rps else 0.0
     requests_per_match = requests / counts["matches"] if counts["matches"] else 0.0
@@ -474,12 +526,16 @@ def main() -> None:
         print(f"failed players         {len(result['errors'])}: {result['errors'][:3]}")
     print(
         f"store_batch            {result['batch_s']:9.2f} s for {result['batches']} batches, "
-        f"{ours_rows} rows {rows} -> {ours_rps:,.0f} rows/s"
+        f"{ours_rows} rows {rows} -> {in_ingest_rps:,.0f} rows/s (in threads, during the ingest)"
     )
     print(
-        "other sync DB calls    "
+        f"store_batch alone      {replay_s:9.2f} s for {replay_batches} batches, "
+        f"{replay_rows} rows -> {ours_rps:,.0f} rows/s (replayed into a fresh database)"
+    )
+    print(
+        "other DB calls         "
         + ", ".join(f"{k} {v:.2f}s" for k, v in sorted(other_db.items()))
-        + f"; timed DB calls (on the event loop) {db_blocking:.1f}s "
+        + f"; timed DB calls (in threads, off the event loop) {db_blocking:.1f}s "
         f"({100 * db_blocking / wall:.1f}% of wall)"
     )
     print(
@@ -534,6 +590,9 @@ def main() -> None:
         "matches_stored": counts["matches"],
         "rows": ours_rows,
         "store_batch_s": round(result["batch_s"], 3),
+        "store_batch_rows_per_s": round(in_ingest_rps, 1),
+        "replay_rows": replay_rows,
+        "replay_s": round(replay_s, 3),
         "ours_rows_per_s": round(ours_rps, 1),
         "raw_copy_rows": copy_rows,
         "raw_copy_s": round(copy_s, 3),
