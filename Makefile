@@ -18,7 +18,10 @@ uv:
 install: uv
 	$(UV) sync --frozen --compile-bytecode
 
-run: install
+# `make run` installs without compiling: compiling every library takes ~33 s, and the app's one
+# process imports a few of them (bench/first_run.py: first prediction 57 s instead of 71 s).
+run: uv
+	$(UV) sync --frozen
 	$(UV) run faceit-ai run --port $(PORT)
 
 lint: install
