@@ -562,8 +562,8 @@ class FaceitClient:
 def default_concurrency(rate_limit: float) -> int:
     """Requests in flight needed to hold ``rate_limit`` requests/s when each stays in flight up
     to ROUND_TRIP_SECONDS (Little's law: in flight = rate x time in flight), at least
-    MIN_CONCURRENCY. A fixed 8 held 100 requests/s only below an 80 ms round trip: at 86 ms
-    (50 ms of latency, the rest the two ends' work) bench/ingest.py measured 93/s."""
+    MIN_CONCURRENCY. A fixed 8 holds 100 requests/s only while a request takes under 80 ms
+    end to end; in bench/ingest.py (50 ms of latency) one took 66-86 ms."""
     return max(MIN_CONCURRENCY, math.ceil(rate_limit * ROUND_TRIP_SECONDS))
 
 
